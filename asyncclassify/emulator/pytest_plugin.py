@@ -1,0 +1,1 @@
+"""Pytest fixtures that serve the emulator (filled in by the emulator module)."""
