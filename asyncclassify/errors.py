@@ -1,0 +1,62 @@
+"""The exception hierarchy.
+
+Problems with single documents are data (a `DocumentError` on the result), not exceptions.
+These exceptions are for problems that stop a whole call: bad configuration, a rejected key,
+an endpoint that is not the service, a response that points somewhere it must not.
+"""
+
+from __future__ import annotations
+
+
+class AsyncClassifyError(Exception):
+    """Base class of every exception this package raises."""
+
+
+class ConfigurationError(AsyncClassifyError, ValueError):
+    """The client or a call was configured in a way that cannot work."""
+
+
+class UnsupportedApiVersionError(ConfigurationError):
+    """The `api_version` is not one the client knows how to speak."""
+
+
+class ServiceError(AsyncClassifyError):
+    """The service answered with an error that stops the whole call."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        details = ", ".join(
+            f"{name}={value}"
+            for name, value in (("status", status), ("code", code), ("request_id", request_id))
+            if value is not None
+        )
+        super().__init__(f"{message} ({details})" if details else message)
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+
+
+class AuthenticationError(ServiceError):
+    """The key or token was refused (401/403), or the endpoint is the wrong region."""
+
+
+class QuotaExceededError(ServiceError):
+    """The service asked to come back later than the client is willing to wait."""
+
+
+class EndpointError(ServiceError):
+    """The endpoint does not serve the requested API (for example 404 on submit)."""
+
+
+class UnsafeRedirectError(AsyncClassifyError):
+    """The service pointed at another origin; the client refused to send credentials there."""
+
+
+class TransportError(AsyncClassifyError):
+    """A request kept failing after every retry (connection errors, 5xx, broken bodies)."""
