@@ -1,0 +1,69 @@
+"""When to poll a job: learnt from how long jobs take, so most jobs need one GET.
+
+A job's duration is only ever seen censored (done by the time we looked, or not), so the
+schedule tracks quantiles by stochastic approximation: after a first poll at delay d, d grows
+when the job was not done and shrinks when it was, in proportions that settle where a fraction
+q of jobs are done at the first poll. Two such trackers run: a high quantile for when the
+request budget is what limits throughput (each GET spent on an unfinished job is a job not
+submitted), a median for when requests are plentiful and latency matters more.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+THRIFTY_QUANTILE = 0.93
+EAGER_QUANTILE = 0.5
+FOLLOW_UP_FRACTION = 0.15
+"""A follow-up poll comes this fraction of the first-poll delay after the previous one."""
+FOLLOW_UP_GROWTH = 1.5
+
+
+@dataclass(slots=True)
+class _QuantileTracker:
+    quantile: float
+    log_delay: float
+    observations: int = 0
+
+    @property
+    def delay(self) -> float:
+        return math.exp(self.log_delay)
+
+    def observe(self, done: bool) -> None:
+        # Larger steps while little is known, so a run converges within a few dozen jobs.
+        step = max(0.15, 1.5 / math.sqrt(self.observations + 1))
+        self.observations += 1
+        if done:
+            self.log_delay -= step * (1.0 - self.quantile)
+        else:
+            self.log_delay += step * self.quantile
+
+
+class PollSchedule:
+    """First-poll and follow-up delays for the jobs of one client."""
+
+    def __init__(self, initial: float = 1.0, minimum: float = 0.01, maximum: float = 30.0) -> None:
+        self.minimum = minimum
+        self.maximum = maximum
+        start = math.log(max(minimum, initial))
+        self._thrifty = _QuantileTracker(THRIFTY_QUANTILE, start)
+        self._eager = _QuantileTracker(EAGER_QUANTILE, start)
+
+    def first_delay(self, thrifty: bool) -> float:
+        """Seconds from submit to the first poll; `thrifty` when requests are scarce."""
+        tracker = self._thrifty if thrifty else self._eager
+        return min(self.maximum, max(self.minimum, tracker.delay))
+
+    def observe_first_poll(self, thrifty: bool, done: bool) -> None:
+        """Teach the schedule what the first poll found."""
+        (self._thrifty if thrifty else self._eager).observe(done)
+        # Keep the eager tracker from drifting above the thrifty one and vice versa.
+        if self._eager.log_delay > self._thrifty.log_delay:
+            self._eager.log_delay = self._thrifty.log_delay
+
+    def follow_up_delay(self, polls_so_far: int) -> float:
+        """Seconds until the next poll of a job that was not done after `polls_so_far` polls."""
+        base = self._thrifty.delay * FOLLOW_UP_FRACTION
+        delay = base * FOLLOW_UP_GROWTH ** max(0, polls_so_far - 1)
+        return min(self.maximum, max(self.minimum, delay))
