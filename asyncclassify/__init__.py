@@ -1,3 +1,65 @@
 """Asynchronous batch client for Azure AI Language custom text classification and NER."""
 
+from .api import API_VERSIONS, DEFAULT_API_VERSION
+from .budget import RequestBudget
+from .client import Client
+from .errors import (
+    AsyncClassifyError,
+    AuthenticationError,
+    ConfigurationError,
+    EndpointError,
+    QuotaExceededError,
+    ServiceError,
+    TransportError,
+    UnsafeRedirectError,
+    UnsupportedApiVersionError,
+)
+from .models import (
+    CustomEntities,
+    Document,
+    DocumentError,
+    Entity,
+    Label,
+    MultiLabel,
+    Result,
+    ServiceWarning,
+    SingleLabel,
+    Task,
+    TaskResult,
+)
+from .stats import RunStats
+from .streaming import ResultStream
+from .transport import RetryPolicy
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "API_VERSIONS",
+    "DEFAULT_API_VERSION",
+    "AsyncClassifyError",
+    "AuthenticationError",
+    "Client",
+    "ConfigurationError",
+    "CustomEntities",
+    "Document",
+    "DocumentError",
+    "EndpointError",
+    "Entity",
+    "Label",
+    "MultiLabel",
+    "QuotaExceededError",
+    "RequestBudget",
+    "Result",
+    "ResultStream",
+    "RetryPolicy",
+    "RunStats",
+    "ServiceError",
+    "ServiceWarning",
+    "SingleLabel",
+    "Task",
+    "TaskResult",
+    "TransportError",
+    "UnsafeRedirectError",
+    "UnsupportedApiVersionError",
+    "__version__",
+]

@@ -1,0 +1,185 @@
+"""The user-facing client: configuration, the HTTP session, and `stream()` / `classify()`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterable, Iterable
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+import anyio
+from anyio.abc import ObjectSendStream
+from yarl import URL
+
+from .api import DEFAULT_API_VERSION, dialect_for
+from .auth import AsyncTokenCredential, Authenticator, KeyAuth, TokenAuth
+from .budget import RequestBudget
+from .emitting import Emitter
+from .errors import ConfigurationError
+from .jobs import CallContext, JobOptions
+from .models import Result, Task
+from .pipeline import Pipeline, StreamOptions
+from .polling import PollSchedule
+from .stats import RunStats
+from .streaming import ResultStream
+from .transport import RetryPolicy, Transport, check_endpoint
+
+Documents = Iterable[Any] | AsyncIterable[Any]
+
+
+class Client:
+    """An asynchronous client for custom text classification and custom NER jobs.
+
+    One client holds one HTTP session and one request budget for its endpoint; any number
+    of concurrent `stream()` / `classify()` calls may share it. Use it as an async context
+    manager (or call `aclose()`).
+
+    `credential` is the resource key, or an async Entra ID token credential (https only).
+    `requests_per_minute` is the service's budget for the resource (1,000 for custom
+    features); `rate_window` scales its window (seconds) for tests on an emulator.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        credential: str | AsyncTokenCredential,
+        *,
+        api_version: str = DEFAULT_API_VERSION,
+        language: str = "en",
+        max_concurrency: int = 100,
+        requests_per_minute: int = 1000,
+        rate_window: float = 60.0,
+        max_resubmits: int = 2,
+        job_timeout: float = 1800.0,
+        first_poll: float = 1.0,
+        retry: RetryPolicy | None = None,
+        allow_insecure_http: bool = False,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self._dialect = dialect_for(api_version)
+        self.api_version = api_version
+        self._endpoint = URL(endpoint.rstrip("/"))
+        self._auth = _authenticator(credential)
+        check_endpoint(self._endpoint, self._auth, allow_insecure_http)
+        if max_concurrency < 1:
+            raise ConfigurationError("max_concurrency must be at least 1")
+        if not language:
+            raise ConfigurationError("language must be a language code such as 'en'")
+        self._language = language
+        self._max_concurrency = max_concurrency
+        self.budget = RequestBudget(requests_per_minute, rate_window)
+        self._retry = retry or RetryPolicy()
+        self._job_defaults = JobOptions(max_resubmits=max_resubmits, job_timeout=job_timeout)
+        self._schedule = PollSchedule(initial=first_poll)
+        self._session = session
+        self._owns_session = session is None
+        self._transport: Transport | None = None
+        self._running: set[asyncio.Task[None]] = set()
+
+    def __repr__(self) -> str:
+        return f"Client(endpoint={str(self._endpoint)!r}, api_version={self.api_version!r})"
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop calls still running, then close the HTTP session if the client opened it."""
+        for task in list(self._running):
+            task.cancel()
+        if self._running:
+            with anyio.CancelScope(shield=True):
+                await asyncio.gather(*self._running, return_exceptions=True)
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+        self._transport = None
+
+    def stream(
+        self,
+        documents: Documents,
+        *tasks: Task,
+        ordered: bool = False,
+        cancel_remote: bool = False,
+        display_name: str | None = None,
+        check_duplicate_ids: bool = True,
+    ) -> ResultStream:
+        """Results for `documents`, one per document, as soon as each job finishes.
+
+        `documents` is any iterable or async iterable of str, (id, text) pairs, mappings with
+        id/text/language, or `Document`; it is read lazily. Results come in completion order,
+        or in input order with `ordered=True` (through a bounded reorder buffer). With
+        `cancel_remote=True`, leaving early also cancels unfinished jobs on the service.
+        `check_duplicate_ids` remembers every caller-given id to catch repeats (memory grows
+        with the number of such ids; turn it off for huge corpora with trusted ids).
+        """
+        if not tasks:
+            raise ConfigurationError("stream() needs at least one task")
+        self._dialect.validate_tasks(tasks)
+        stats = RunStats()
+        job_options = JobOptions(
+            max_resubmits=self._job_defaults.max_resubmits,
+            job_timeout=self._job_defaults.job_timeout,
+            cancel_remote=cancel_remote,
+            display_name=display_name,
+        )
+        stream_options = StreamOptions(
+            max_concurrency=self._max_concurrency,
+            default_language=self._language,
+            check_duplicate_ids=check_duplicate_ids,
+        )
+        window = self._max_concurrency * self._dialect.limits.max_documents
+
+        async def run(source: Documents, send: ObjectSendStream[Result]) -> None:
+            emitter = Emitter(send, stats, ordered, window)
+            context = CallContext(
+                self._open_transport(),
+                self._dialect,
+                self._endpoint,
+                tasks,
+                self._schedule,
+                self.budget,
+                stats,
+                emitter,
+                job_options,
+            )
+            await Pipeline(context, stream_options).run(source)
+
+        return ResultStream(run, documents, stats, self._running)
+
+    async def classify(self, documents: Documents, *tasks: Task, **options: Any) -> list[Result]:
+        """All results in input order: for small inputs (it holds every result in memory)."""
+        async with self.stream(documents, *tasks, ordered=True, **options) as results:
+            return [result async for result in results]
+
+    def _open_transport(self) -> Transport:
+        if self._transport is None:
+            if self._session is None:
+                self._session = aiohttp.ClientSession(
+                    connector=aiohttp.TCPConnector(limit=0), raise_for_status=False
+                )
+            self._transport = Transport(
+                self._session, self._endpoint, self._auth, self.budget, self._retry
+            )
+        return self._transport
+
+
+def _authenticator(credential: str | AsyncTokenCredential) -> Authenticator:
+    if isinstance(credential, str):
+        if not credential.strip():
+            raise ConfigurationError("the key is empty")
+        return KeyAuth(credential)
+    if isinstance(credential, AsyncTokenCredential):
+        return TokenAuth(credential)
+    raise ConfigurationError(
+        "credential must be the resource key (str) or an async token credential with "
+        f"get_token(), not {type(credential).__name__}"
+    )
