@@ -1,0 +1,31 @@
+"""The command line: `asyncclassify run ...` and `asyncclassify emulator ...`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .run import add_arguments, run_command
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `asyncclassify` command."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "emulator":
+        from ..emulator.cli import main as emulator_main
+
+        return emulator_main(args[1:])
+    parser = argparse.ArgumentParser(
+        prog="asyncclassify",
+        description="Classify text with Azure AI Language custom models, asynchronously.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="classify a corpus into a JSONL file")
+    add_arguments(run_parser)
+    commands.add_parser("emulator", help="serve the local emulator of the service")
+    arguments = parser.parse_args(args)
+    return run_command(arguments)
+
+
+__all__ = ["main"]
