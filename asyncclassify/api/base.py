@@ -76,6 +76,14 @@ class BodyTemplate:
         """Bytes of the body besides the documents and the commas between them."""
         return len(self._prefix) + len(self._suffix)
 
+    @classmethod
+    def around(cls, tasks: object, display_name: str | None) -> BodyTemplate:
+        """The body both dialects share: documents, then the dialect's `tasks` value."""
+        suffix = b']},"tasks":' + orjson.dumps(tasks)
+        if display_name is not None:
+            suffix += b',"displayName":' + orjson.dumps(display_name)
+        return cls(b'{"analysisInput":{"documents":[', suffix + b"}")
+
     def render(self, documents: Sequence[bytes]) -> bytes:
         """The body holding `documents` (each already serialized)."""
         return self._prefix + b",".join(documents) + self._suffix
@@ -93,6 +101,8 @@ class Dialect(ABC):
     limits: Limits = Limits()
     supports_cancel: bool = False
     default_page_size: int = 20
+    top_parameter: str = "top"
+    """The query parameter that sets a page's size."""
 
     @abstractmethod
     def submit_url(self, endpoint: URL) -> URL:
@@ -106,9 +116,11 @@ class Dialect(ABC):
     def body_template(self, tasks: Sequence[Task], display_name: str | None) -> BodyTemplate:
         """The submit body for `tasks`, ready to take documents."""
 
-    @abstractmethod
     def results_url(self, job_url: URL, document_count: int) -> URL:
         """The job URL asking for all `document_count` documents in one page."""
+        if document_count <= self.default_page_size:
+            return job_url
+        return job_url.update_query({self.top_parameter: document_count})
 
     def cancel_url(self, job_url: URL) -> URL | None:
         """Where to cancel the job, or None when the dialect cannot cancel."""

@@ -24,6 +24,8 @@ _TARGET = re.compile(r"#/tasks/(\w+)/(\d+)")
 class LegacyDialect(Dialect):
     """`POST {endpoint}/text/analytics/{version}/analyze`; no cancel, `$top`/`$skip` paging."""
 
+    top_parameter = "$top"
+
     def __init__(self, api_version: str) -> None:
         self.api_version = api_version
         self._uses_model_id = api_version == "v3.1-preview.ct.1"
@@ -67,15 +69,7 @@ class LegacyDialect(Dialect):
             families.setdefault(self._families[task.kind], []).append(
                 {"taskName": str(index), "parameters": parameters}
             )
-        suffix = b']},"tasks":' + orjson.dumps(families)
-        if display_name is not None:
-            suffix += b',"displayName":' + orjson.dumps(display_name)
-        return BodyTemplate(b'{"analysisInput":{"documents":[', suffix + b"}")
-
-    def results_url(self, job_url: URL, document_count: int) -> URL:
-        if document_count <= self.default_page_size:
-            return job_url
-        return job_url.update_query({"$top": document_count})
+        return BodyTemplate.around(families, display_name)
 
     def parse_job(
         self, payload: bytes, tasks: Sequence[Task], request_id: str | None = None

@@ -72,15 +72,7 @@ class ModernDialect(Dialect):
             wire_tasks.append(
                 {"kind": _TASK_KINDS[task.kind], "taskName": str(index), "parameters": parameters}
             )
-        suffix = b']},"tasks":' + orjson.dumps(wire_tasks)
-        if display_name is not None:
-            suffix += b',"displayName":' + orjson.dumps(display_name)
-        return BodyTemplate(b'{"analysisInput":{"documents":[', suffix + b"}")
-
-    def results_url(self, job_url: URL, document_count: int) -> URL:
-        if document_count <= self.default_page_size:
-            return job_url
-        return job_url.update_query(top=document_count)
+        return BodyTemplate.around(wire_tasks, display_name)
 
     def cancel_url(self, job_url: URL) -> URL | None:
         return job_url.with_path(job_url.path + ":cancel", keep_query=True)
