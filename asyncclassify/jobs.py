@@ -183,17 +183,19 @@ class JobRunner:
         context = self._context
         subset = [context.tasks[i] for i in task_ids]
         thrifty = context.budget.busy
-        await anyio.sleep(context.schedule.first_delay(thrifty))
-        url = context.dialect.results_url(job_url, document_count)
-        polls = 0
-        while True:
+        done: bool | None = None
+        try:
+            await anyio.sleep(context.schedule.first_delay(thrifty))
+            url = context.dialect.results_url(job_url, document_count)
+            page, request_id = await self._get(url, subset)
+            done = page.terminal
+        finally:
+            context.schedule.observe_first_poll(thrifty, done)
+        polls = 1
+        while not page.terminal:
+            await anyio.sleep(context.schedule.follow_up_delay(polls))
             page, request_id = await self._get(url, subset)
             polls += 1
-            if polls == 1:
-                context.schedule.observe_first_poll(thrifty, page.terminal)
-            if page.terminal:
-                break
-            await anyio.sleep(context.schedule.follow_up_delay(polls))
         next_link = page.next_link
         while next_link:
             following, _ = await self._get(URL(next_link, encoded=True), subset)

@@ -3,9 +3,13 @@
 A job's duration is only ever seen censored (done by the time we looked, or not), so the
 schedule tracks quantiles by stochastic approximation: after a first poll at delay d, d grows
 when the job was not done and shrinks when it was, in proportions that settle where a fraction
-q of jobs are done at the first poll. Two such trackers run: a high quantile for when the
-request budget is what limits throughput (each GET spent on an unfinished job is a job not
-submitted), a median for when requests are plentiful and latency matters more.
+q of jobs are done at the first poll. Many jobs are first-polled at the same delay at once; their
+observations count together as one step (each weighs 1/pending), or a burst of concurrent
+"not done yet" answers would wind the delay up exponentially.
+
+Two such trackers run: a high quantile for when the request budget is what limits throughput
+(each GET spent on an unfinished job is a job not submitted), a median for when requests are
+plentiful and latency matters more.
 """
 
 from __future__ import annotations
@@ -24,20 +28,26 @@ FOLLOW_UP_GROWTH = 1.5
 class _QuantileTracker:
     quantile: float
     log_delay: float
-    observations: int = 0
+    low: float
+    high: float
+    rounds: float = 0.0
+    pending: int = 0
+    """First polls scheduled from this tracker and not yet observed."""
 
     @property
     def delay(self) -> float:
         return math.exp(self.log_delay)
 
     def observe(self, done: bool) -> None:
+        weight = 1.0 / max(1, self.pending)
         # Larger steps while little is known, so a run converges within a few dozen jobs.
-        step = max(0.15, 1.5 / math.sqrt(self.observations + 1))
-        self.observations += 1
+        step = max(0.08, 0.5 / math.sqrt(self.rounds + 1.0)) * weight
+        self.rounds += weight
         if done:
             self.log_delay -= step * (1.0 - self.quantile)
         else:
             self.log_delay += step * self.quantile
+        self.log_delay = min(self.high, max(self.low, self.log_delay))
 
 
 class PollSchedule:
@@ -46,21 +56,37 @@ class PollSchedule:
     def __init__(self, initial: float = 1.0, minimum: float = 0.01, maximum: float = 30.0) -> None:
         self.minimum = minimum
         self.maximum = maximum
-        start = math.log(max(minimum, initial))
-        self._thrifty = _QuantileTracker(THRIFTY_QUANTILE, start)
-        self._eager = _QuantileTracker(EAGER_QUANTILE, start)
+        low, high = math.log(minimum), math.log(maximum)
+        start = min(high, max(low, math.log(max(minimum, initial))))
+        self._thrifty = _QuantileTracker(THRIFTY_QUANTILE, start, low, high)
+        self._eager = _QuantileTracker(EAGER_QUANTILE, start, low, high)
+
+    def estimate(self) -> float:
+        """The thrifty first-poll delay, without scheduling a poll (for sizing work)."""
+        return self._thrifty.delay
 
     def first_delay(self, thrifty: bool) -> float:
-        """Seconds from submit to the first poll; `thrifty` when requests are scarce."""
-        tracker = self._thrifty if thrifty else self._eager
-        return min(self.maximum, max(self.minimum, tracker.delay))
+        """Seconds from submit to the first poll; `thrifty` when requests are scarce.
 
-    def observe_first_poll(self, thrifty: bool, done: bool) -> None:
-        """Teach the schedule what the first poll found."""
-        (self._thrifty if thrifty else self._eager).observe(done)
-        # Keep the eager tracker from drifting above the thrifty one and vice versa.
+        Every call must be answered by one `observe_first_poll` with the same `thrifty`.
+        """
+        tracker = self._thrifty if thrifty else self._eager
+        tracker.pending += 1
+        return tracker.delay
+
+    def observe_first_poll(self, thrifty: bool, done: bool | None) -> None:
+        """Teach the schedule what the first poll found (None: the poll never happened)."""
+        tracker = self._thrifty if thrifty else self._eager
+        if done is not None:
+            tracker.observe(done)
+        tracker.pending = max(0, tracker.pending - 1)
+        # The eager (median) delay never sits above the thrifty (high quantile) one: the
+        # tracker that just learnt moves the other, so each learns even if used alone.
         if self._eager.log_delay > self._thrifty.log_delay:
-            self._eager.log_delay = self._thrifty.log_delay
+            if thrifty:
+                self._eager.log_delay = self._thrifty.log_delay
+            else:
+                self._thrifty.log_delay = self._eager.log_delay
 
     def follow_up_delay(self, polls_so_far: int) -> float:
         """Seconds until the next poll of a job that was not done after `polls_so_far` polls."""
