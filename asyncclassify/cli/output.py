@@ -50,9 +50,9 @@ def result_record(result: Result, task_names: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def recover(path: str) -> set[str]:
-    """Ids already written to `path`; a half-written last line is cut off."""
-    done: set[str] = set()
+def recover(path: str) -> dict[str, bool]:
+    """Ids already in `path`, each mapped to whether it was answered; a torn last line is cut."""
+    done: dict[str, bool] = {}
     if not os.path.exists(path):
         return done
     good_end = 0
@@ -65,7 +65,7 @@ def recover(path: str) -> set[str]:
             except orjson.JSONDecodeError:
                 break
             if isinstance(record, dict) and isinstance(record.get("id"), str):
-                done.add(record["id"])
+                done[record["id"]] = _answered(record)
             good_end += len(line)
     if good_end != os.path.getsize(path):
         with open(path, "r+b") as handle:
@@ -73,25 +73,42 @@ def recover(path: str) -> set[str]:
     return done
 
 
+def _answered(record: dict[str, Any]) -> bool:
+    outcomes = record["tasks"].values() if isinstance(record.get("tasks"), dict) else [record]
+    return not any(isinstance(o, dict) and "error" in o for o in outcomes)
+
+
 class LineWriter:
-    """Writes whole lines and flushes each, so a crash leaves at most one torn line."""
+    """Writes whole lines and flushes each, so a crash leaves at most one torn line.
+
+    The file is opened (and, without `append`, emptied) only by the first line or by
+    `open()`, so a run that fails before producing anything leaves an earlier output intact.
+    """
 
     def __init__(self, path: str, append: bool) -> None:
-        self._handle: IO[bytes]
-        if path == "-":
-            self._handle = sys.stdout.buffer
-            self._owned = False
-        else:
-            self._handle = open(path, "ab" if append else "wb")  # noqa: SIM115
-            self._owned = True
+        self._path = path
+        self._append = append
+        self._handle: IO[bytes] | None = None
+
+    def open(self) -> IO[bytes]:
+        """The output, opened on first use."""
+        if self._handle is None:
+            if self._path == "-":
+                self._handle = sys.stdout.buffer
+            else:
+                self._handle = open(self._path, "ab" if self._append else "wb")  # noqa: SIM115
+        return self._handle
 
     def write(self, record: dict[str, Any]) -> None:
         """One JSON line."""
-        self._handle.write(orjson.dumps(record) + b"\n")
-        self._handle.flush()
+        handle = self.open()
+        handle.write(orjson.dumps(record) + b"\n")
+        handle.flush()
 
     def close(self) -> None:
         """Flush, and close the file unless it is stdout."""
+        if self._handle is None:
+            return
         self._handle.flush()
-        if self._owned:
+        if self._path != "-":
             self._handle.close()

@@ -18,8 +18,10 @@ class Progress:
         self._enabled = enabled
         self._started = time.monotonic()
         self._drawn = 0.0
-        self.extra_ok = 0
-        self.extra_failed = 0
+        self.ok = 0
+        """Documents written with an answer (or kept from an earlier run)."""
+        self.failed = 0
+        """Documents written with an error (malformed input included)."""
         self._stream: TextIO = sys.stderr
 
     @property
@@ -35,13 +37,13 @@ class Progress:
         if not force and now - self._drawn < 0.2:
             return
         self._drawn = now
-        done = self.stats.documents + self.extra_ok + self.extra_failed
+        done = self.ok + self.failed
         rate = done / max(self.elapsed, 1e-9)
         parts = [f"{done}/{self._total}" if self._total is not None else f"{done}", "docs"]
         parts.append(f"{rate:,.0f}/s")
         if self._total is not None and rate > 0 and done < self._total:
             parts.append(f"ETA {(self._total - done) / rate:,.0f}s")
-        parts.append(f"errors {self.stats.documents_failed + self.extra_failed}")
+        parts.append(f"errors {self.failed}")
         parts.append(f"429s {self.stats.throttled}")
         self._stream.write("\r" + "  ".join(parts) + "\x1b[K")
         self._stream.flush()
@@ -55,8 +57,7 @@ class Progress:
     def summary(self) -> str:
         """The closing summary line."""
         stats = self.stats
-        ok = stats.documents_ok + self.extra_ok
-        failed = stats.documents_failed + self.extra_failed
+        ok, failed = self.ok, self.failed
         seconds = self.elapsed
         return (
             f"{ok + failed} documents: {ok} ok, {failed} failed in {seconds:.1f} s "

@@ -12,7 +12,12 @@ import anyio
 
 from ..api import API_VERSIONS, DEFAULT_API_VERSION
 from ..client import Client
-from ..errors import AsyncClassifyError, ConfigurationError
+from ..errors import (
+    AsyncClassifyError,
+    AuthenticationError,
+    ConfigurationError,
+    EndpointError,
+)
 from ..models import CustomEntities, MultiLabel, SingleLabel, Task
 from ..stats import RunStats
 from .output import LineWriter, recover, result_record
@@ -122,17 +127,18 @@ async def _run(arguments: argparse.Namespace, progress_box: list[Progress]) -> i
     form = arguments.format or detect_format(arguments.input)
     if arguments.resume and arguments.output == "-":
         raise ConfigurationError("--resume needs an output file, not stdout")
-    done = recover(arguments.output) if arguments.resume else set()
+    done = recover(arguments.output) if arguments.resume else {}
     show = not arguments.quiet and sys.stderr.isatty()
     total = count_documents(arguments.input, form) if show else None
     progress = Progress(RunStats(), total, show)
     progress_box.append(progress)
     writer = LineWriter(arguments.output, append=arguments.resume)
-    progress.extra_ok = len(done)
+    progress.ok = sum(done.values())
+    progress.failed = len(done) - progress.ok
 
     def malformed(document_id: str, problem: str) -> None:
         writer.write({"id": document_id, "error": {"code": "MalformedInput", "message": problem}})
-        progress.extra_failed += 1
+        progress.failed += 1
 
     documents = read_documents(
         arguments.input,
@@ -157,12 +163,16 @@ async def _run(arguments: argparse.Namespace, progress_box: list[Progress]) -> i
             progress.stats = results.stats
             async for result in results:
                 writer.write(result_record(result, names))
+                if result.ok:
+                    progress.ok += 1
+                else:
+                    progress.failed += 1
                 progress.update()
+        writer.open()  # an empty corpus still leaves its (empty) output
     finally:
         writer.close()
         progress.finish()
-    failed = progress.stats.documents_failed + progress.extra_failed
-    return EXIT_SOME_FAILED if failed else EXIT_OK
+    return EXIT_SOME_FAILED if progress.failed else EXIT_OK
 
 
 def run_command(arguments: argparse.Namespace) -> int:
@@ -175,7 +185,11 @@ def run_command(arguments: argparse.Namespace) -> int:
         print("interrupted; run again with --resume to finish", file=sys.stderr)
     except (AsyncClassifyError, ValueError, OSError) as exc:
         print(f"asyncclassify: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE if isinstance(exc, ConfigurationError | ValueError | OSError) else 1
+        # A refused key or a wrong endpoint is the configuration's fault, like a missing key.
+        configuration = (
+            ConfigurationError | AuthenticationError | EndpointError | ValueError | OSError
+        )
+        return EXIT_USAGE if isinstance(exc, configuration) else EXIT_SOME_FAILED
     if progress and not arguments.quiet:
         print(progress[0].summary(), file=sys.stderr)
     return status

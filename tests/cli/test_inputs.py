@@ -1,0 +1,137 @@
+"""Each input format of `asyncclassify run`, through the real command against the emulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from asyncclassify.emulator import Emulator
+
+from .helpers import SINGLE, by_id, connect, jsonl, output_lines, run_cli, single_answer
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_jsonl_with_languages(emulator: Emulator, tmp_path: Path) -> None:
+    corpus = tmp_path / "tickets.jsonl"
+    corpus.write_bytes(
+        jsonl(
+            [
+                {"id": "en-1", "text": "I was charged twice on my invoice", "language": "en"},
+                {"id": "es-1", "text": "El paquete no llegó a tiempo", "language": "es"},
+                {"id": "default", "text": "Please reset my password"},
+                {"id": 42, "text": "The app crashes on start", "language": "en"},
+            ]
+        )
+    )
+    output = tmp_path / "out.jsonl"
+    # Documents naming no language get --language; an unsupported one fails only them.
+    done = await run_cli(
+        corpus, "-o", output, "--task", SINGLE, "--language", "zz", *connect(emulator)
+    )
+    assert done.returncode == 1, done.stderr
+    lines = by_id(output_lines(output))
+    assert set(lines) == {"en-1", "es-1", "default", "42"}
+    assert lines["en-1"] == {"id": "en-1", **single_answer("I was charged twice on my invoice")}
+    assert lines["es-1"] == {"id": "es-1", **single_answer("El paquete no llegó a tiempo")}
+    assert lines["42"] == {"id": "42", **single_answer("The app crashes on start")}
+    error = lines["default"]["error"]
+    assert error["code"] == "InvalidArgument"
+    assert "zz" in error["message"]
+    assert emulator.stats()["documents_received"] == 4
+
+
+async def test_csv_with_named_columns(emulator: Emulator, tmp_path: Path) -> None:
+    corpus = tmp_path / "tickets.csv"
+    corpus.write_text(
+        "ticket,channel,body,lang\n"
+        "T-1,mail,My invoice shows a wrong price,en\n"
+        'T-2,chat,"Shipping is late, and the ""tracking"" link\nis broken",en\n'
+        "T-3,phone,Mi cuenta está bloqueada,es\n",
+        encoding="utf-8",
+    )
+    output = tmp_path / "out.jsonl"
+    done = await run_cli(
+        corpus,
+        "-o",
+        output,
+        "--task",
+        SINGLE,
+        "--id-column",
+        "ticket",
+        "--text-column",
+        "body",
+        "--language-column",
+        "lang",
+        *connect(emulator),
+    )
+    assert done.returncode == 0, done.stderr
+    lines = by_id(output_lines(output))
+    texts = {
+        "T-1": "My invoice shows a wrong price",
+        "T-2": 'Shipping is late, and the "tracking" link\nis broken',
+        "T-3": "Mi cuenta está bloqueada",
+    }
+    assert lines == {key: {"id": key, **single_answer(text)} for key, text in texts.items()}
+
+
+async def test_csv_without_the_named_column_is_a_usage_error(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "tickets.csv"
+    corpus.write_text("id,text\n1,hello\n", encoding="utf-8")
+    done = await run_cli(
+        corpus, "-o", tmp_path / "out.jsonl", "--task", SINGLE, "--text-column", "body",
+        *connect(emulator),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert b"body" in done.stderr
+    assert emulator.stats()["jobs_created"] == 0
+
+
+async def test_plain_text_ids_are_line_numbers(emulator: Emulator, tmp_path: Path) -> None:
+    corpus = tmp_path / "tickets.txt"
+    corpus.write_bytes(
+        b"Refund my last payment please\r\nThe login page is down\nWhere is my parcel?\n"
+    )
+    output = tmp_path / "out.jsonl"
+    done = await run_cli(corpus, "-o", output, "--task", SINGLE, *connect(emulator))
+    assert done.returncode == 0, done.stderr
+    lines = by_id(output_lines(output))
+    texts = ["Refund my last payment please", "The login page is down", "Where is my parcel?"]
+    assert lines == {
+        str(number): {"id": str(number), **single_answer(text)}
+        for number, text in enumerate(texts, start=1)
+    }
+
+
+async def test_folder_ids_are_relative_paths(emulator: Emulator, tmp_path: Path) -> None:
+    root = tmp_path / "corpus"
+    files = {
+        "top.txt": "I cannot log in to my account",
+        "mail/late.txt": "My order has not shipped yet",
+        "mail/2024/march/bill.txt": "Why was I billed twice?",
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    (root / "mail" / "README.md").write_text("not a document", encoding="utf-8")
+    output = tmp_path / "out.jsonl"
+    done = await run_cli(root, "-o", output, "--task", SINGLE, *connect(emulator))
+    assert done.returncode == 0, done.stderr
+    lines = by_id(output_lines(output))
+    assert lines == {name: {"id": name, **single_answer(text)} for name, text in files.items()}
+
+
+async def test_stdin_is_read_as_jsonl(emulator: Emulator, tmp_path: Path) -> None:
+    records = [
+        {"id": f"s{n}", "text": f"Ticket {n}: the parcel arrived damaged"} for n in range(30)
+    ]
+    output = tmp_path / "out.jsonl"
+    done = await run_cli(
+        "-", "-o", output, "--task", SINGLE, *connect(emulator), stdin=jsonl(records)
+    )
+    assert done.returncode == 0, done.stderr
+    lines = by_id(output_lines(output))
+    assert lines == {r["id"]: {"id": r["id"], **single_answer(r["text"])} for r in records}
