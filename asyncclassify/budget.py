@@ -10,6 +10,10 @@ WINDOW_MARGIN = 1.02
 """Stretch of the window, so arrival-time jitter at the service never makes one too many."""
 DECREASE = 0.85
 """After a 429, the limit drops to this fraction of what was in the window."""
+MAX_DECREASE = 0.5
+"""One throttling episode lowers the limit to no less than this fraction of what it was: the
+window may hold few of our requests when others (an earlier run, another process) filled the
+service's, and then it says little about the real limit."""
 CEILING_RELAX_WINDOWS = 10
 """Windows without a 429 after which the learnt ceiling is raised again a little."""
 
@@ -18,8 +22,9 @@ class RequestBudget:
     """At most `requests` per `per_seconds`, for every request of a client.
 
     A 429 means the real limit is lower than ours (another process shares the key, or the
-    configuration is wrong): the limit drops below what the window held, becomes the new
-    ceiling, and is relaxed only slowly. So a run settles just under the real limit.
+    configuration is wrong): the limit drops below what the window held (by at most half at
+    once), becomes the new ceiling, and is relaxed only slowly. So a run settles just under
+    the real limit.
     """
 
     def __init__(self, requests: int = 1000, per_seconds: float = 60.0) -> None:
@@ -32,6 +37,7 @@ class RequestBudget:
         self._sent: deque[float] = deque()
         self._paused_until = 0.0
         self._last_throttle = float("-inf")
+        self._limit_before_throttle = float(requests)
         self._lock = anyio.Lock()
         self.waiting = 0
 
@@ -79,9 +85,13 @@ class RequestBudget:
         """The service answered 429: pause everyone for `retry_after`, and learn the limit."""
         now = anyio.current_time()
         self._expire(now)
-        held = max(1, len(self._sent))
-        self._ceiling = min(self._ceiling, max(1.0, held * 0.97))
-        self._limit = min(self._limit, max(1.0, held * DECREASE))
+        if now >= self._paused_until:
+            # A new episode; the 429s of requests already under way belong to this one.
+            self._limit_before_throttle = self._limit
+        floor = max(1.0, self._limit_before_throttle * MAX_DECREASE)
+        held = len(self._sent)
+        self._ceiling = min(self._ceiling, max(floor, held * 0.97))
+        self._limit = min(self._limit, max(floor, held * DECREASE))
         self._paused_until = max(self._paused_until, now + retry_after)
         self._last_throttle = now
 

@@ -15,6 +15,7 @@ from .batching import Batch, Batcher, Pending, TooLargeError
 from .inputs import InvalidDocumentError, character_count, normalize
 from .jobs import CallContext, JobRunner
 from .models import DocumentError, Result, TaskResult
+from .stats import RunStats
 
 TYPICAL_LATENCY = 0.2
 """Seconds a request takes besides waiting for the job, for sizing jobs in flight."""
@@ -34,8 +35,9 @@ class StreamOptions:
 class InFlight:
     """Counts jobs and documents in flight and holds new jobs back beyond a moving bound."""
 
-    def __init__(self, bound: Callable[[], int]) -> None:
+    def __init__(self, bound: Callable[[], int], stats: RunStats) -> None:
         self._bound = bound
+        self._stats = stats
         self.jobs = 0
         self.documents = 0
         self.peak_documents = 0
@@ -47,7 +49,8 @@ class InFlight:
             await self._changed.wait()
         self.jobs += 1
         self.documents += documents
-        self.peak_documents = max(self.peak_documents, self.documents)
+        if self.documents > self.peak_documents:
+            self.peak_documents = self._stats.peak_documents_in_flight = self.documents
 
     def release(self, documents: int) -> None:
         """A job has given all its results."""
@@ -63,7 +66,7 @@ class Pipeline:
     def __init__(self, context: CallContext, options: StreamOptions) -> None:
         self._context = context
         self._options = options
-        self.in_flight = InFlight(self._in_flight_bound)
+        self.in_flight = InFlight(self._in_flight_bound, context.stats)
         limits = context.dialect.limits
         self._batcher = Batcher(limits, context.template(tuple(range(len(context.tasks)))).overhead)
         self._character_limit = limits.max_characters
@@ -85,7 +88,7 @@ class Pipeline:
         context = self._context
         polls_per_job = max(1.0, context.stats.gets_per_job)
         jobs_per_second = context.budget.rate / (1.0 + polls_per_job)
-        held = context.schedule.first_delay(True) * 1.5 + TYPICAL_LATENCY
+        held = context.schedule.estimate() * 1.5 + TYPICAL_LATENCY
         needed = math.ceil(2.0 * jobs_per_second * held) + 2
         return max(2, min(self._options.max_concurrency, needed))
 

@@ -21,6 +21,8 @@ class RunStats:
     """Requests the service answered with 429."""
     retries: int = 0
     """Requests sent again after a transient failure (429s not included)."""
+    peak_documents_in_flight: int = 0
+    """Most documents submitted and not yet given their result at once."""
 
     @property
     def documents(self) -> int:
