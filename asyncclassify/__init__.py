@@ -6,6 +6,7 @@ from .client import Client
 from .errors import (
     AsyncClassifyError,
     AuthenticationError,
+    CallStoppedError,
     ConfigurationError,
     EndpointError,
     QuotaExceededError,
@@ -38,6 +39,7 @@ __all__ = [
     "DEFAULT_API_VERSION",
     "AsyncClassifyError",
     "AuthenticationError",
+    "CallStoppedError",
     "Client",
     "ConfigurationError",
     "CustomEntities",

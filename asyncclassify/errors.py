@@ -60,3 +60,7 @@ class UnsafeRedirectError(AsyncClassifyError):
 
 class TransportError(AsyncClassifyError):
     """A request kept failing after every retry (connection errors, 5xx, broken bodies)."""
+
+
+class CallStoppedError(AsyncClassifyError):
+    """The call was stopped from outside (its client closed) before every result was out."""

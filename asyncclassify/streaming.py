@@ -10,6 +10,7 @@ from typing import Any
 import anyio
 from anyio.abc import ObjectSendStream
 
+from .errors import CallStoppedError
 from .models import Result
 from .stats import RunStats
 
@@ -61,6 +62,12 @@ class ResultStream:
             failure, self._outcome.failure = self._outcome.failure, None
             if failure is not None:
                 raise failure from None
+            if self._task.cancelled():
+                # Stopped from outside (the client was closed): the results are incomplete,
+                # and ending quietly would pass that off as a finished run.
+                raise CallStoppedError(
+                    "the call was stopped (the client was closed) before every result was out"
+                ) from None
             raise StopAsyncIteration from None
 
     async def __aenter__(self) -> ResultStream:

@@ -1,0 +1,217 @@
+"""Bad documents and failing tasks: every document gets the right result, none is lost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import asyncclassify as ac
+
+from .conftest import EmulatorFactory, assert_model_answer, key_of, task_for
+
+pytestmark = pytest.mark.anyio
+
+MAX_CHARACTERS = 125_000
+SOME_VERSIONS = ["2023-04-01", "2022-04-01-preview", "v3.2-preview.2", "v3.1-preview.ct.1"]
+
+
+def _client(emu: Any, api_version: str = "2023-04-01") -> ac.Client:
+    return ac.Client(emu.endpoint, key_of(emu), api_version=api_version, first_poll=0.02)
+
+
+async def test_bad_inputs_get_errors_and_the_rest_succeed(emulator: EmulatorFactory) -> None:
+    good = "My invoice is wrong"
+    inputs: list[Any] = [
+        good,  # 0: plain string, id "0"
+        "",  # 1: empty
+        "   \n\t",  # 2: blank
+        {"id": "a", "text": "The app crashes on start"},  # 3
+        {"id": "a", "text": "Another text with the same id"},  # 4: duplicate id
+        {"id": "b", "text": 42},  # 5: text is not a str
+        {"text": "No id at all"},  # 6: missing id
+        ("c", "Shipping was late"),  # 7: (id, text) pair
+        ac.Document("d", "Please close my account", "en"),  # 8
+        3.5,  # 9: not a document at all
+        {"id": "", "text": "Empty id"},  # 10
+        {"id": 7, "text": "Integer ids are fine"},  # 11
+    ]
+    task = task_for("single", "2023-04-01")
+    async with emulator() as emu, _client(emu) as client:
+        results = await client.classify(inputs, task)
+        received = emu.stats()["documents_received"]
+
+    assert [result.index for result in results] == list(range(len(inputs)))
+    assert [r.id for r in results] == [
+        "0",
+        "1",
+        "2",
+        "a",
+        "a",
+        "b",
+        "#6",
+        "c",
+        "d",
+        "#9",
+        "#10",
+        "7",
+    ]
+    ok = {0, 3, 7, 8, 11}
+    assert {result.index for result in results if result.ok} == ok
+    assert received == len(ok)  # bad documents never reach the service
+    for result in results:
+        if result.ok:
+            continue
+        error = result.error
+        assert error is not None
+        assert error.code == "InvalidInput"
+        assert len(result.tasks) == 1
+        assert result.tasks[0].task == task
+    messages = {result.index: result.error.message for result in results if result.error}
+    assert "empty" in messages[1]
+    assert "empty" in messages[2]
+    assert "duplicate id" in messages[4]
+    assert "text must be a str" in messages[5]
+    assert "int" in messages[5]
+    assert "missing or empty id" in messages[6]
+    assert "float" in messages[9]
+    assert "missing or empty id" in messages[10]
+    texts = {0: good, 3: "The app crashes on start", 7: "Shipping was late"}
+    for index, text in texts.items():
+        assert_model_answer(results[index].tasks[0], text)
+
+
+async def test_duplicate_id_check_can_be_turned_off(emulator: EmulatorFactory) -> None:
+    # The client sends its own wire ids, so repeated caller ids are harmless when allowed.
+    inputs = [{"id": "same", "text": f"Invoice number {i} is wrong"} for i in range(3)]
+    async with emulator() as emu, _client(emu) as client:
+        results = await client.classify(
+            inputs, task_for("single", "2023-04-01"), check_duplicate_ids=False
+        )
+    assert [result.id for result in results] == ["same"] * 3
+    for result, item in zip(results, inputs, strict=True):
+        assert_model_answer(result.tasks[0], item["text"])
+
+
+@pytest.mark.parametrize("api_version", SOME_VERSIONS)
+async def test_too_long_document_fails_alone(emulator: EmulatorFactory, api_version: str) -> None:
+    too_long = "x" * (MAX_CHARACTERS + 1)
+    texts = ["Refund my payment please", too_long, "Login does not work"]
+    async with emulator() as emu, _client(emu, api_version) as client:
+        results = await client.classify(texts, task_for("single", api_version))
+        stats = emu.stats()
+
+    assert [result.index for result in results] == [0, 1, 2]
+    assert results[1].error is not None
+    assert results[1].error.code == "InvalidInput"
+    message = results[1].error.message
+    assert str(MAX_CHARACTERS) in message
+    assert str(MAX_CHARACTERS + 1) in message
+    for index in (0, 2):
+        assert_model_answer(results[index].tasks[0], texts[index])
+    assert stats["documents_received"] == 2
+    assert stats["requests"].get("POST 400", 0) == 0
+
+
+async def test_long_documents_are_spread_over_jobs(emulator: EmulatorFactory) -> None:
+    # Three documents of 60,000 characters cannot share one request (125,000 at most);
+    # one of 130,000 code points is only 65,000 grapheme clusters, which is what counts.
+    clustered = "e\u0301" * 65_000
+    texts = ["a" * 60_000, "b" * 60_000, "c" * 60_000, clustered]
+    async with emulator() as emu, _client(emu) as client:
+        results = await client.classify(texts, task_for("multi", "2023-04-01"))
+        stats = emu.stats()
+
+    for result, text in zip(results, texts, strict=True):
+        assert_model_answer(result.tasks[0], text)
+    assert stats["jobs_created"] >= 2
+    assert stats["requests"].get("POST 400", 0) == 0
+    assert stats["documents_received"] == 4
+
+
+@pytest.mark.parametrize("api_version", SOME_VERSIONS)
+async def test_unsupported_language_is_a_service_error(
+    emulator: EmulatorFactory, api_version: str
+) -> None:
+    inputs = [
+        {"id": "ok-1", "text": "My bill is too high"},
+        {"id": "klingon", "text": "Heghlu'meH QaQ jajvam", "language": "tlh"},
+        {"id": "ok-2", "text": "Sehr gut, danke", "language": "de"},
+    ]
+    task = task_for("single", api_version)
+    async with emulator() as emu, _client(emu, api_version) as client:
+        results = await client.classify(inputs, task)
+
+    assert [result.id for result in results] == ["ok-1", "klingon", "ok-2"]
+    assert_model_answer(results[0].tasks[0], "My bill is too high")
+    assert_model_answer(results[2].tasks[0], "Sehr gut, danke")
+    error = results[1].error
+    assert error is not None
+    assert error.code == "InvalidArgument"
+    assert error.inner_code == "UnsupportedLanguageCode"
+    assert "tlh" in error.message
+
+
+@pytest.mark.parametrize("api_version", SOME_VERSIONS)
+async def test_unknown_project_fails_every_document(
+    emulator: EmulatorFactory, api_version: str
+) -> None:
+    texts = [f"Where is my parcel number {i}?" for i in range(30)]
+    task = task_for("single", api_version, project="no-such-project")
+    async with emulator() as emu, _client(emu, api_version) as client:
+        async with client.stream(texts, task) as stream:
+            results = [result async for result in stream]
+        run = stream.stats
+        stats = emu.stats()
+
+    # The legacy API reports every failed task as an InternalServerError (reference §legacy).
+    legacy = api_version.startswith("v3.")
+    expected_code = "InternalServerError" if legacy else "NotFound"
+    assert sorted(result.index for result in results) == list(range(30))
+    for result in results:
+        assert not result.ok
+        assert result.error is not None
+        assert result.error.code == expected_code
+        assert "no-such-project" in result.error.message
+        assert result.error.job_id
+    if legacy:
+        # Indistinguishable from a passing fault: re-submitted, but a bounded number of times.
+        assert run.resubmits == 2 * 2
+        assert stats["jobs_created"] == 2 * 3
+    else:
+        # A missing project is permanent: no job is run again.
+        assert run.resubmits == 0
+        assert stats["jobs_created"] == 2
+    assert run.documents_failed == 30
+    assert run.documents_ok == 0
+
+
+@pytest.mark.parametrize("api_version", SOME_VERSIONS)
+async def test_partially_completed_job(emulator: EmulatorFactory, api_version: str) -> None:
+    texts = [f"Great comedy, Anna Smith paid {i} dollars" for i in range(1, 8)]
+    tasks = [
+        task_for("entities", api_version),
+        task_for("multi", api_version, project="missing"),
+        task_for("single", api_version),
+    ]
+    async with emulator(page_size=3) as emu, _client(emu, api_version) as client:
+        results = await client.classify(texts, *tasks)
+        stats = emu.stats()
+
+    # Only the failed task is run again (legacy codes do not say the failure is permanent).
+    assert stats["jobs_created"] == (3 if api_version.startswith("v3.") else 1)
+    assert stats["documents_received"] == len(texts) * stats["jobs_created"]
+    assert len(results) == len(texts)
+    for result, text in zip(results, texts, strict=True):
+        assert [outcome.task for outcome in result.tasks] == tasks
+        assert not result.ok
+        assert_model_answer(result.tasks[0], text)
+        assert_model_answer(result.tasks[2], text)
+        failed = result.tasks[1]
+        assert failed.error is not None
+        assert failed.error.code == (
+            "InternalServerError" if api_version.startswith("v3.") else "NotFound"
+        )
+        assert "missing" in failed.error.message
+        assert failed.labels == ()
+        assert result.error == failed.error
