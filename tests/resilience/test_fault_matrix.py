@@ -1,0 +1,151 @@
+"""Every document comes back exactly once, with the model's answer, whatever the service does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+
+import asyncclassify as ac
+from asyncclassify.emulator import Emulator, Faults, RateLimit
+
+from .conftest import ENTITIES, FAST, MULTI, SINGLE, check_exactly_once, corpus, fast_client
+
+pytestmark = pytest.mark.anyio
+
+TASKS = (SINGLE, MULTI, ENTITIES)
+"""Three tasks per job, so a job can fail in part (`task_failed`)."""
+JOB_FAILURE = "InternalServerError"
+"""The code of the emulator's injected job and task failures."""
+MAX_RESUBMITS = 2
+DOCUMENTS_PER_JOB = 25
+
+SINGLE_FAULTS: dict[str, dict[str, Any]] = {
+    "submit_error": {"submit_error": 0.2},
+    "get_error": {"get_error": 0.2},
+    "connection_reset": {"connection_reset": 0.1},
+    "lost_submit_response": {"lost_submit_response": 0.15},
+    "slow_response": {"slow_response": 0.2},
+    "job_failed": {"job_failed": 0.15},
+    "task_failed": {"task_failed": 0.2},
+    "truncated_body": {"truncated_body": 0.2},
+}
+"""Each fault on its own, with a probability high enough to strike dozens of times."""
+FAILS_JOBS = frozenset({"job_failed", "task_failed"})
+"""Faults that can, by striking the same documents again and again, leave an error result."""
+
+
+async def _run(
+    faults: Faults, count: int, rate_limit: RateLimit | None = None, **client_settings: Any
+) -> tuple[list[ac.Result], list[tuple[str, str]], dict[str, Any], ac.RunStats]:
+    documents = corpus(count)
+    async with (
+        Emulator(timing=FAST, faults=faults, rate_limit=rate_limit, seed=7) as emu,
+        fast_client(emu.endpoint, emu.key, **client_settings) as client,
+    ):
+        with anyio.fail_after(30):
+            async with client.stream(documents, *TASKS) as stream:
+                results = [result async for result in stream]
+        return results, documents, emu.stats(), stream.stats
+
+
+def _max_error_outcomes(served: dict[str, Any]) -> int:
+    """Task outcomes a run may fairly give up on: those of jobs failed `MAX_RESUBMITS + 1` times.
+
+    Each such give-up costs at least `MAX_RESUBMITS + 1` injected failures, on at most
+    `DOCUMENTS_PER_JOB` documents and every task.
+    """
+    strikes: int = served["faults"]["job_failed"] + served["faults"]["task_failed"]
+    return strikes // (MAX_RESUBMITS + 1) * DOCUMENTS_PER_JOB * len(TASKS)
+
+
+@pytest.mark.parametrize("kind", list(SINGLE_FAULTS))
+async def test_each_fault_alone(kind: str) -> None:
+    faults = Faults(retry_after_on_error=0, slow_seconds=0.05, **SINGLE_FAULTS[kind])
+    results, documents, served, stats = await _run(faults, 2_000, max_resubmits=MAX_RESUBMITS)
+
+    allowed = frozenset({JOB_FAILURE}) if kind in FAILS_JOBS else frozenset()
+    errors = check_exactly_once(results, documents, TASKS, allowed)
+    assert served["faults"][kind] > 0, served["faults"]
+    assert sum(errors.values()) <= _max_error_outcomes(served)
+    assert stats.documents == len(documents)
+    if kind in FAILS_JOBS:
+        assert stats.resubmits > 0
+    elif kind != "slow_response":
+        assert stats.retries > 0
+
+
+async def test_every_fault_at_once_with_throttling() -> None:
+    faults = Faults(
+        submit_error=0.08,
+        get_error=0.08,
+        retry_after_on_error=0.1,
+        connection_reset=0.05,
+        lost_submit_response=0.05,
+        slow_response=0.05,
+        slow_seconds=0.05,
+        job_failed=0.08,
+        task_failed=0.08,
+        truncated_body=0.08,
+    )
+    results, documents, served, stats = await _run(
+        faults,
+        1_500,
+        # The service allows 60 requests a second; the client believes in 200.
+        rate_limit=RateLimit(requests=60, per_seconds=1.0),
+        requests_per_minute=200,
+        rate_window=1.0,
+        max_resubmits=MAX_RESUBMITS,
+    )
+
+    errors = check_exactly_once(results, documents, TASKS, frozenset({JOB_FAILURE}))
+    assert sum(errors.values()) <= _max_error_outcomes(served)
+    injected = {kind for kind, count in served["faults"].items() if count > 0}
+    assert injected >= set(SINGLE_FAULTS), served["faults"]
+    assert served["throttled"] > 0
+    assert stats.throttled == served["throttled"]
+    # Lost submit responses made the service run some documents twice; the caller saw them once.
+    assert served["documents_in_multiple_jobs"] > 0
+
+
+async def test_a_job_failing_more_times_than_allowed_gives_error_results() -> None:
+    documents = corpus(60)
+    async with (
+        Emulator(timing=FAST, faults=Faults(job_failed=1.0), rate_limit=None) as emu,
+        fast_client(emu.endpoint, emu.key, max_resubmits=MAX_RESUBMITS) as client,
+    ):
+        with anyio.fail_after(10):
+            async with client.stream(documents, SINGLE, ENTITIES) as stream:
+                results = [result async for result in stream]
+        served = emu.stats()
+
+    errors = check_exactly_once(results, documents, (SINGLE, ENTITIES), frozenset({JOB_FAILURE}))
+    assert errors[JOB_FAILURE] == 2 * len(documents)
+    batches = -(-len(documents) // DOCUMENTS_PER_JOB)
+    assert served["jobs_created"] == batches * (MAX_RESUBMITS + 1)
+    assert stream.stats.resubmits == batches * MAX_RESUBMITS
+    assert stream.stats.documents_failed == len(documents)
+    for result in results:
+        assert result.error is not None
+        assert result.error.job_id  # the failure names the job it came from
+
+
+async def test_a_partly_failed_job_resubmits_only_the_failed_task() -> None:
+    documents = corpus(60)
+    async with (
+        Emulator(timing=FAST, faults=Faults(task_failed=1.0), rate_limit=None) as emu,
+        fast_client(emu.endpoint, emu.key, max_resubmits=MAX_RESUBMITS) as client,
+    ):
+        with anyio.fail_after(10):
+            async with client.stream(documents, SINGLE, ENTITIES) as stream:
+                results = [result async for result in stream]
+        served = emu.stats()
+
+    # Every two-task job loses one task; its re-submission has one task, which cannot fail in part.
+    errors = check_exactly_once(results, documents, (SINGLE, ENTITIES))
+    assert not errors
+    batches = -(-len(documents) // DOCUMENTS_PER_JOB)
+    assert served["faults"]["task_failed"] == batches
+    assert served["jobs_created"] == 2 * batches
+    assert stream.stats.resubmits == batches
