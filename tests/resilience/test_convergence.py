@@ -18,6 +18,9 @@ CLIENT_LIMIT = 100
 WINDOW = 1.0
 SETTLING_WINDOWS = 2
 """Windows after the first 429 within which the client must have learnt the limit."""
+OBSERVED_WINDOWS = 3
+"""Windows watched after settling. A client that only obeys `Retry-After` without learning
+gets a 429 in each of them; the rate limit itself makes the run last that long."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +31,7 @@ class Sample:
 
 
 async def test_throttling_stops_once_the_client_has_learnt_the_limit() -> None:
-    documents = corpus(2_000)
+    documents = corpus(3_200)
     samples: list[Sample] = []
     async with (
         Emulator(timing=FAST, rate_limit=RateLimit(SERVICE_LIMIT, WINDOW)) as emu,
@@ -53,12 +56,15 @@ async def test_throttling_stops_once_the_client_has_learnt_the_limit() -> None:
     assert final.client_throttled == served["throttled"] > 0  # the limit was hit, and seen
     first_throttled = next(s.at for s in samples if s.service_throttled > 0)
     settled = first_throttled + SETTLING_WINDOWS * WINDOW
-    later = [s for s in samples if s.at >= settled]
-    # The run goes on past the settling time (ten jobs or more), so "no more 429s" means something.
-    assert len(later) >= 10 * 25
-    assert all(s.service_throttled == final.service_throttled for s in later), [
+    before = [s for s in samples if s.at < settled]
+    assert final.at - settled >= OBSERVED_WINDOWS * WINDOW
+    # One stray 429 is tolerated: on a starved CPU the emulator (same event loop) can receive
+    # requests late and bunched, squeezing more than its limit into a window of its clock
+    # although they left the client in time.
+    late_429s = final.service_throttled - before[-1].service_throttled
+    assert late_429s <= 1, [
         (round(s.at - first_throttled, 2), s.service_throttled)
-        for s in samples[:: len(samples) // 40]
+        for s in samples[:: max(1, len(samples) // 40)]
     ]
     # What it learnt is at most the service's limit, not the configured budget.
     assert client.budget.limit <= SERVICE_LIMIT

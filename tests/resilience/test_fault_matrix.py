@@ -20,6 +20,9 @@ JOB_FAILURE = "InternalServerError"
 """The code of the emulator's injected job and task failures."""
 MAX_RESUBMITS = 2
 DOCUMENTS_PER_JOB = 25
+PATIENT_RETRY = ac.RetryPolicy(max_retries=16, backoff_base=0.01, backoff_max=0.1)
+"""Fast retries, and enough of them that no request meets a run of faults that exhausts them
+(which ends the call with `TransportError`, by design; see test_credentials for that path)."""
 
 SINGLE_FAULTS: dict[str, dict[str, Any]] = {
     "submit_error": {"submit_error": 0.2},
@@ -37,15 +40,19 @@ FAILS_JOBS = frozenset({"job_failed", "task_failed"})
 
 
 async def _run(
-    faults: Faults, count: int, rate_limit: RateLimit | None = None, **client_settings: Any
+    faults: Faults,
+    count: int,
+    rate_limit: RateLimit | None = None,
+    ordered: bool = False,
+    **client_settings: Any,
 ) -> tuple[list[ac.Result], list[tuple[str, str]], dict[str, Any], ac.RunStats]:
     documents = corpus(count)
     async with (
         Emulator(timing=FAST, faults=faults, rate_limit=rate_limit, seed=7) as emu,
-        fast_client(emu.endpoint, emu.key, **client_settings) as client,
+        fast_client(emu.endpoint, emu.key, retry=PATIENT_RETRY, **client_settings) as client,
     ):
         with anyio.fail_after(30):
-            async with client.stream(documents, *TASKS) as stream:
+            async with client.stream(documents, *TASKS, ordered=ordered) as stream:
                 results = [result async for result in stream]
         return results, documents, emu.stats(), stream.stats
 
@@ -76,24 +83,29 @@ async def test_each_fault_alone(kind: str) -> None:
         assert stats.retries > 0
 
 
-async def test_every_fault_at_once_with_throttling() -> None:
+@pytest.mark.parametrize(
+    ("api_version", "ordered"), [("2023-04-01", False), ("v3.2-preview.2", True)]
+)
+async def test_every_fault_at_once_with_throttling(api_version: str, ordered: bool) -> None:
     faults = Faults(
         submit_error=0.08,
         get_error=0.08,
         retry_after_on_error=0.1,
         connection_reset=0.05,
-        lost_submit_response=0.05,
-        slow_response=0.05,
+        lost_submit_response=0.12,
+        slow_response=0.1,
         slow_seconds=0.05,
-        job_failed=0.08,
-        task_failed=0.08,
+        job_failed=0.12,
+        task_failed=0.12,
         truncated_body=0.08,
     )
     results, documents, served, stats = await _run(
         faults,
-        1_500,
+        2_000,
         # The service allows 60 requests a second; the client believes in 200.
         rate_limit=RateLimit(requests=60, per_seconds=1.0),
+        ordered=ordered,
+        api_version=api_version,
         requests_per_minute=200,
         rate_window=1.0,
         max_resubmits=MAX_RESUBMITS,
@@ -107,6 +119,8 @@ async def test_every_fault_at_once_with_throttling() -> None:
     assert stats.throttled == served["throttled"]
     # Lost submit responses made the service run some documents twice; the caller saw them once.
     assert served["documents_in_multiple_jobs"] > 0
+    if ordered:
+        assert [result.index for result in results] == list(range(len(documents)))
 
 
 async def test_a_job_failing_more_times_than_allowed_gives_error_results() -> None:
@@ -149,3 +163,22 @@ async def test_a_partly_failed_job_resubmits_only_the_failed_task() -> None:
     assert served["faults"]["task_failed"] == batches
     assert served["jobs_created"] == 2 * batches
     assert stream.stats.resubmits == batches
+
+
+async def test_answers_slower_than_the_request_timeout_are_retried() -> None:
+    documents = corpus(500)
+    retry = ac.RetryPolicy(max_retries=16, backoff_base=0.01, backoff_max=0.1, request_timeout=0.2)
+    faults = Faults(slow_response=0.2, slow_seconds=0.5)
+    async with (
+        Emulator(timing=FAST, faults=faults, rate_limit=None, seed=7) as emu,
+        fast_client(emu.endpoint, emu.key, retry=retry) as client,
+    ):
+        with anyio.fail_after(30):
+            async with client.stream(documents, SINGLE, ENTITIES) as stream:
+                results = [result async for result in stream]
+        served = emu.stats()
+
+    assert not check_exactly_once(results, documents, (SINGLE, ENTITIES))
+    assert served["faults"]["slow_response"] > 0
+    # Every slow answer outlasted the timeout, and was asked for again.
+    assert stream.stats.retries >= served["faults"]["slow_response"]
