@@ -16,7 +16,7 @@ REFRESH_MARGIN = 300.0
 class AsyncTokenCredential(Protocol):
     """The azure-identity async credential protocol (`DefaultAzureCredential` and friends)."""
 
-    async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+    async def get_token(self, *scopes: str) -> Any:
         """A token object with `.token` and `.expires_on` (epoch seconds)."""
 
 

@@ -14,6 +14,7 @@ from .api.documents import parse_error
 from .batching import Batch, Pending
 from .budget import RequestBudget
 from .emitting import Emitter
+from .errors import TransportError
 from .models import DocumentError, Result, Task, TaskResult
 from .polling import PollSchedule
 from .stats import RunStats
@@ -142,7 +143,14 @@ class JobRunner:
     ) -> _Rejected | _Finished:
         context = self._context
         body = context.template(task_ids).render([document.encoded for document in documents])
-        response, _ = await context.transport.send("POST", context.submit_url, context.stats, body)
+        try:
+            response, _ = await context.transport.send(
+                "POST", context.submit_url, context.stats, body
+            )
+        except TransportError as exc:
+            # Out of retries: this batch is re-submitted later or gets error results; the
+            # rest of the call goes on.
+            return _failed("ServiceUnavailable", str(exc))
         if response.status != 202:
             raise_for_submit(response)
             error = _rejection(response)
@@ -165,6 +173,9 @@ class JobRunner:
         try:
             with anyio.move_on_after(context.options.job_timeout):
                 return await self._wait(job_url, len(documents), task_ids)
+        except TransportError as exc:
+            await self._cancel(job_url)
+            return _failed("ServiceUnavailable", str(exc))
         except BaseException:
             # Leaving early (the caller stopped or something broke): the service keeps
             # running the job unless asked not to.
@@ -172,10 +183,9 @@ class JobRunner:
                 await self._cancel(job_url)
             raise
         await self._cancel(job_url)
-        timeout = JobError(
+        return _failed(
             "Timeout", f"the job did not finish within {context.options.job_timeout:.0f} s"
         )
-        return _Finished(JobPage("", "failed", [timeout], {}, None), None)
 
     async def _wait(
         self, job_url: URL, document_count: int, task_ids: tuple[int, ...]
@@ -294,6 +304,11 @@ class JobRunner:
             del self._outcomes[document.index]
             complete: tuple[TaskResult, ...] = tuple(o for o in outcomes if o is not None)
             await self._context.emitter.emit(Result(document.id, document.index, complete))
+
+
+def _failed(code: str, message: str) -> _Finished:
+    """A job that ended without answers, for a reason worth another submission."""
+    return _Finished(JobPage("", "failed", [JobError(code, message)], {}, None), None)
 
 
 def _task_error(page: JobPage, position: int, request_id: str | None) -> DocumentError:

@@ -22,7 +22,7 @@ MAX_RESUBMITS = 2
 DOCUMENTS_PER_JOB = 25
 PATIENT_RETRY = ac.RetryPolicy(max_retries=16, backoff_base=0.01, backoff_max=0.1)
 """Fast retries, and enough of them that no request meets a run of faults that exhausts them
-(which ends the call with `TransportError`, by design; see test_credentials for that path)."""
+(which would give the batch `ServiceUnavailable` error results; see test_credentials)."""
 
 SINGLE_FAULTS: dict[str, dict[str, Any]] = {
     "submit_error": {"submit_error": 0.2},
