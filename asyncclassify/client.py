@@ -111,6 +111,7 @@ class Client:
         cancel_remote: bool = False,
         display_name: str | None = None,
         check_duplicate_ids: bool = True,
+        deadline: float | None = None,
     ) -> ResultStream:
         """Results for `documents`, one per document, as soon as each job finishes.
 
@@ -120,6 +121,10 @@ class Client:
         `cancel_remote=True`, leaving early also cancels unfinished jobs on the service.
         `check_duplicate_ids` remembers every caller-given id to catch repeats (memory grows
         with the number of such ids; turn it off for huge corpora with trusted ids).
+        `deadline` (seconds) bounds the whole call: when it passes, no more input is read,
+        every document read so far gets its result (`DeadlineExceeded` errors for unfinished
+        ones, whose jobs are cancelled on the service), and then `DeadlineExceededError` says
+        how many input documents were read.
         """
         if not tasks:
             raise ConfigurationError("stream() needs at least one task")
@@ -135,6 +140,7 @@ class Client:
             max_concurrency=self._max_concurrency,
             default_language=self._language,
             check_duplicate_ids=check_duplicate_ids,
+            deadline=deadline,
         )
         window = self._max_concurrency * self._dialect.limits.max_documents
 

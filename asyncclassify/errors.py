@@ -64,3 +64,28 @@ class TransportError(AsyncClassifyError):
 
 class CallStoppedError(AsyncClassifyError):
     """The call was stopped from outside (its client closed) before every result was out."""
+
+
+class DeadlineExceededError(AsyncClassifyError, TimeoutError):
+    """The call's deadline passed. Raised after the results of every document read so far.
+
+    `documents_read` input documents (positions 0 to documents_read - 1) have had their
+    results; the rest of the input was not read, so a later call can start from there.
+    """
+
+    def __init__(self, message: str, *, documents_read: int) -> None:
+        super().__init__(message)
+        self.documents_read = documents_read
+
+
+class OverloadedError(AsyncClassifyError):
+    """Too many documents wait for shared jobs already: the call was refused at once.
+
+    Raised by `Client.classify_one()` / `classify_many()` when taking the call would put more
+    than `max_pending` documents in wait. A web application answers 503 (try again later).
+    """
+
+    def __init__(self, message: str, *, pending: int, max_pending: int) -> None:
+        super().__init__(message)
+        self.pending = pending
+        self.max_pending = max_pending

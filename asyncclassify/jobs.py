@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import anyio
@@ -38,6 +39,9 @@ PERMANENT_CODES = frozenset(
 DOCUMENT_FAULTS = frozenset({"InvalidDocument", "InvalidDocumentBatch"})
 """Inner codes of a rejected submit that may be one document's fault."""
 CANCEL_TIMEOUT = 5.0
+DEADLINE_ERROR = DocumentError(
+    "DeadlineExceeded", "the call's deadline passed before this document's job finished"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +91,28 @@ class CallContext:
         self.stats = stats
         self.emitter = emitter
         self.options = options
+        self.stopping = False
+        """Set when the call must wind down (its deadline passed): no new work starts."""
         self._templates: dict[tuple[int, ...], BodyTemplate] = {}
+        self._interruptible: set[anyio.CancelScope] = set()
+
+    @contextmanager
+    def interruptible(self) -> Iterator[anyio.CancelScope]:
+        """A scope that `stop()` cancels: for waiting on the service, never for emitting."""
+        with anyio.CancelScope() as scope:
+            if self.stopping:
+                scope.cancel()
+            self._interruptible.add(scope)
+            try:
+                yield scope
+            finally:
+                self._interruptible.discard(scope)
+
+    def stop(self) -> None:
+        """Wind the call down: interrupt every wait on the service, start nothing new."""
+        self.stopping = True
+        for scope in list(self._interruptible):
+            scope.cancel()
 
     def template(self, task_ids: tuple[int, ...]) -> BodyTemplate:
         """The submit body for these tasks of the call (built once)."""
@@ -116,9 +141,13 @@ class JobRunner:
         work: list[tuple[list[Pending], tuple[int, ...], int]] = [
             (self._batch.documents, all_tasks, 0)
         ]
-        while work:
+        while work and not context.stopping:
             documents, task_ids, resubmits = work.pop()
-            outcome = await self._attempt(documents, task_ids)
+            outcome: _Rejected | _Finished | None = None
+            with context.interruptible():
+                outcome = await self._attempt(documents, task_ids)
+            if outcome is None:
+                break
             if isinstance(outcome, _Rejected):
                 if outcome.divisible and len(documents) > 1:
                     # One bad document must not sink the others: find it by halving.
@@ -137,6 +166,9 @@ class JobRunner:
                     else:
                         self._settle(documents, failed_ids, error)
             await self._emit_finished(documents)
+        if context.stopping:
+            self._settle(self._batch.documents, all_tasks, DEADLINE_ERROR)
+            await self._emit_finished(self._batch.documents)
 
     async def _attempt(
         self, documents: list[Pending], task_ids: tuple[int, ...]
@@ -177,9 +209,10 @@ class JobRunner:
             await self._cancel(job_url)
             return _failed("ServiceUnavailable", str(exc))
         except BaseException:
-            # Leaving early (the caller stopped or something broke): the service keeps
-            # running the job unless asked not to.
-            if context.options.cancel_remote:
+            # Leaving early (the caller stopped, the deadline passed, or something broke): the
+            # service keeps running the job unless asked not to; past the deadline nobody
+            # will read it.
+            if context.options.cancel_remote or context.stopping:
                 await self._cancel(job_url)
             raise
         await self._cancel(job_url)
@@ -291,7 +324,9 @@ class JobRunner:
     ) -> None:
         tasks = self._context.tasks
         for document in documents:
-            outcomes = self._outcomes[document.index]
+            outcomes = self._outcomes.get(document.index)
+            if outcomes is None:  # already emitted
+                continue
             for task_index in task_ids:
                 if outcomes[task_index] is None:
                     outcomes[task_index] = TaskResult(tasks[task_index], error=error)

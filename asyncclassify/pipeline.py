@@ -12,6 +12,7 @@ from anyio.abc import ObjectReceiveStream, ObjectSendStream, TaskGroup
 
 from .api.base import encode_document
 from .batching import Batch, Batcher, Pending, TooLargeError
+from .errors import DeadlineExceededError
 from .inputs import InvalidDocumentError, character_count, normalize
 from .jobs import CallContext, JobRunner
 from .models import DocumentError, Result, TaskResult
@@ -19,6 +20,9 @@ from .stats import RunStats
 
 TYPICAL_LATENCY = 0.2
 """Seconds a request takes besides waiting for the job, for sizing jobs in flight."""
+DEFAULT_LINGER = 0.05
+"""Seconds a partly filled batch from an async source waits for more documents."""
+_NOTHING: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +30,13 @@ class StreamOptions:
     """How documents are read and how much work is in flight."""
 
     max_concurrency: int = 100
-    linger: float = 0.05
-    """Seconds a partly filled batch waits for more documents from a slow async source."""
+    linger: float = DEFAULT_LINGER
+    """Seconds a partly filled batch waits for more documents from a slow async source,
+    counted from its first document."""
     default_language: str = "en"
     check_duplicate_ids: bool = True
+    deadline: float | None = None
+    """Seconds the whole call may take; then it winds down (see `DeadlineExceededError`)."""
 
 
 class InFlight:
@@ -71,17 +78,38 @@ class Pipeline:
         self._batcher = Batcher(limits, context.template(tuple(range(len(context.tasks)))).overhead)
         self._character_limit = limits.max_characters
         self._seen_ids: set[str] | None = set() if options.check_duplicate_ids else None
+        self._documents_read = 0
 
     async def run(self, source: Iterable[Any] | AsyncIterable[Any]) -> None:
-        """Push every document of `source` through; return when every result is out."""
+        """Push every document of `source` through; return when every result is out.
+
+        Past the deadline, no more of `source` is read, every document read so far gets its
+        result (`DeadlineExceeded` errors for unfinished ones), then `DeadlineExceededError`.
+        """
         send, receive = anyio.create_memory_object_stream[Batch](0)
-        async with anyio.create_task_group() as group:
-            group.start_soon(self._dispatch, receive, group)
-            async with send:
-                if isinstance(source, AsyncIterable):
-                    await self._read_async(source, send)
-                else:
-                    await self._read(source, send)
+        deadline = self._options.deadline
+        async with anyio.create_task_group() as watch:
+            if deadline is not None:
+                watch.start_soon(self._stop_after, deadline)
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._dispatch, receive, group)
+                async with send:
+                    if isinstance(source, AsyncIterable):
+                        await self._read_async(source, send)
+                    else:
+                        await self._read(source, send)
+            watch.cancel_scope.cancel()
+        if self._context.stopping:
+            raise DeadlineExceededError(
+                f"the call's deadline of {deadline} s passed; the first "
+                f"{self._documents_read} input documents have their results (unfinished ones "
+                "as DeadlineExceeded errors); the rest of the input was not read",
+                documents_read=self._documents_read,
+            )
+
+    async def _stop_after(self, seconds: float) -> None:
+        await anyio.sleep(seconds)
+        self._context.stop()
 
     def _in_flight_bound(self) -> int:
         """Little's law: jobs in flight = job rate the budget allows x time a job is held."""
@@ -94,6 +122,8 @@ class Pipeline:
 
     async def _read(self, source: Iterable[Any], send: ObjectSendStream[Batch]) -> None:
         for index, item in enumerate(source):
+            if self._context.stopping:
+                break
             batch = await self._take(index, item)
             if batch is not None:
                 await send.send(batch)
@@ -107,35 +137,50 @@ class Pipeline:
         )
 
         async def pump() -> None:
-            async with items_send:
-                async for item in source:
-                    await items_send.send(item)
+            with self._context.interruptible():
+                async with items_send:
+                    async for item in source:
+                        await items_send.send(item)
 
         async with anyio.create_task_group() as group, items_receive:
             group.start_soon(pump)
             index = 0
-            while True:
-                item: Any = None
-                with anyio.move_on_after(self._options.linger) as waited:
-                    try:
-                        item = await items_receive.receive()
-                    except anyio.EndOfStream:
-                        break
-                if waited.cancelled_caught:
+            leave_at = math.inf  # when the partly filled batch leaves without more documents
+            while not self._context.stopping:
+                item: Any = _NOTHING
+                try:
+                    # Documents already waiting always join the batch, however late it is.
+                    item = items_receive.receive_nowait()
+                except anyio.WouldBlock:
+                    with anyio.CancelScope(deadline=leave_at):
+                        try:
+                            item = await items_receive.receive()
+                        except anyio.EndOfStream:
+                            break
+                except anyio.EndOfStream:
+                    break
+                if item is _NOTHING:
+                    leave_at = math.inf
                     partial = self._batcher.flush()
                     if partial is not None:
                         await send.send(partial)
                     continue
+                if leave_at == math.inf:
+                    leave_at = anyio.current_time() + self._options.linger
                 batch = await self._take(index, item)
                 index += 1
                 if batch is not None:
                     await send.send(batch)
+                    # The document just read either closed the batch or starts the next one.
+                    closed_by_it = batch.documents[-1].index == index - 1
+                    leave_at = math.inf if closed_by_it else anyio.current_time() + self._options.linger
         last = self._batcher.flush()
         if last is not None:
             await send.send(last)
 
     async def _take(self, index: int, item: Any) -> Batch | None:
         """Check one input document: batch it, or give it its error result at once."""
+        self._documents_read = index + 1
         options = self._options
         try:
             document_id, text, language, id_given = normalize(item, index, options.default_language)
