@@ -247,7 +247,12 @@ class JobRunner:
                 merged.results.update(task_page.results)
             next_link = following.next_link
         logger.info(
-            "job %s: %s, %d documents, %d GETs", page.job_id, page.status, document_count, polls
+            "job %s: %s, %d documents, %d GETs (request id %s)",
+            page.job_id,
+            page.status,
+            document_count,
+            polls,
+            request_id,
         )
         return _Finished(page, request_id)
 
