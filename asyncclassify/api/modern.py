@@ -87,8 +87,8 @@ class ModernDialect(Dialect):
         errors = [_job_error(item) for item in data.get("errors") or ()]
         pages: dict[int, TaskPage] = {}
         items = (data.get("tasks") or {}).get("items") or ()
-        for position, item in enumerate(items):
-            index = _task_index(item, position, tasks)
+        for item in items:
+            index = _task_index(item, tasks)
             if index is None:
                 continue
             status = str(item.get("status", ""))
@@ -101,14 +101,14 @@ class ModernDialect(Dialect):
         return JobPage(job_id, str(data["status"]), errors, pages, next_link or None)
 
 
-def _task_index(item: dict[str, Any], position: int, tasks: Sequence[Task]) -> int | None:
+def _task_index(item: dict[str, Any], tasks: Sequence[Task]) -> int | None:
     name = item.get("taskName")
     if isinstance(name, str) and name.isdigit() and int(name) < len(tasks):
         return int(name)
-    # No name echoed: the n-th item of a kind is the n-th task of that kind.
+    # The service echoes the names we send; without one, only an unambiguous kind maps.
     kind = _RESULT_KINDS.get(str(item.get("kind", "")))
     same_kind = [i for i, task in enumerate(tasks) if task.kind == kind]
-    return same_kind[0] if len(same_kind) == 1 else (position if position < len(tasks) else None)
+    return same_kind[0] if len(same_kind) == 1 else None
 
 
 def _job_error(item: dict[str, Any]) -> JobError:
