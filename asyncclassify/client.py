@@ -1,4 +1,5 @@
-"""The user-facing client: configuration, the HTTP session, and `stream()` / `classify()`."""
+"""The user-facing client: configuration, the HTTP session, `stream()` / `classify()`, and
+`classify_one()` / `classify_many()` for many small concurrent calls that share jobs."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from yarl import URL
 from .api import DEFAULT_API_VERSION, dialect_for
 from .auth import AsyncTokenCredential, Authenticator, KeyAuth, TokenAuth
 from .budget import RequestBudget
+from .coalescing import Coalescer
 from .emitting import Emitter
 from .errors import ConfigurationError
 from .jobs import CallContext, JobOptions
 from .models import Result, Task
-from .pipeline import Pipeline, StreamOptions
+from .pipeline import DEFAULT_LINGER, Pipeline, StreamOptions
 from .polling import PollSchedule
 from .stats import RunStats
 from .streaming import ResultStream
@@ -38,6 +40,10 @@ class Client:
     `credential` is the resource key, or an async Entra ID token credential (https only).
     `requests_per_minute` is the service's budget for the resource (1,000 for custom
     features); `rate_window` scales its window (seconds) for tests on an emulator.
+
+    `coalesce_linger` and `coalesce_max_pending` shape `classify_one()` / `classify_many()`:
+    how long (seconds) a partly filled shared job waits for more documents, and how many
+    documents may wait for their results before new calls are refused (`OverloadedError`).
     """
 
     def __init__(
@@ -56,6 +62,8 @@ class Client:
         retry: RetryPolicy | None = None,
         allow_insecure_http: bool = False,
         session: aiohttp.ClientSession | None = None,
+        coalesce_linger: float = 0.03,
+        coalesce_max_pending: int = 5000,
     ) -> None:
         self._dialect = dialect_for(api_version)
         self.api_version = api_version
@@ -66,6 +74,10 @@ class Client:
             raise ConfigurationError("max_concurrency must be at least 1")
         if not language:
             raise ConfigurationError("language must be a language code such as 'en'")
+        if coalesce_linger < 0:
+            raise ConfigurationError("coalesce_linger must be zero or more seconds")
+        if coalesce_max_pending < 1:
+            raise ConfigurationError("coalesce_max_pending must be at least 1")
         self._language = language
         self._max_concurrency = max_concurrency
         self.budget = RequestBudget(requests_per_minute, rate_window)
@@ -76,6 +88,13 @@ class Client:
         self._owns_session = session is None
         self._transport: Transport | None = None
         self._running: set[asyncio.Task[None]] = set()
+        self._coalesce_linger = coalesce_linger
+        self._coalescer = Coalescer(
+            self._open_lane,
+            self._running,
+            max_pending=coalesce_max_pending,
+            default_language=language,
+        )
 
     def __repr__(self) -> str:
         return f"Client(endpoint={str(self._endpoint)!r}, api_version={self.api_version!r})"
@@ -112,6 +131,7 @@ class Client:
         display_name: str | None = None,
         check_duplicate_ids: bool = True,
         deadline: float | None = None,
+        linger: float = DEFAULT_LINGER,
     ) -> ResultStream:
         """Results for `documents`, one per document, as soon as each job finishes.
 
@@ -121,6 +141,8 @@ class Client:
         `cancel_remote=True`, leaving early also cancels unfinished jobs on the service.
         `check_duplicate_ids` remembers every caller-given id to catch repeats (memory grows
         with the number of such ids; turn it off for huge corpora with trusted ids).
+        `linger` (seconds) is how long a partly filled job waits for more documents from a
+        slow async iterable, counted from its first document.
         `deadline` (seconds) bounds the whole call: when it passes, no more input is read,
         every document read so far gets its result (`DeadlineExceeded` errors for unfinished
         ones, whose jobs are cancelled on the service), and then `DeadlineExceededError` says
@@ -141,6 +163,7 @@ class Client:
             default_language=self._language,
             check_duplicate_ids=check_duplicate_ids,
             deadline=deadline,
+            linger=linger,
         )
         window = self._max_concurrency * self._dialect.limits.max_documents
 
@@ -165,6 +188,38 @@ class Client:
         """All results in input order: for small inputs (it holds every result in memory)."""
         async with self.stream(documents, *tasks, ordered=True, **options) as results:
             return [result async for result in results]
+
+    async def classify_one(self, document: Any, *tasks: Task) -> Result:
+        """The result of one document, from a job shared with concurrent callers.
+
+        For servers that classify a few texts per incoming request: the documents of every
+        concurrent `classify_one()` / `classify_many()` call with the same tasks are packed
+        into shared jobs (full ones at once, a partly filled one after `coalesce_linger`).
+        `document` is a str, an (id, text) pair, a mapping or a `Document`; ids need only be
+        unique within one call. Leaving (cancellation) affects no other caller. Raises
+        `OverloadedError` at once when `coalesce_max_pending` documents wait already, and
+        the exception that stopped the shared work (a rejected key, for example).
+        """
+        (result,) = await self._coalescer.classify((document,), tasks)
+        return result
+
+    async def classify_many(self, documents: Iterable[Any], *tasks: Task) -> list[Result]:
+        """The results of a few documents, in input order, from jobs shared with other callers.
+
+        As `classify_one()`; the documents are taken (or refused) together.
+        """
+        return await self._coalescer.classify(tuple(documents), tasks)
+
+    @property
+    def coalesced_pending(self) -> int:
+        """Documents of `classify_one()` / `classify_many()` calls waiting for their results."""
+        return self._coalescer.pending
+
+    def _open_lane(self, documents: AsyncIterable[Any], tasks: tuple[Task, ...]) -> ResultStream:
+        """The long-running stream that packs coalesced documents for `tasks` into jobs."""
+        return self.stream(
+            documents, *tasks, check_duplicate_ids=False, linger=self._coalesce_linger
+        )
 
     def _open_transport(self) -> Transport:
         if self._transport is None:

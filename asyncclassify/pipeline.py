@@ -172,8 +172,9 @@ class Pipeline:
                 if batch is not None:
                     await send.send(batch)
                     # The document just read either closed the batch or starts the next one.
-                    closed_by_it = batch.documents[-1].index == index - 1
-                    leave_at = math.inf if closed_by_it else anyio.current_time() + self._options.linger
+                    leave_at = math.inf
+                    if batch.documents[-1].index != index - 1:
+                        leave_at = anyio.current_time() + self._options.linger
         last = self._batcher.flush()
         if last is not None:
             await send.send(last)
