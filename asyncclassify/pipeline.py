@@ -20,6 +20,8 @@ from .stats import RunStats
 
 TYPICAL_LATENCY = 0.2
 """Seconds a request takes besides waiting for the job, for sizing jobs in flight."""
+SLOW_START_JOBS = 8
+"""Jobs in flight before any has finished; each finished job allows two more."""
 DEFAULT_LINGER = 0.05
 """Seconds a partly filled batch from an async source waits for more documents."""
 _NOTHING: Any = object()
@@ -118,7 +120,11 @@ class Pipeline:
         jobs_per_second = context.budget.rate / (1.0 + polls_per_job)
         held = context.schedule.estimate() * 1.5 + TYPICAL_LATENCY
         needed = math.ceil(2.0 * jobs_per_second * held) + 2
-        return max(2, min(self._options.max_concurrency, needed))
+        # Slow start: until jobs finish, the schedule knows little and follow-up polls of
+        # a large first wave could spend a whole window of the budget at once.
+        finished = context.stats.documents // context.dialect.limits.max_documents
+        ramp = SLOW_START_JOBS + 2 * finished
+        return max(2, min(self._options.max_concurrency, needed, ramp))
 
     async def _read(self, source: Iterable[Any], send: ObjectSendStream[Batch]) -> None:
         for index, item in enumerate(source):
