@@ -167,7 +167,7 @@ class Client:
         )
         window = self._max_concurrency * self._dialect.limits.max_documents
 
-        async def run(source: Documents, send: ObjectSendStream[Result]) -> None:
+        async def run(source: Documents, send: ObjectSendStream[list[Result]]) -> None:
             emitter = Emitter(send, stats, ordered, window)
             context = CallContext(
                 self._open_transport(),

@@ -1,4 +1,8 @@
-"""Where results leave the pipeline: straight out, or through a bounded reorder buffer."""
+"""Where results leave the pipeline: straight out, or through a bounded reorder buffer.
+
+Results travel in lists (a job's worth at a time), so the cost of handing them across the
+memory stream is paid once per job, not once per document.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ class Emitter:
     """
 
     def __init__(
-        self, send: ObjectSendStream[Result], stats: RunStats, ordered: bool, window: int
+        self, send: ObjectSendStream[list[Result]], stats: RunStats, ordered: bool, window: int
     ) -> None:
         self._send = send
         self._stats = stats
@@ -27,16 +31,18 @@ class Emitter:
         self._next_index = 0
         self._advanced = anyio.Event()
 
-    async def emit(self, result: Result) -> None:
-        """Hand one document's result on (possibly after the ones before it)."""
-        if result.ok:
-            self._stats.documents_ok += 1
-        else:
-            self._stats.documents_failed += 1
-        if not self._ordered:
-            await self._send.send(result)
+    async def emit(self, results: list[Result]) -> None:
+        """Hand documents' results on (possibly after the ones before them)."""
+        if not results:
             return
-        self._buffer[result.index] = result
+        failed = sum(1 for result in results if not result.ok)
+        self._stats.documents_failed += failed
+        self._stats.documents_ok += len(results) - failed
+        if not self._ordered:
+            await self._send.send(results)
+            return
+        for result in results:
+            self._buffer[result.index] = result
         await self._drain()
 
     async def wait_for_room(self, index: int) -> None:
@@ -47,12 +53,16 @@ class Emitter:
     async def _drain(self) -> None:
         moved = False
         while True:
-            index = self._next_index
-            result = self._buffer.pop(index, None)
-            if result is None:
+            start = index = self._next_index
+            ready: list[Result] = []
+            while (result := self._buffer.pop(index, None)) is not None:
+                ready.append(result)
+                index += 1
+            if not ready:
                 break
-            await self._send.send(result)
-            self._next_index = index + 1
+            # Nobody else sends until `_next_index` moves: the results stay in order.
+            await self._send.send(ready)
+            self._next_index = start + len(ready)
             moved = True
         if moved:
             self._advanced.set()

@@ -337,13 +337,15 @@ class JobRunner:
                     outcomes[task_index] = TaskResult(tasks[task_index], error=error)
 
     async def _emit_finished(self, documents: list[Pending]) -> None:
+        finished: list[Result] = []
         for document in documents:
             outcomes = self._outcomes.get(document.index)
             if outcomes is None or any(outcome is None for outcome in outcomes):
                 continue
             del self._outcomes[document.index]
             complete: tuple[TaskResult, ...] = tuple(o for o in outcomes if o is not None)
-            await self._context.emitter.emit(Result(document.id, document.index, complete))
+            finished.append(Result(document.id, document.index, complete))
+        await self._context.emitter.emit(finished)
 
 
 def _failed(code: str, message: str) -> _Finished:

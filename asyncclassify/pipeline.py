@@ -213,7 +213,7 @@ class Pipeline:
         await emitter.wait_for_room(index)
         error = DocumentError("InvalidInput", str(problem))
         outcomes = tuple(TaskResult(task, error=error) for task in self._context.tasks)
-        await emitter.emit(Result(problem.document_id, index, outcomes))
+        await emitter.emit([Result(problem.document_id, index, outcomes)])
 
     async def _dispatch(self, batches: ObjectReceiveStream[Batch], group: TaskGroup) -> None:
         async with batches:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterable, Callable, Coroutine, Iterable
 from types import TracebackType
 from typing import Any
@@ -14,11 +15,13 @@ from .errors import CallStoppedError
 from .models import Result
 from .stats import RunStats
 
-RESULT_BUFFER = 64
-"""Results waiting for the consumer before the pipeline is made to wait (backpressure)."""
+RESULT_BUFFER = 4
+"""Lists of results (a job's worth each) waiting for the consumer before the pipeline is made
+to wait (backpressure)."""
 
 Runner = Callable[
-    [Iterable[Any] | AsyncIterable[Any], ObjectSendStream[Result]], Coroutine[Any, Any, None]
+    [Iterable[Any] | AsyncIterable[Any], ObjectSendStream[list[Result]]],
+    Coroutine[Any, Any, None],
 ]
 
 
@@ -41,7 +44,10 @@ class ResultStream:
         self._runner = runner
         self._source = source
         self._running = running
-        self._send, self._receive = anyio.create_memory_object_stream[Result](RESULT_BUFFER)
+        self._send, self._receive = anyio.create_memory_object_stream[list[Result]](
+            RESULT_BUFFER
+        )
+        self._ready: deque[Result] = deque()
         self._task: asyncio.Task[None] | None = None
         self._outcome = _Outcome()
 
@@ -49,6 +55,8 @@ class ResultStream:
         return self
 
     async def __anext__(self) -> Result:
+        if self._ready:
+            return self._ready.popleft()
         if self._task is None:
             # The task must not refer to this object, so that dropping it stops the work.
             call = _run_call(self._runner, self._source, self._send, self._outcome)
@@ -56,7 +64,7 @@ class ResultStream:
             self._running.add(self._task)
             self._task.add_done_callback(self._running.discard)
         try:
-            return await self._receive.receive()
+            results = await self._receive.receive()
         except anyio.EndOfStream:
             await asyncio.gather(self._task, return_exceptions=True)
             failure, self._outcome.failure = self._outcome.failure, None
@@ -69,6 +77,8 @@ class ResultStream:
                     "the call was stopped (the client was closed) before every result was out"
                 ) from None
             raise StopAsyncIteration from None
+        self._ready.extend(results)
+        return self._ready.popleft()
 
     async def __aenter__(self) -> ResultStream:
         return self
@@ -112,7 +122,7 @@ class _Outcome:
 async def _run_call(
     runner: Runner,
     source: Iterable[Any] | AsyncIterable[Any],
-    send: ObjectSendStream[Result],
+    send: ObjectSendStream[list[Result]],
     outcome: _Outcome,
 ) -> None:
     try:
