@@ -26,6 +26,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "cpu": ([], ["--documents", "5000", "--sdk-documents", "2000"]),
     "memory": ([], ["--sizes", "10000", "50000"]),
     "first_result": ([], ["--documents", "5000"]),
+    "web_coalescing": ([], ["--warmup", "5", "--window", "10"]),
 }
 """Script -> (arguments, arguments with --quick)."""
 
