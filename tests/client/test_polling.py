@@ -123,3 +123,24 @@ def test_follow_ups_grow_from_a_fraction_of_the_first_delay() -> None:
     assert all(later >= earlier for earlier, later in itertools.pairwise(delays))
     assert delays[1] == pytest.approx(delays[0] * 1.5)
     assert delays[-1] == pytest.approx(5.0)
+
+
+def test_the_median_comes_down_from_a_far_too_long_guess_within_a_few_dozen_jobs() -> None:
+    # Small steps alone need hundreds of jobs from 50x too long; unlikely runs of successes
+    # cut the delay, so a few dozen do.
+    rng = random.Random(3)
+    schedule = PollSchedule(initial=100.0, maximum=1_000.0)
+    seen = _simulate(schedule, rng, 40, thrifty_share=0.0)
+    assert seen[False][-1][0] < 1.5 * _quantile(EAGER_QUANTILE)
+    # ...and the high quantile, which takes no such cuts, starts from the median's guess.
+    assert schedule.estimate() <= 3.0 * schedule.first_delay(False) + 1e-9
+
+
+def test_the_high_quantile_takes_no_cuts_from_runs_of_successes() -> None:
+    schedule = PollSchedule(initial=10.0)
+    for _ in range(200):
+        delay = schedule.first_delay(True)
+        schedule.observe_first_poll(True, True, delay)
+    # 200 successes move the log delay down by 0.07 of a step each, about 1.35 in all; three
+    # cuts (one per 64 successes) would add 1.2 more.
+    assert schedule.estimate() > 10.0 * math.exp(-1.5)
