@@ -4,7 +4,7 @@
     AZURE_LANGUAGE_KEY=... python examples/aiohttp_app.py --endpoint https://NAME.cognitiveservices.azure.com
 
     curl -s localhost:8080/classify -d '{"texts": ["My invoice is wrong", "The app crashes"]}'
-    {"results":[{"labels":[{"category":"Billing","confidence":0.97}]},{"labels":[...]}]}
+    {"results":[{"labels":[{"category":"Billing","confidenceScore":0.97}]},{"labels":[...]}]}
 
 `POST /classify` takes `{"texts": [str, ...]}` (1 to 25 texts) and answers one entry per text,
 in order: its labels, or the error that the service or the input check gave it. One client
@@ -105,7 +105,7 @@ def _answer(result: ac.Result) -> dict[str, Any]:
     if error is not None:
         return {"error": {"code": error.code, "message": error.message}}
     labels = [
-        {"category": label.category, "confidence": label.confidence} for label in result.labels
+        {"category": label.category, "confidenceScore": label.confidence} for label in result.labels
     ]
     return {"labels": labels}
 

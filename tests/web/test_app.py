@@ -36,7 +36,9 @@ def _app(emu: Emulator, **options: Any) -> web.Application:
 
 
 def _labels(answer: dict[str, Any]) -> tuple[ac.Label, ...]:
-    return tuple(ac.Label(label["category"], label["confidence"]) for label in answer["labels"])
+    return tuple(
+        ac.Label(label["category"], label["confidenceScore"]) for label in answer["labels"]
+    )
 
 
 async def test_concurrent_requests_get_their_own_labels_from_shared_jobs() -> None:
