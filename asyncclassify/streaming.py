@@ -44,9 +44,7 @@ class ResultStream:
         self._runner = runner
         self._source = source
         self._running = running
-        self._send, self._receive = anyio.create_memory_object_stream[list[Result]](
-            RESULT_BUFFER
-        )
+        self._send, self._receive = anyio.create_memory_object_stream[list[Result]](RESULT_BUFFER)
         self._ready: deque[Result] = deque()
         self._task: asyncio.Task[None] | None = None
         self._outcome = _Outcome()
