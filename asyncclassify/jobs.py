@@ -266,11 +266,11 @@ class JobRunner:
 
         response, page = await context.transport.send("GET", url, context.stats, parse=parse)
         if page is None:
-            # The job is gone (expired, or never reached the store): run it again.
+            # The job is gone (expired, or never reached the store): run it again. The
+            # service's own code (NotFound) would read as permanent.
             error = _rejection(response)
-            return JobPage("", "failed", [JobError(error.code, error.message)], {}, None), (
-                response.request_id
-            )
+            lost = JobError("JobLost", f"the job could not be read: {error.code}: {error.message}")
+            return JobPage("", "failed", [lost], {}, None), response.request_id
         return page, response.request_id
 
     async def _cancel(self, job_url: URL) -> None:
@@ -311,14 +311,6 @@ class JobRunner:
                             finished.request_id,
                             page.job_id,
                         ),
-                    )
-                elif outcome.task is not self._context.tasks[task_index]:
-                    outcome = TaskResult(
-                        self._context.tasks[task_index],
-                        outcome.labels,
-                        outcome.entities,
-                        outcome.warnings,
-                        outcome.error,
                     )
                 self._outcomes[document.index][task_index] = outcome
         if failure is None:
@@ -382,8 +374,7 @@ def _retryable(error: DocumentError) -> bool:
 def _rejection(response: Response) -> DocumentError:
     error = error_object(response)
     if error:
-        parsed = parse_error(error, None, response.request_id)
-        return parsed
+        return parse_error(error, None, response.request_id)
     return DocumentError(
         f"HTTP{response.status}",
         f"the service answered {response.status}",

@@ -1,0 +1,34 @@
+"""A job that is gone when polled (expired, purged) is run again, then reported."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from asyncclassify.emulator import Emulator, Timing
+
+from .conftest import SINGLE, check_exactly_once, corpus, fast_client
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_job_gone_before_its_first_poll_is_submitted_again() -> None:
+    documents = corpus(30)
+    # Results are purged 0.05 s after submission; the client first looks after 0.3 s.
+    async with (
+        Emulator(timing=Timing(base=0.0), rate_limit=None, retention_seconds=0.05) as emu,
+        fast_client(emu.endpoint, emu.key, first_poll=0.3) as client,
+    ):
+        with anyio.fail_after(20):
+            stream = client.stream(documents, SINGLE)
+            results = [result async for result in stream]
+        jobs_created = emu.stats()["jobs_created"]
+
+    errors = check_exactly_once(
+        results, documents, (SINGLE,), allowed_error_codes=frozenset({"JobLost"})
+    )
+    assert errors["JobLost"] == len(documents)
+    # Two batches, each submitted once and then max_resubmits (2) times more.
+    assert stream.stats.resubmits == 4
+    assert jobs_created == 6
+    assert all("NotFound" in (result.error.message if result.error else "") for result in results)
