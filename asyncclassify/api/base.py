@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from yarl import URL
@@ -87,6 +88,14 @@ class BodyTemplate:
     def render(self, documents: Sequence[bytes]) -> bytes:
         """The body holding `documents` (each already serialized)."""
         return self._prefix + b",".join(documents) + self._suffix
+
+
+def load_job(payload: bytes) -> dict[str, Any]:
+    """A job GET's body as JSON (raises ValueError on a body that is not a job)."""
+    data = orjson.loads(payload)
+    if not isinstance(data, dict) or "status" not in data:
+        raise ValueError("the body is not a job")
+    return data
 
 
 def encode_document(wire_id: str, text: str, language: str) -> bytes:

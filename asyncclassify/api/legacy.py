@@ -6,12 +6,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
 from yarl import URL
 
 from ..errors import ConfigurationError
 from ..models import Task, TaskKind
-from .base import BodyTemplate, Dialect, JobError, JobPage, TaskPage
+from .base import BodyTemplate, Dialect, JobError, JobPage, TaskPage, load_job
 from .documents import parse_task_results
 
 LEGACY_VERSIONS = ("v3.1-preview.ct.1", "v3.2-preview.2")
@@ -74,9 +73,7 @@ class LegacyDialect(Dialect):
     def parse_job(
         self, payload: bytes, tasks: Sequence[Task], request_id: str | None = None
     ) -> JobPage:
-        data = orjson.loads(payload)
-        if not isinstance(data, dict) or "status" not in data:
-            raise ValueError("the body is not a job")
+        data = load_job(payload)
         job_id = str(data.get("jobId", ""))
         by_family = self._tasks_by_family(tasks)
         errors = [self._job_error(item, by_family) for item in data.get("errors") or ()]

@@ -6,12 +6,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
 from yarl import URL
 
 from ..errors import ConfigurationError
 from ..models import Task
-from .base import BodyTemplate, Dialect, JobError, JobPage, TaskPage
+from .base import BodyTemplate, Dialect, JobError, JobPage, TaskPage, load_job
 from .documents import parse_task_results
 
 MODERN_VERSIONS = (
@@ -80,9 +79,7 @@ class ModernDialect(Dialect):
     def parse_job(
         self, payload: bytes, tasks: Sequence[Task], request_id: str | None = None
     ) -> JobPage:
-        data = orjson.loads(payload)
-        if not isinstance(data, dict) or "status" not in data:
-            raise ValueError("the body is not a job")
+        data = load_job(payload)
         job_id = str(data.get("jobId", ""))
         errors = [_job_error(item) for item in data.get("errors") or ()]
         pages: dict[int, TaskPage] = {}
