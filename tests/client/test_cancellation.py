@@ -11,13 +11,11 @@ import pytest
 import asyncclassify as ac
 from asyncclassify.emulator import Emulator, Timing
 
+from ..waiting import client_tasks, wait_for_no_client_tasks, wait_until
 from .conftest import (
     EmulatorFactory,
-    client_tasks,
     key_of,
     task_for,
-    wait_for_no_client_tasks,
-    wait_until,
 )
 
 pytestmark = pytest.mark.anyio

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-
-import anyio
 
 import asyncclassify as ac
 from asyncclassify.emulator import DEFAULT_PROJECTS, Emulator, Project, RateLimit, Timing
@@ -65,29 +61,6 @@ def client_for(emu: Emulator, **options: Any) -> ac.Client:
     assert emu.key is not None
     options.setdefault("first_poll", 0.02)
     return ac.Client(emu.endpoint, options.pop("key", emu.key), **options)
-
-
-def client_tasks(baseline: set[asyncio.Task[Any]]) -> set[asyncio.Task[Any]]:
-    """Tasks started since `baseline`, still running, that are not the emulator's server."""
-    extra = set()
-    for task in asyncio.all_tasks() - baseline:
-        if task.done() or task is asyncio.current_task():
-            continue
-        code = getattr(task.get_coro(), "cr_code", None)
-        filename = code.co_filename if code is not None else ""
-        if "aiohttp" in filename and "web_protocol" in filename:
-            continue  # a server connection kept alive for the client's session
-        extra.add(task)
-    return extra
-
-
-async def wait_until(condition: Callable[[], bool], seconds: float = 5) -> None:
-    """Wait until `condition()` holds, checked after each short pause; fail after `seconds`."""
-    with anyio.fail_after(seconds):
-        while True:
-            if condition():
-                return
-            await anyio.sleep(0.002)
 
 
 def load_example(name: str) -> ModuleType:

@@ -15,13 +15,12 @@ from aiohttp.test_utils import TestClient, TestServer
 import asyncclassify as ac
 from asyncclassify.emulator import Emulator, Timing
 
+from ..waiting import client_tasks, wait_until
 from .conftest import (
-    client_tasks,
     expected_single,
     fast_emulator,
     load_example,
     text_for,
-    wait_until,
 )
 
 pytestmark = pytest.mark.anyio

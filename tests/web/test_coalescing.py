@@ -12,16 +12,15 @@ import pytest
 import asyncclassify as ac
 from asyncclassify.emulator import Timing
 
+from ..waiting import client_tasks, wait_until
 from .conftest import (
     MULTI,
     SINGLE,
     client_for,
-    client_tasks,
     expected_multi,
     expected_single,
     fast_emulator,
     text_for,
-    wait_until,
 )
 
 pytestmark = pytest.mark.anyio
