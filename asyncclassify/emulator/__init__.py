@@ -6,7 +6,7 @@ legacy `text/analytics/v3.x/analyze`), with the service's limits, paging, rate
 limit and errors, and seeded fault injection.
 """
 
-from .config import DEFAULT_PROJECTS, Faults, Project, RateLimit, Timing
+from .config import DEFAULT_PROJECTS, Faults, Project, RateLimit, Regime, Timing
 from .server import Emulator
 
-__all__ = ["DEFAULT_PROJECTS", "Emulator", "Faults", "Project", "RateLimit", "Timing"]
+__all__ = ["DEFAULT_PROJECTS", "Emulator", "Faults", "Project", "RateLimit", "Regime", "Timing"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import math
 import socket
 import struct
 import time
@@ -65,7 +64,8 @@ class EmulatorService:
         self.bearer_tokens = frozenset(bearer_tokens)
         self.projects = {(p.name, p.deployment): p for p in projects}
         self.page_size = page_size
-        self.limiter = SlidingWindowLimiter(rate_limit)
+        self.limiter = SlidingWindowLimiter(rate_limit, key)
+        self.rate_limit = rate_limit
         self.faults = FaultInjector(faults, seed)
         self.store = JobStore(timing, retention_seconds, seed)
         self.stats = Stats()
@@ -116,8 +116,9 @@ class EmulatorService:
                 credential = self._authenticate(request)
                 wait = self.limiter.try_acquire(credential, _now())
                 if wait is not None:
+                    assert self.rate_limit is not None
                     self.stats.throttled += 1
-                    raise errors.throttled(max(1, math.ceil(wait)))
+                    raise errors.throttled(self.rate_limit.retry_after(wait))
                 response = await handler(request, credential)
             except ServiceError as exc:
                 response = _error_response(exc, started)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
+import random
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from .model import DEMO_ENTITY_CATEGORIES, DEMO_MULTI_LABELS, DEMO_SINGLE_LABELS
 
 ProjectKind = Literal["single", "multi", "entities"]
+Spread = Literal["uniform", "lognormal", "loglogistic"]
+SPREADS: tuple[str, ...] = get_args(Spread)
 
 _DEMO_LABELS: dict[str, tuple[str, ...]] = {
     "single": tuple(DEMO_SINGLE_LABELS),
@@ -42,39 +46,96 @@ class Project:
 
 @dataclass(frozen=True, slots=True)
 class RateLimit:
-    """At most `requests` requests per sliding window of `per_seconds`, per key."""
+    """At most `requests` requests per sliding window of `per_seconds`, per key.
+
+    `prefill` requests are already in the window of the emulator's key when it starts (or is
+    reset), as if another client had sent them evenly over the last `prefill_seconds`
+    (default: the whole window) before that. `retry_after_unit` is the step of `Retry-After`
+    values: whole seconds, as the service sends, or less for a time-scaled window.
+    """
 
     requests: int = 1000
     per_seconds: float = 60.0
+    prefill: int = 0
+    prefill_seconds: float | None = None
+    retry_after_unit: float = 1.0
 
     def __post_init__(self) -> None:
         if self.requests < 1 or self.per_seconds <= 0:
             raise ValueError("a rate limit needs requests >= 1 and per_seconds > 0")
+        if self.prefill < 0 or self.retry_after_unit <= 0:
+            raise ValueError("prefill must not be negative and retry_after_unit must be positive")
+        if self.prefill_seconds is not None and not 0 < self.prefill_seconds <= self.per_seconds:
+            raise ValueError("prefill_seconds must lie within the window")
+
+    def retry_after(self, wait: float) -> float:
+        """The `Retry-After` for a request refused `wait` seconds before one would fit."""
+        unit = self.retry_after_unit
+        return max(unit, math.ceil(wait / unit - 1e-9) * unit)
+
+
+@dataclass(frozen=True, slots=True)
+class Regime:
+    """Jobs created from `start` to `end` seconds after the first job (since the emulator
+    started or was reset) take `factor` times as long."""
+
+    start: float
+    end: float
+    factor: float
+
+    def __post_init__(self) -> None:
+        if self.start < 0 or self.end <= self.start or self.factor <= 0:
+            raise ValueError("a regime needs 0 <= start < end and a positive factor")
 
 
 @dataclass(frozen=True, slots=True)
 class Timing:
     """How long jobs take.
 
-    A job waits `queue_delay` seconds, then each task runs for
-    ``(base + per_document * documents) * (1 ± jitter)`` seconds (jitter is a
-    seeded relative spread). With `max_running_jobs`, at most that many jobs of
-    one key run at once; the others stay `notStarted`.
+    A job waits `queue_delay` seconds (`notStarted`), then each task runs for a duration whose
+    median is ``base + per_document * documents``, spread by `jitter` in the way `spread`
+    says: ``uniform`` within ±`jitter` of the median; ``lognormal`` with `jitter` the standard
+    deviation of log durations (0.4 is realistic: one job in twenty takes twice the median);
+    or ``loglogistic``, the same spread in the body with a heavier, power-law tail. With
+    `max_running_jobs`, at most that many jobs of one key run at once; the others stay
+    `notStarted`, first come first served. `regimes` make jobs slower or faster for a while.
     """
 
     queue_delay: float = 0.0
     base: float = 0.02
     per_document: float = 0.001
     jitter: float = 0.2
+    spread: Spread = "uniform"
     max_running_jobs: int | None = None
+    regimes: tuple[Regime, ...] = ()
 
     def __post_init__(self) -> None:
         if min(self.queue_delay, self.base, self.per_document, self.jitter) < 0:
             raise ValueError("timings must not be negative")
-        if self.jitter > 1:
-            raise ValueError("jitter is a relative spread in [0, 1]")
+        if self.spread not in SPREADS:
+            raise ValueError(f"spread is one of {', '.join(SPREADS)}, got {self.spread!r}")
+        if self.spread == "uniform" and self.jitter > 1:
+            raise ValueError("a uniform jitter is a relative spread in [0, 1]")
         if self.max_running_jobs is not None and self.max_running_jobs < 1:
             raise ValueError("max_running_jobs must be at least 1")
+
+    def task_duration(self, documents: int, rng: random.Random, elapsed: float) -> float:
+        """Seconds one task of a job of `documents` documents runs, for a job created
+        `elapsed` seconds after the first one."""
+        median = self.base + self.per_document * documents
+        if self.spread == "uniform":
+            duration = median * (1.0 + self.jitter * (2.0 * rng.random() - 1.0))
+        elif self.spread == "lognormal":
+            duration = median * math.exp(self.jitter * rng.gauss(0.0, 1.0))
+        else:
+            # A logistic log duration with the standard deviation of the lognormal's.
+            u = min(max(rng.random(), 1e-12), 1.0 - 1e-12)
+            scale = self.jitter * math.sqrt(3.0) / math.pi
+            duration = median * math.exp(scale * math.log(u / (1.0 - u)))
+        for regime in self.regimes:
+            if regime.start <= elapsed < regime.end:
+                duration *= regime.factor
+        return duration
 
 
 @dataclass(frozen=True, slots=True)

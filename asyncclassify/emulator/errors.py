@@ -78,9 +78,9 @@ def invalid_parameter(detail: str) -> ServiceError:
     return invalid_request("Invalid parameter in request.", "InvalidParameterValue", detail)
 
 
-def gateway_error(status: int, message: str, *, retry_after: int | None = None) -> ServiceError:
+def gateway_error(status: int, message: str, *, retry_after: float | None = None) -> ServiceError:
     """An error produced by the gateway: `code` is the HTTP status as a string."""
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    headers = {"Retry-After": seconds_text(retry_after)} if retry_after is not None else None
     return ServiceError(
         status, {"code": str(status), "message": message}, headers=headers, gateway=True
     )
@@ -101,13 +101,19 @@ def unauthorized() -> ServiceError:
     return error
 
 
-def throttled(retry_after: int) -> ServiceError:
+def seconds_text(seconds: float) -> str:
+    """`2` for whole seconds (as the service sends), `0.3` for the steps of a scaled window."""
+    return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:.3g}"
+
+
+def throttled(retry_after: float) -> ServiceError:
     """429 when the key's request budget is spent."""
     second = "second" if retry_after == 1 else "seconds"
     return gateway_error(
         429,
         "Requests to the Analyze Text operation under Azure Language API have exceeded the "
-        f"rate limit of your current pricing tier. Please retry after {retry_after} {second}.",
+        "rate limit of your current pricing tier. "
+        f"Please retry after {seconds_text(retry_after)} {second}.",
         retry_after=retry_after,
     )
 
@@ -128,5 +134,5 @@ def server_error(status: int, *, retry_after: int | None = None) -> ServiceError
         error = error_object("ServiceUnavailable", "The service is temporarily unavailable.")
     else:
         error = error_object("InternalServerError", "An unexpected error occurred.")
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    headers = {"Retry-After": seconds_text(retry_after)} if retry_after is not None else None
     return ServiceError(status, error, headers=headers)

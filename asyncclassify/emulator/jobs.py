@@ -172,6 +172,7 @@ class JobStore:
         self._rng = random.Random(f"{self.seed}:timing")
         self._in_flight: list[tuple[float, str]] = []
         self._cancelled: set[str] = set()
+        self._first_created: float | None = None
         self.max_in_flight = 0
 
     def create(
@@ -187,10 +188,11 @@ class JobStore:
         """Create and schedule a job submitted at `now` by `key`."""
         self._purge(now)
         timing = self.timing
-        work = timing.base + timing.per_document * len(request.documents)
-        durations = [
-            work * (1.0 + timing.jitter * (2.0 * self._rng.random() - 1.0)) for _ in request.tasks
-        ]
+        if self._first_created is None:
+            self._first_created = now
+        elapsed = now - self._first_created
+        count = len(request.documents)
+        durations = [timing.task_duration(count, self._rng, elapsed) for _ in request.tasks]
         duration = max(durations)
         ready = now + timing.queue_delay
         start = ready
