@@ -1,0 +1,192 @@
+"""The request budget of one resource: a smooth pace under a sliding window, learnt from 429s.
+
+Pure logic: every method takes the time (seconds on one monotonic clock); nothing sleeps.
+
+The service counts every request of a key in a sliding window (1,000 per minute). The budget
+sends at an even pace (`limit` per `window`, with a small burst) rather than in bursts, so that
+a window other clients have partly filled, or arrival jitter at the service, seldom makes one
+request too many. A 429 is read against what the budget itself held in the window when the
+throttled request left:
+
+* near its own limit: the real limit may be lower than ours (a wrong setting, or another
+  client with a steady share), or the last of someone else's requests were still in the
+  window. The limit drops a little below what the window held; when a second such 429 comes
+  at about the same level within a few windows, that level is the real limit: it becomes a
+  ceiling that is probed upwards only slowly.
+* far below its limit: someone else filled the window (an earlier run, another process). Wait
+  the `Retry-After`; the limit stays. When such 429s repeat within two windows, another
+  client keeps a share of the window: the limit drops to what we held, and recovers as below.
+
+Once 429s stop for a window, the limit climbs back to the ceiling within one more window.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+WINDOW_MARGIN = 1.01
+"""The window is counted this much longer than the service's, for arrival-time jitter."""
+BURST_FRACTION = 0.02
+"""Requests that may leave at once after a quiet spell, as a fraction of the limit."""
+MIN_BURST = 2.0
+NEAR_LIMIT = 0.9
+"""A 429 while the window held this fraction of our limit or more is our own pace's doing."""
+DECREASE = 0.93
+"""After a 429, the limit drops to this fraction of what the window held."""
+REPEAT_WINDOWS = 2.0
+"""Foreign 429s this close together (in windows) say another client keeps a share."""
+CONFIRM_WINDOWS = 4.0
+"""Two 429s near our own limit this close together (in windows), at about the same level
+(within `CONFIRM_LEVEL`), confirm the real limit."""
+CONFIRM_LEVEL = 0.1
+RECOVER_WINDOWS = 1.0
+"""Quiet windows after the last 429 before the limit climbs again."""
+PROBE_AFTER_WINDOWS = 5.0
+"""Quiet windows after which a learnt ceiling is probed upwards."""
+PROBE_RATE = 0.02
+"""How fast a ceiling is probed: this fraction of the configured limit per window."""
+USE_MEMORY = 0.1
+"""How far back (in windows) `utilization` looks: an exponentially fading average."""
+
+
+class RequestBudget:
+    """At most `limit` requests per `window` seconds, evenly paced; learns the real limit."""
+
+    def __init__(self, requests: int = 1000, window: float = 60.0) -> None:
+        if requests < 1 or window <= 0:
+            raise ValueError("a request budget needs requests >= 1 and window > 0")
+        self.configured = float(requests)
+        self.window = window
+        self._span = window * WINDOW_MARGIN
+        self._limit = float(requests)
+        self._ceiling = float(requests)
+        self._sent: deque[float] = deque()
+        self._tokens = self._burst()
+        self._tokens_at: float | None = None
+        self.paused_until = float("-inf")
+        self._last_throttle = float("-inf")
+        self._last_foreign = float("-inf")
+        self._last_own: tuple[float, float] = (float("-inf"), 0.0)
+        """(when, what the window held) of the last 429 near our own limit."""
+        self._climbed_at = float("-inf")
+        self._used = 0.0
+        self._used_at = 0.0
+        self.throttles = 0
+
+    @property
+    def limit(self) -> int:
+        """Requests per window allowed right now."""
+        return max(1, int(self._limit))
+
+    @property
+    def ceiling(self) -> int:
+        """The level the limit climbs back to after a 429 (the configured limit, or lower)."""
+        return max(1, int(self._ceiling))
+
+    @property
+    def rate(self) -> float:
+        """Requests per second allowed right now."""
+        return self._limit / self._span
+
+    def in_window(self, now: float) -> int:
+        """Our requests within the window that ends at `now`."""
+        self._expire(now)
+        return len(self._sent)
+
+    def ready_at(self, now: float) -> float:
+        """The earliest time, `now` or later, at which one more request may leave."""
+        self._expire(now)
+        ready = max(now, self.paused_until)
+        limit = self.limit
+        if len(self._sent) >= limit:
+            ready = max(ready, self._sent[-limit] + self._span)
+        tokens = self._tokens_now(now)
+        if tokens < 1.0:
+            ready = max(ready, now + (1.0 - tokens) / self.rate)
+        return ready
+
+    def utilization(self, now: float) -> float:
+        """The fraction of the allowed rate used lately (a fading average over a tenth of the
+        window): near 1 while the budget is what holds requests back."""
+        memory = USE_MEMORY * self.window
+        used = self._used * math.exp(-(now - self._used_at) / memory)
+        return used / (self.rate * memory)
+
+    def spend(self, now: float) -> None:
+        """Count one request leaving at `now` (which `ready_at` allowed)."""
+        self._climb(now)
+        memory = USE_MEMORY * self.window
+        self._used = self._used * math.exp(-(now - self._used_at) / memory) + 1.0
+        self._used_at = now
+        self._tokens = self._tokens_now(now) - 1.0
+        self._tokens_at = now
+        self._sent.append(now)
+
+    def throttled(self, now: float, retry_after: float, sent_at: float) -> None:
+        """The service answered 429 to a request sent at `sent_at`: wait, and learn."""
+        self.throttles += 1
+        self.paused_until = max(self.paused_until, now + retry_after)
+        if sent_at < self._last_throttle:
+            # It left before the episode's first 429 came back: that one taught us already.
+            return
+        held = self._held_at(sent_at)
+        own = held >= NEAR_LIMIT * self._limit
+        if own:
+            when, level = self._last_own
+            if now - when < CONFIRM_WINDOWS * self.window and abs(held - level) <= (
+                CONFIRM_LEVEL * level
+            ):
+                self._ceiling = min(self._ceiling, max(1.0, float(max(held, level))))
+            self._last_own = (now, float(held))
+            self._limit = min(self._limit, max(1.0, held * DECREASE))
+        else:
+            if now - self._last_foreign < REPEAT_WINDOWS * self.window:
+                # Not a one-off: another client keeps a share of the window. Give way to what
+                # fitted, by at most half at once (what we held may be little of our own need).
+                self._limit = min(self._limit, max(1.0, held * DECREASE, self._limit * 0.5))
+            self._last_foreign = now
+        self._last_throttle = now
+        # Tokens saved up before the pause must not leave in a burst when it ends.
+        self._tokens = min(self._tokens_now(now), 1.0)
+        self._tokens_at = now
+
+    def _held_at(self, moment: float) -> int:
+        horizon = moment - self._span
+        held = 0
+        for sent in reversed(self._sent):
+            if sent <= horizon:
+                break
+            if sent <= moment:
+                held += 1
+        return held
+
+    def _climb(self, now: float) -> None:
+        """Raise the limit back towards the ceiling, and probe the ceiling, once 429s stop."""
+        quiet = now - self._last_throttle
+        since = now - self._climbed_at if self._climbed_at > float("-inf") else 0.0
+        self._climbed_at = now
+        if quiet < RECOVER_WINDOWS * self.window:
+            return
+        step = max(0.0, min(since, quiet - RECOVER_WINDOWS * self.window))
+        if self._limit < self._ceiling:
+            self._limit = min(self._ceiling, self._limit + step * self.configured / self.window)
+        elif self._ceiling < self.configured and quiet > PROBE_AFTER_WINDOWS * self.window:
+            probe = step * PROBE_RATE * self.configured / self.window
+            self._ceiling = min(self.configured, self._ceiling + probe)
+            self._limit = self._ceiling
+
+    def _burst(self) -> float:
+        return max(MIN_BURST, BURST_FRACTION * self._limit)
+
+    def _tokens_now(self, now: float) -> float:
+        if self._tokens_at is None:
+            return self._tokens
+        refilled = self._tokens + (now - self._tokens_at) * self.rate
+        return min(self._burst(), refilled)
+
+    def _expire(self, now: float) -> None:
+        horizon = now - self._span
+        sent = self._sent
+        while sent and sent[0] <= horizon:
+            sent.popleft()

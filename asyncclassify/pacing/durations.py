@@ -1,0 +1,299 @@
+"""How long jobs take: a distribution learnt from what the service says, and asked for quantiles.
+
+Pure logic: time is passed in. What a job tells:
+
+* when it finishes: its exact duration, from the service's own timestamps (each task's
+  `lastUpdateDateTime` is the moment it finished, on the service's clock) converted to ours
+  (see `ServiceClock`), kept within what our own polls bracket;
+* while it runs: that it has lasted at least this long (right censoring at the age of the last
+  poll that found it unfinished).
+
+The cohort is the recent jobs, weighted by how long before the newest finished job they were
+submitted (a half-life of a quarter of the rate window, or two typical durations if longer),
+so that a change of regime is followed within a window or two, while a pause in submissions
+forgets nothing. From it, a Kaplan-Meier estimate of the survival function
+answers quantiles within the data; a lognormal fitted to the same data (censored maximum
+likelihood, by expectation-maximisation) answers beyond it, and alone while few jobs have
+finished, with its spread widened for the small sample.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from collections import deque
+from dataclasses import dataclass
+from statistics import NormalDist
+
+SMALL_SAMPLE = 30.0
+"""Below this many (weighted) finished jobs, quantiles come from the fitted lognormal."""
+PRIOR_SIGMA = 0.5
+"""The spread of log durations assumed before data says otherwise (a realistic service)."""
+PRIOR_WEIGHT = 2.0
+"""How many jobs' worth of evidence the assumed spread carries."""
+HALF_LIFE_OF_WINDOW = 1 / 4
+HALF_LIFE_DURATIONS = 2.0
+REFRESH_OF_HALF_LIFE = 1 / 20
+"""Once the sample is large, the estimate is refreshed at most this often (of a half-life)."""
+MIN_WEIGHT = 0.05
+"""Jobs weighing less than this are forgotten (unless the cohort would get too small)."""
+MIN_COHORT = 60
+MAX_COHORT = 1_200
+EM_ROUNDS = 25
+_NORMAL = NormalDist()
+
+
+@dataclass(eq=False, slots=True)
+class JobTimes:
+    """What is known of one job's duration so far (times on the local monotonic clock)."""
+
+    submitted_at: float
+    """When the service created the job, as near as we can tell (the submit's midpoint)."""
+    survived: float = 0.0
+    """The greatest age at which a poll found the job unfinished."""
+    done_age: float | None = None
+    """The age of the poll that found the job finished."""
+    duration: float | None = None
+    """The exact duration, from the service's timestamps, when known."""
+
+    def finished(self, done_age: float, duration: float | None) -> None:
+        """Record the poll that found the job done, and its exact duration if known."""
+        self.done_age = done_age
+        if duration is not None:
+            self.duration = min(done_age, max(self.survived, duration))
+
+
+class ServiceClock:
+    """Converts the service's timestamps (epoch seconds) to the local monotonic clock.
+
+    `createdDateTime` has whole seconds only, but the moment a job was created is known on our
+    side to within the submit's round trip: averaged over many jobs, (created + 0.5 - our
+    submit midpoint) estimates the offset between the two clocks, to a few hundredths of a
+    second after a few dozen jobs.
+    """
+
+    def __init__(self, memory: int = 200) -> None:
+        self._samples: deque[float] = deque(maxlen=memory)
+        self._sum = 0.0
+
+    @property
+    def known(self) -> bool:
+        """Whether any job has told the offset yet."""
+        return bool(self._samples)
+
+    def observe_created(self, created_wall: float, submitted_wall: float) -> None:
+        """A job created at `created_wall` (service, whole seconds) that we submitted at
+        `submitted_wall` (our wall clock, the submit's midpoint)."""
+        if len(self._samples) == self._samples.maxlen:
+            self._sum -= self._samples[0]
+        sample = created_wall + 0.5 - submitted_wall
+        self._samples.append(sample)
+        self._sum += sample
+
+    def offset(self) -> float:
+        """Service wall clock minus ours (0 until a job has told)."""
+        return self._sum / len(self._samples) if self._samples else 0.0
+
+
+class DurationModel:
+    """The distribution of job durations (submit to finished), from a weighted recent cohort."""
+
+    def __init__(self, guess: float, window: float) -> None:
+        if guess <= 0 or window <= 0:
+            raise ValueError("a duration model needs a positive guess and window")
+        self.guess = guess
+        self.window = window
+        self._jobs: deque[JobTimes] = deque()
+        self._dirty = True
+        self._refresh_at = -math.inf
+        self.version = 0
+        """Counts refreshes of the estimate (for callers that cache what they derive)."""
+        self._times: list[float] = []
+        self._neg_survival: list[float] = []
+        """Minus the Kaplan-Meier survival after each event time (ascending, for bisect)."""
+        self._mu = math.log(guess)
+        self._sigma = PRIOR_SIGMA
+        self._spread = PRIOR_SIGMA
+        """The fitted spread, widened for a small sample."""
+        self.events = 0.0
+        """Weighted number of finished jobs in the cohort."""
+
+    # -- what the pacer tells ---------------------------------------------------------------
+
+    def track(self, job: JobTimes) -> None:
+        """A new job to learn from as it is polled."""
+        self._jobs.append(job)
+        if len(self._jobs) > MAX_COHORT:
+            self._jobs.popleft()
+
+    def changed(self) -> None:
+        """Something was learnt about a tracked job."""
+        self._dirty = True
+
+    # -- what the pacer asks ----------------------------------------------------------------
+
+    def warm(self, now: float) -> bool:
+        """True once some job of the cohort has finished: quantiles rest on data."""
+        self._refresh(now)
+        return self.events > 0
+
+    def median(self, now: float) -> float:
+        """The typical duration (the guess until a job has finished)."""
+        return self.quantile(0.5, now)
+
+    def quantile(self, q: float, now: float) -> float:
+        """The duration that a fraction `q` of jobs do not exceed."""
+        return self.conditional_quantile(q, 0.0, now)
+
+    def conditional_quantile(self, q: float, survived: float, now: float) -> float:
+        """The age by which a job that lasted `survived` is finished with probability `q`."""
+        self._refresh(now)
+        if self.events >= SMALL_SAMPLE and self._times:
+            target = (1.0 - q) * self._survival_at(survived)
+            index = bisect_left(self._neg_survival, -target)
+            if index < len(self._times):
+                return max(self._times[index], survived)
+            survived = max(survived, self._times[-1])
+        return self._lognormal_conditional(q, survived)
+
+    def probability_done(self, age: float, survived: float, now: float) -> float:
+        """The chance that a job that lasted `survived` is finished at `age`."""
+        self._refresh(now)
+        if age <= survived:
+            return 0.0
+        if self.events >= SMALL_SAMPLE and self._times and age <= self._times[-1]:
+            before = self._survival_at(survived)
+            return 1.0 - self._survival_at(age) / before if before > 0 else 1.0
+        before = self._lognormal_survival(survived)
+        if before <= 0:
+            return 1.0
+        return 1.0 - self._lognormal_survival(age) / before
+
+    @property
+    def sigma(self) -> float:
+        """The fitted spread of log durations."""
+        return self._sigma
+
+    # -- the estimate -----------------------------------------------------------------------
+
+    def _refresh(self, now: float) -> None:
+        if now < self._refresh_at and not (self._dirty and self.events < SMALL_SAMPLE):
+            return
+        self._dirty = False
+        self.version += 1
+        half_life = self._half_life()
+        self._refresh_at = now + half_life * REFRESH_OF_HALF_LIFE
+        events: list[tuple[float, float]] = []
+        censored: list[tuple[float, float]] = []
+        jobs = self._jobs
+        newest = next((job.submitted_at for job in reversed(jobs) if job.done_age is not None), now)
+        decay = math.log(2.0) / half_life
+        oldest = newest + math.log(MIN_WEIGHT) / decay
+        while len(jobs) > MIN_COHORT and jobs[0].submitted_at < oldest:
+            jobs.popleft()
+        exp = math.exp
+        for job in jobs:
+            if job.duration is not None:
+                value = job.duration
+            elif job.done_age is not None:
+                value = job.done_age
+            elif job.survived > 0:
+                censored.append((job.survived, exp(-decay * max(0.0, newest - job.submitted_at))))
+                continue
+            else:
+                continue
+            events.append((value, exp(-decay * max(0.0, newest - job.submitted_at))))
+        self.events = sum(weight for _, weight in events)
+        self._kaplan_meier(events, censored)
+        if self.events > 0:
+            self._fit_lognormal(events, censored)
+        else:
+            self._mu, self._sigma, self._spread = math.log(self.guess), PRIOR_SIGMA, PRIOR_SIGMA
+
+    def _half_life(self) -> float:
+        typical = math.exp(self._mu)
+        return max(self.window * HALF_LIFE_OF_WINDOW, HALF_LIFE_DURATIONS * typical)
+
+    def _kaplan_meier(
+        self, events: list[tuple[float, float]], censored: list[tuple[float, float]]
+    ) -> None:
+        items = [(value, 0, weight) for value, weight in events]
+        items.extend((value, 1, weight) for value, weight in censored)
+        items.sort()  # at equal values, events before censoring (the usual convention)
+        at_risk = sum(weight for _, _, weight in items)
+        survival = 1.0
+        times: list[float] = []
+        neg_survival: list[float] = []
+        index, count = 0, len(items)
+        while index < count:
+            value = items[index][0]
+            died = removed = 0.0
+            while index < count and items[index][0] == value:
+                _, kind, weight = items[index]
+                if kind == 0:
+                    died += weight
+                removed += weight
+                index += 1
+            if died > 0 and at_risk > 0:
+                survival *= max(0.0, 1.0 - died / at_risk)
+                times.append(value)
+                neg_survival.append(-survival)
+            at_risk -= removed
+        self._times = times
+        self._neg_survival = neg_survival
+
+    def _survival_at(self, age: float) -> float:
+        index = bisect_right(self._times, age) - 1
+        return 1.0 if index < 0 else -self._neg_survival[index]
+
+    def _fit_lognormal(
+        self, events: list[tuple[float, float]], censored: list[tuple[float, float]]
+    ) -> None:
+        """Censored maximum likelihood of (mu, sigma) of log durations, with a weak prior on
+        sigma; then sigma widened for a small sample (a rough predictive spread)."""
+        logs = [(math.log(max(value, 1e-6)), weight) for value, weight in events]
+        cuts = [(math.log(max(value, 1e-6)), weight) for value, weight in censored]
+        event_weight = sum(w for _, w in logs)
+        event_first = sum(x * w for x, w in logs)
+        event_second = sum(x * x * w for x, w in logs)
+        total = event_weight + sum(w for _, w in cuts)
+        mu = event_first / event_weight
+        sigma = max(self._sigma, 0.05)
+        for _ in range(EM_ROUNDS if cuts else 1):
+            first, second = event_first, event_second
+            for cut, weight in cuts:
+                hazard = _inverse_mills((cut - mu) / sigma)
+                first += weight * (mu + sigma * hazard)
+                second += weight * (mu * mu + sigma * sigma + sigma * (mu + cut) * hazard)
+            new_mu = first / total
+            variance = (second - 2 * new_mu * first + new_mu * new_mu * total) / total
+            variance = (variance * total + PRIOR_WEIGHT * PRIOR_SIGMA**2) / (total + PRIOR_WEIGHT)
+            new_sigma = math.sqrt(max(variance, 1e-4))
+            converged = abs(new_mu - mu) < 1e-4 and abs(new_sigma - sigma) < 1e-4
+            mu, sigma = new_mu, new_sigma
+            if converged:
+                break
+        self._mu, self._sigma = mu, sigma
+        self._spread = sigma * (1.0 + 1.0 / math.sqrt(max(self.events, 1.0)))
+
+    def _lognormal_survival(self, age: float) -> float:
+        if age <= 0:
+            return 1.0
+        z = (math.log(age) - self._mu) / self._spread
+        return 0.5 * math.erfc(z / math.sqrt(2.0))
+
+    def _lognormal_conditional(self, q: float, survived: float) -> float:
+        target = (1.0 - q) * self._lognormal_survival(survived)
+        if target <= 1e-12:
+            return survived * 1.5 if survived > 0 else math.exp(self._mu)
+        z = -_NORMAL.inv_cdf(min(target, 1.0 - 1e-12))
+        return max(survived, math.exp(self._mu + self._spread * z))
+
+
+def _inverse_mills(alpha: float) -> float:
+    """phi(alpha) / (1 - Phi(alpha)), stable far into the tail."""
+    if alpha > 8.0:
+        return alpha + 1.0 / alpha
+    tail = 0.5 * math.erfc(alpha / math.sqrt(2.0))
+    density = math.exp(-0.5 * alpha * alpha) / math.sqrt(2.0 * math.pi)
+    return density / tail if tail > 0 else alpha

@@ -1,0 +1,454 @@
+"""The pacer of one resource: who gets the next request, when each job is polled, and how many
+jobs are in flight. Pure logic fed by events, with the time passed in; nothing here sleeps.
+
+Requests wait for their turn as `Turn`s of three kinds:
+
+* urgent: result pages, cancels, re-submits and retries; first, as soon as the budget allows;
+* submit: the first submit of a new batch, which also takes a place among the jobs in flight;
+* poll: the next status GET of a job, due when the job is likely finished (see `polls`).
+
+Who gets the next request: urgent turns; then, while no job has finished yet, the probes that
+find out how long jobs take (see `probes`); then a submit, if another job may be in flight;
+then the poll of the job most overdue. Polls are thrifty (due when their job is finished with
+probability `thrifty_quantile`) while requests are scarce: a submit waits and the budget is in
+full use, or the service's queue caps the jobs in flight (see `queueing`). Otherwise they are
+eager, for latency (`eager_quantile`; `first_result_quantile` for the first jobs of a call).
+
+How many jobs may be in flight comes from Little's law: the jobs per second the budget allows
+(one submit and about one GET each) times how long a job is held, counted until nearly every
+job has finished (`HELD_QUANTILE`), and twice that: submits made while the first jobs run keep
+the budget busy, and at the end of a run the polls of the jobs still in flight keep it busy
+while the slowest of them finish. Then capped by the service's queue, if it queues our jobs,
+and by the settings' jobs and bytes in flight.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter, deque
+from dataclasses import dataclass
+
+from .budget import RequestBudget
+from .durations import DurationModel, JobTimes, ServiceClock
+from .polls import PollQueue
+from .probes import LADDER_GROWTH, LADDER_START, PROBES, ColdProbes
+from .queueing import BINDING, QueueWatch
+from .turns import PolledJob, Turn
+
+
+@dataclass(frozen=True, slots=True)
+class PacingSettings:
+    """What a pacer is told about its resource and how far it may go."""
+
+    requests_per_minute: int = 1000
+    window: float = 60.0
+    """Seconds of the service's rate window (60; shorter only for time-scaled emulators)."""
+    first_poll: float = 1.0
+    """The guess of a typical job's duration (seconds) until jobs have been seen to finish."""
+    max_jobs_in_flight: int = 2000
+    max_bytes_in_flight: int = 256 * 2**20
+    """Bytes of documents held by the jobs in flight (each is kept until its results are out,
+    to be sent again should its job fail)."""
+    thrifty_quantile: float = 0.98
+    eager_quantile: float = 0.8
+    first_result_quantile: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.requests_per_minute < 1 or self.window <= 0 or self.first_poll <= 0:
+            raise ValueError("pacing needs requests_per_minute >= 1, window > 0, first_poll > 0")
+        if self.max_jobs_in_flight < 1 or self.max_bytes_in_flight < 1:
+            raise ValueError("pacing needs room for at least one job in flight")
+        for quantile in (self.thrifty_quantile, self.eager_quantile, self.first_result_quantile):
+            if not 0 < quantile < 1:
+                raise ValueError("poll quantiles lie strictly between 0 and 1")
+
+
+FRONT_LOAD = 2.0
+"""Jobs in flight allowed, in multiples of what Little's law needs to keep the budget busy."""
+HELD_QUANTILE = 0.998
+MIN_IN_FLIGHT = 4
+START_PROBES_FILLING = 4.0
+"""While jobs in flight grow at the start, this many start probes per typical duration go
+before submits..."""
+START_PROBES_SPARE = 2.0
+"""...and later this many, on requests the budget has to spare while submits wait."""
+SCARCE_USE = 0.9
+"""Requests are scarce while the budget's recent utilization is at least this."""
+TYPICAL_LATENCY = 0.05
+"""Seconds a request takes, until answers tell."""
+
+
+@dataclass(slots=True)
+class InFlight:
+    """Batches admitted and not yet given all their results."""
+
+    jobs: int = 0
+    bytes: int = 0
+    peak_jobs: int = 0
+
+
+class Pacer:
+    """Paces every request of one resource (see the module docstring)."""
+
+    def __init__(self, settings: PacingSettings | None = None) -> None:
+        self.settings = settings = settings or PacingSettings()
+        self.budget = RequestBudget(settings.requests_per_minute, settings.window)
+        self.model = DurationModel(settings.first_poll, settings.window)
+        self.clock = ServiceClock()
+        self.queue = QueueWatch(settings.window)
+        self.in_flight = InFlight()
+        self.granted: Counter[str] = Counter()
+        """Requests granted, by kind and purpose (report-only)."""
+        self._polls = PollQueue(
+            self.model,
+            settings.thrifty_quantile,
+            settings.eager_quantile,
+            settings.first_result_quantile,
+        )
+        self._probes = ColdProbes(settings.first_poll)
+        self._urgent: deque[Turn] = deque()
+        self._submits: deque[Turn] = deque()
+        self._unfinished: deque[PolledJob] = deque()
+        """Jobs not finished yet, oldest first (finished ones are dropped from the front)."""
+        self._positions = itertools.count()
+        self._start_probe_at = -math.inf
+        self._filled = False
+        """Whether the jobs in flight have reached their target once (the start is over)."""
+        self._latency = TYPICAL_LATENCY
+        self._target: tuple[int, float, int] = (-1, 0.0, MIN_IN_FLIGHT)
+        """(model version, budget rate, target) of the last in-flight target computed."""
+
+    # -- turns -------------------------------------------------------------------------------
+
+    def ask(self, turn: Turn, now: float) -> None:
+        """Queue `turn`; `grant()` says when it may go."""
+        turn.granted = turn.withdrawn = False
+        if turn.kind == "urgent":
+            self._urgent.append(turn)
+        elif turn.kind == "submit":
+            self._submits.append(turn)
+        else:
+            assert turn.job is not None
+            turn.job.turn = turn
+            if self.model.warm(now):
+                self._polls.add(turn, now)
+            else:
+                self._probes.add(turn)
+
+    def withdraw(self, turn: Turn) -> None:
+        """The waiter left (cancelled); a turn already granted is spent."""
+        turn.withdrawn = True
+        if turn.job is not None and turn.job.turn is turn:
+            turn.job.turn = None
+
+    def grant(self, now: float) -> list[Turn]:
+        """The turns that may leave now, each spending one request from the budget."""
+        granted: list[Turn] = []
+        while self.budget.ready_at(now) <= now:
+            turn = self._choose(now)
+            if turn is None:
+                break
+            self.budget.spend(now)
+            turn.granted = True
+            self.granted[self._purpose(turn)] += 1
+            if turn.admits:
+                self._admit(turn.size)
+            if turn.job is not None:
+                turn.job.turn = None
+            granted.append(turn)
+        return granted
+
+    def next_decision(self, now: float) -> float | None:
+        """When to call `grant()` again if nothing else happens first (None: only on events)."""
+        ready = self.budget.ready_at(now)
+        times: list[float] = []
+        if self._waits_for_budget_only(now):
+            times.append(ready)
+        probe = self._next_probe(now)
+        if probe is not None:
+            times.append(max(probe[1], ready))
+        due = self._polls.next_due(now, self._scarce(now))
+        if due is not None:
+            times.append(max(due, ready))
+        if self._submits and not self.model.warm(now) and self.in_flight.jobs > 0:
+            # While nothing has finished, the in-flight target grows with the oldest job's age.
+            times.append(now + self.settings.first_poll * LADDER_START)
+        return min(times) if times else None
+
+    # -- events ------------------------------------------------------------------------------
+
+    def job_accepted(
+        self,
+        sent_at: float,
+        answered_at: float,
+        *,
+        eager: bool = False,
+        created_wall: float | None = None,
+        wall_offset: float = 0.0,
+    ) -> PolledJob:
+        """A submit sent at `sent_at` created a job (answered at `answered_at`).
+
+        `created_wall` is the job's `createdDateTime` (epoch seconds) when the answer told it,
+        `wall_offset` our wall clock minus the monotonic one. `eager`: the job's call has had
+        no result yet, so its first result should come soon.
+        """
+        self._answered(sent_at, answered_at)
+        middle = (sent_at + answered_at) / 2
+        if created_wall is not None:
+            self.clock.observe_created(created_wall, middle + wall_offset)
+        job = PolledJob(JobTimes(middle), next(self._positions), eager)
+        self.model.track(job.times)
+        self._unfinished.append(job)
+        return job
+
+    def job_polled(
+        self,
+        job: PolledJob,
+        sent_at: float,
+        answered_at: float,
+        *,
+        status: str,
+        finished: bool,
+        finished_wall: float | None = None,
+        created_wall: float | None = None,
+        wall_offset: float = 0.0,
+    ) -> None:
+        """A poll of `job` sent at `sent_at` found it `status` (`finished`: no later poll will
+        change it). `finished_wall` is when the service says it finished (epoch seconds on
+        its clock), `created_wall` its `createdDateTime`, when the answer tells them."""
+        self._answered(sent_at, answered_at)
+        job.polls += 1
+        job.status = status
+        times = job.times
+        age = sent_at - times.submitted_at
+        if created_wall is not None and job.polls == 1:
+            self.clock.observe_created(created_wall, times.submitted_at + wall_offset)
+        self._watch_queue(job, status, age, answered_at)
+        if finished:
+            duration = None
+            if finished_wall is not None:
+                finished_at = finished_wall - self.clock.offset() - wall_offset
+                duration = finished_at - times.submitted_at
+            times.finished(answered_at - times.submitted_at, duration)
+            self.job_gone(job)
+        else:
+            times.survived = max(times.survived, age)
+        self.model.changed()
+
+    def job_gone(self, job: PolledJob) -> None:
+        """`job` will not be polled again (finished, lost, cancelled, or given up on)."""
+        job.finished = True
+        job.turn = None
+
+    def released(self, size: int) -> None:
+        """A batch admitted with `size` bytes has given all its results."""
+        self.in_flight.jobs -= 1
+        self.in_flight.bytes -= size
+
+    def throttled(self, now: float, retry_after: float, sent_at: float) -> None:
+        """A request sent at `sent_at` was answered 429 at `now`."""
+        self.budget.throttled(now, retry_after, sent_at)
+
+    def answered(self, sent_at: float, answered_at: float) -> None:
+        """A request that is neither a submit nor a poll was answered (for the latency)."""
+        self._answered(sent_at, answered_at)
+
+    # -- how many jobs in flight -------------------------------------------------------------
+
+    def target_in_flight(self, now: float) -> int:
+        """How many jobs may be in flight now (before the settings' caps)."""
+        model = self.model
+        warm = model.warm(now)
+        rate = self.budget.rate
+        if warm and self._target[:2] == (model.version, rate):
+            return self._capped(self._target[2])
+        requests_per_job = 2.0 + (1.0 - self.settings.thrifty_quantile)
+        jobs_per_second = rate / requests_per_job
+        if warm:
+            held = model.quantile(HELD_QUANTILE, now)
+        else:
+            # Nothing has finished: every job lasts at least as long as the oldest has.
+            oldest = self._oldest_unfinished()
+            age = now - oldest.times.submitted_at if oldest is not None else 0.0
+            held = max(self.settings.first_poll, age) * LADDER_GROWTH
+        held += self._latency
+        target = max(MIN_IN_FLIGHT, math.ceil(FRONT_LOAD * jobs_per_second * held))
+        if warm:
+            self._target = (model.version, rate, target)
+        return self._capped(target)
+
+    def _capped(self, target: int) -> int:
+        cap = self.queue.cap
+        if cap is None:
+            return target
+        return max(MIN_IN_FLIGHT, min(target, math.ceil(cap)))
+
+    def _room(self, turn: Turn, now: float) -> bool:
+        if not turn.admits:
+            return True
+        counts, settings = self.in_flight, self.settings
+        if counts.jobs == 0:
+            return True
+        if counts.jobs >= settings.max_jobs_in_flight:
+            return False
+        if counts.bytes + turn.size > settings.max_bytes_in_flight:
+            return False
+        return counts.jobs < self.target_in_flight(now)
+
+    def _admit(self, size: int) -> None:
+        counts = self.in_flight
+        counts.jobs += 1
+        counts.bytes += size
+        counts.peak_jobs = max(counts.peak_jobs, counts.jobs)
+
+    # -- who goes next -----------------------------------------------------------------------
+
+    def _choose(self, now: float) -> Turn | None:
+        urgent = self._urgent
+        while urgent:
+            turn = urgent.popleft()
+            if not turn.withdrawn:
+                return turn
+        probe = self._take_probe(now)
+        if probe is not None:
+            return probe
+        submit = self._head_submit()
+        if submit is not None and self._room(submit, now):
+            if not self._filled:
+                # Jobs in flight are growing: a few polls of young jobs see whether they
+                # start, before a queue at the service takes many more.
+                start_probe = self._start_probe(now, START_PROBES_FILLING)
+                if start_probe is not None:
+                    return start_probe
+            return self._submits.popleft()
+        if submit is not None and self.model.warm(now):
+            self._filled = True
+        poll = self._polls.take_due(now, self._scarce(now))
+        if poll is None and submit is not None:
+            # Work waits, yet the budget has a request to spare: the jobs in flight, not the
+            # budget, hold it back. See whether the service queues them.
+            poll = self._start_probe(now, START_PROBES_SPARE)
+        return poll
+
+    def _scarce(self, now: float) -> bool:
+        """Whether polls should be thrifty: a submit waits, and either the budget has no
+        request to spare, or the service's queue caps the jobs in flight (the cap makes room
+        for jobs finished and not yet polled). When the settings' caps hold the work back
+        with requests to spare, polling sooner is what speeds it up."""
+        if self._head_submit() is None:
+            return False
+        if self.budget.utilization(now) >= SCARCE_USE:
+            return True
+        cap = self.queue.cap
+        return cap is not None and self.in_flight.jobs >= BINDING * cap
+
+    def _head_submit(self) -> Turn | None:
+        submits = self._submits
+        while submits and submits[0].withdrawn:
+            submits.popleft()
+        return submits[0] if submits else None
+
+    def _waits_for_budget_only(self, now: float) -> bool:
+        if any(not turn.withdrawn for turn in self._urgent):
+            return True
+        submit = self._head_submit()
+        return submit is not None and self._room(submit, now)
+
+    def _purpose(self, turn: Turn) -> str:
+        job = turn.job
+        if turn.kind != "poll" or job is None:
+            return turn.kind
+        if job.start_probe and job.polls == 0:
+            return "start probe"
+        if turn.purpose:
+            return turn.purpose
+        return "first poll" if job.polls == 0 else "follow-up"
+
+    # -- probes ------------------------------------------------------------------------------
+
+    def _next_probe(self, now: float) -> tuple[Turn, float, bool] | None:
+        if not self._probes:
+            return None
+        if self.model.warm(now):
+            # A job has finished: what waits as a probe becomes an ordinary poll.
+            for turn in self._probes.drain():
+                self._polls.add(turn, now)
+            return None
+        oldest = self._oldest_positions(PROBES)
+        return self._probes.next(now, oldest, self.queue.started_age, self._start_probe_at)
+
+    def _take_probe(self, now: float) -> Turn | None:
+        probe = self._next_probe(now)
+        if probe is None or probe[1] > now:
+            return None
+        turn, _, start = probe
+        self._probes.take(turn)
+        turn.purpose = "probe"
+        if start:
+            self._mark_start_probe(turn, now)
+        return turn
+
+    def _start_probe(self, now: float, per_typical: float) -> Turn | None:
+        """The poll of the newest job old enough to have started unless it waits in a queue
+        (at most `per_typical` such polls per typical duration)."""
+        if not self.model.warm(now):
+            return None
+        typical = self.model.median(now)
+        if now < self._start_probe_at + typical / per_typical:
+            return None
+        turn = self._polls.newest_fresh(now - self.queue.queued_after(typical))
+        if turn is not None:
+            self._mark_start_probe(turn, now)
+        return turn
+
+    def _mark_start_probe(self, turn: Turn, now: float) -> None:
+        assert turn.job is not None
+        turn.job.start_probe = True
+        self._start_probe_at = now
+
+    def _watch_queue(self, job: PolledJob, status: str, age: float, now: float) -> None:
+        """Tell the queue watch what a poll found (see `queueing`)."""
+        queue, model = self.queue, self.model
+        typical = model.median(now)
+        if model.warm(now):
+            queue.typical_seen(typical, now)
+        if status != "notStarted":
+            queue.started_age = min(queue.started_age, age)
+        if job.polls != 1:
+            return
+        queued = status == "notStarted" and age >= queue.queued_after(typical)
+        if queued or job.start_probe:
+            ahead = self._unfinished_ahead(job) if queued and queue.cap is None else 0
+            queue.observed(queued=queued, in_flight=self.in_flight.jobs, ahead=ahead)
+
+    # -- jobs in order -----------------------------------------------------------------------
+
+    def _unfinished_ahead(self, job: PolledJob) -> int:
+        """Unfinished jobs submitted before `job` (the queue ahead of it, and what runs)."""
+        ahead = 0
+        for other in self._unfinished:
+            if other.position >= job.position:
+                break
+            if not other.finished:
+                ahead += 1
+        return ahead
+
+    def _oldest_positions(self, count: int) -> set[int]:
+        """The positions of the `count` oldest unfinished jobs."""
+        positions: set[int] = set()
+        for job in self._unfinished:
+            if not job.finished:
+                positions.add(job.position)
+                if len(positions) == count:
+                    break
+        return positions
+
+    def _oldest_unfinished(self) -> PolledJob | None:
+        unfinished = self._unfinished
+        while unfinished and unfinished[0].finished:
+            unfinished.popleft()
+        return unfinished[0] if unfinished else None
+
+    def _answered(self, sent_at: float, answered_at: float) -> None:
+        self._latency += 0.05 * (max(0.0, answered_at - sent_at) - self._latency)

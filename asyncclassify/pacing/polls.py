@@ -1,0 +1,132 @@
+"""When each job is due for its next poll, and which job is most overdue. Pure logic.
+
+A job never polled is due at the age by which a fraction `quantile` of jobs finish; one found
+unfinished at age `a`, at the age by which that fraction of jobs that lasted `a` finish (the
+remaining time expected of a job that has lasted this long). Both come from the learnt
+`DurationModel`, with caps that keep a job from being left unpolled long should durations
+change under the model (four typical durations for a first poll, twice the age seen for a
+follow-up). Two quantiles are kept at once: a thrifty one (requests are scarce) and an eager
+one (they are not; and lower still for the first jobs of a call, `first_result_quantile`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections import deque
+
+from .durations import DurationModel
+from .turns import PolledJob, Turn
+
+FIRST_POLL_CAP = 4.0
+"""A first poll comes at most this many typical durations after the submit..."""
+FOLLOW_UP_CAP = 2.0
+"""...and a follow-up at most at this multiple of the age the job was last seen unfinished."""
+
+_Heap = list[tuple[float, int, Turn]]
+
+
+class PollQueue:
+    """Poll turns waiting, in the order they are due, for either kind of scarcity."""
+
+    def __init__(
+        self, model: DurationModel, thrifty: float, eager: float, first_result: float
+    ) -> None:
+        self.model = model
+        self._quantiles = {True: thrifty, False: eager}
+        self._first_result = first_result
+        self._fresh: deque[Turn] = deque()
+        """Turns of jobs never polled (and not eager), oldest first: all are due at the same
+        age, so their order is their submission's."""
+        self._heaps: dict[bool, _Heap] = {True: [], False: []}
+        """The other turns by due time, when requests are scarce (True) and when not."""
+        self._order = itertools.count()
+        self._keyed = -1
+        """The model version the heaps' due times were computed with."""
+
+    def add(self, turn: Turn, now: float) -> None:
+        """A poll turn starts to wait."""
+        job = turn.job
+        assert job is not None
+        if job.polls == 0 and not job.eager:
+            self._fresh.append(turn)
+        else:
+            self._push(turn, now)
+
+    def take_due(self, now: float, scarce: bool) -> Turn | None:
+        """The most overdue turn, if one is due now (it leaves the queue)."""
+        heap = self._heap(now, scarce)
+        fresh = self._fresh_head()
+        fresh_due = self._fresh_due(fresh, scarce, now) if fresh is not None else math.inf
+        heap_due = heap[0][0] if heap else math.inf
+        if min(fresh_due, heap_due) > now:
+            return None
+        if fresh_due <= heap_due:
+            return self._fresh.popleft()
+        return heapq.heappop(heap)[2]
+
+    def next_due(self, now: float, scarce: bool) -> float | None:
+        """When the next turn is due (None when none waits)."""
+        heap = self._heap(now, scarce)
+        fresh = self._fresh_head()
+        times = [heap[0][0]] if heap else []
+        if fresh is not None:
+            times.append(self._fresh_due(fresh, scarce, now))
+        return min(times) if times else None
+
+    def newest_fresh(self, submitted_by: float) -> Turn | None:
+        """The turn of the newest never-polled job submitted by `submitted_by`."""
+        for turn in reversed(self._fresh):
+            job = turn.job
+            assert job is not None
+            if job.times.submitted_at <= submitted_by and turn.live:
+                return turn
+        return None
+
+    def due_age(self, job: PolledJob, scarce: bool, now: float) -> float:
+        """The age at which `job` is due for its next poll."""
+        model = self.model
+        quantile = self._quantiles[scarce]
+        if job.eager and not scarce:
+            quantile = self._first_result
+        survived = job.times.survived
+        age = model.conditional_quantile(quantile, survived, now)
+        if survived > 0:
+            return min(age, FOLLOW_UP_CAP * survived)
+        return min(age, FIRST_POLL_CAP * model.median(now))
+
+    def _fresh_head(self) -> Turn | None:
+        fresh = self._fresh
+        while fresh and not fresh[0].live:
+            fresh.popleft()
+        return fresh[0] if fresh else None
+
+    def _fresh_due(self, turn: Turn, scarce: bool, now: float) -> float:
+        job = turn.job
+        assert job is not None
+        model = self.model
+        age = min(model.quantile(self._quantiles[scarce], now), FIRST_POLL_CAP * model.median(now))
+        return job.times.submitted_at + age
+
+    def _push(self, turn: Turn, now: float) -> None:
+        job = turn.job
+        assert job is not None
+        for scarce, heap in self._heaps.items():
+            due = job.times.submitted_at + self.due_age(job, scarce, now)
+            heapq.heappush(heap, (due, next(self._order), turn))
+
+    def _heap(self, now: float, scarce: bool) -> _Heap:
+        model = self.model
+        model.warm(now)  # refreshes the model when due
+        if model.version != self._keyed:
+            # Due times follow the model: recompute them when it has learnt something.
+            self._keyed = model.version
+            live = [turn for _, _, turn in self._heaps[True] if turn.live]
+            self._heaps = {True: [], False: []}
+            for turn in live:
+                self._push(turn, now)
+        heap = self._heaps[scarce]
+        while heap and not heap[0][2].live:
+            heapq.heappop(heap)
+        return heap
