@@ -1,7 +1,6 @@
 """Asynchronous batch client for Azure AI Language custom text classification and NER."""
 
 from .api import API_VERSIONS, DEFAULT_API_VERSION
-from .budget import RequestBudget
 from .client import Client
 from .errors import (
     AsyncClassifyError,
@@ -30,9 +29,10 @@ from .models import (
     Task,
     TaskResult,
 )
+from .pacing.budget import RequestBudget
+from .retrying import RetryPolicy
 from .stats import RunStats
 from .streaming import ResultStream
-from .transport import RetryPolicy
 
 __version__ = "0.1.0"
 

@@ -15,17 +15,19 @@ from yarl import URL
 
 from .api import DEFAULT_API_VERSION, dialect_for
 from .auth import AsyncTokenCredential, Authenticator, KeyAuth, TokenAuth
-from .budget import RequestBudget
 from .coalescing import Coalescer
 from .emitting import Emitter
 from .errors import ConfigurationError
 from .jobs import CallContext, JobOptions
 from .models import Result, Task
+from .pacing import Pacer, PacingSettings
+from .pacing.budget import RequestBudget
+from .pacing.runtime import PacerRuntime
 from .pipeline import DEFAULT_LINGER, Pipeline, StreamOptions
-from .polling import PollSchedule
+from .retrying import RetryPolicy
 from .stats import RunStats
 from .streaming import ResultStream
-from .transport import RetryPolicy, Transport, check_endpoint
+from .transport import Transport, check_endpoint, new_session
 
 Documents = Iterable[Any] | AsyncIterable[Any]
 
@@ -40,6 +42,9 @@ class Client:
     `credential` is the resource key, or an async Entra ID token credential (https only).
     `requests_per_minute` is the service's budget for the resource (1,000 for custom
     features); `rate_window` scales its window (seconds) for tests on an emulator.
+    `max_concurrency` caps the jobs in flight (the pacer keeps as many as the budget needs,
+    from how long jobs take); `first_poll` is the guess of a job's duration (seconds) until
+    jobs have been seen to finish.
 
     `coalesce_linger` and `coalesce_max_pending` shape `classify_one()` / `classify_many()`:
     how long (seconds) a partly filled shared job waits for more documents, and how many
@@ -53,7 +58,7 @@ class Client:
         *,
         api_version: str = DEFAULT_API_VERSION,
         language: str = "en",
-        max_concurrency: int = 100,
+        max_concurrency: int = 2000,
         requests_per_minute: int = 1000,
         rate_window: float = 60.0,
         max_resubmits: int = 2,
@@ -80,10 +85,18 @@ class Client:
             raise ConfigurationError("coalesce_max_pending must be at least 1")
         self._language = language
         self._max_concurrency = max_concurrency
-        self.budget = RequestBudget(requests_per_minute, rate_window)
+        try:
+            settings = PacingSettings(
+                requests_per_minute=requests_per_minute,
+                window=rate_window,
+                first_poll=first_poll,
+                max_jobs_in_flight=max_concurrency,
+            )
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
+        self._pacer = PacerRuntime(Pacer(settings))
         self._retry = retry or RetryPolicy()
         self._job_defaults = JobOptions(max_resubmits=max_resubmits, job_timeout=job_timeout)
-        self._schedule = PollSchedule(initial=first_poll)
         self._session = session
         self._owns_session = session is None
         self._transport: Transport | None = None
@@ -95,6 +108,16 @@ class Client:
             max_pending=coalesce_max_pending,
             default_language=language,
         )
+
+    @property
+    def budget(self) -> RequestBudget:
+        """The resource's request budget (what it has learnt of the real limit included)."""
+        return self._pacer.pacer.budget
+
+    @property
+    def pacer(self) -> Pacer:
+        """The resource's pacer: its budget, learnt durations, jobs in flight (read-only)."""
+        return self._pacer.pacer
 
     def __repr__(self) -> str:
         return f"Client(endpoint={str(self._endpoint)!r}, api_version={self.api_version!r})"
@@ -117,6 +140,7 @@ class Client:
         if self._running:
             with anyio.CancelScope(shield=True):
                 await asyncio.gather(*self._running, return_exceptions=True)
+        self._pacer.close()
         if self._owns_session and self._session is not None:
             await self._session.close()
             self._session = None
@@ -159,7 +183,6 @@ class Client:
             display_name=display_name,
         )
         stream_options = StreamOptions(
-            max_concurrency=self._max_concurrency,
             default_language=self._language,
             check_duplicate_ids=check_duplicate_ids,
             deadline=deadline,
@@ -174,8 +197,8 @@ class Client:
                 self._dialect,
                 self._endpoint,
                 tasks,
-                self._schedule,
-                self.budget,
+                self._pacer,
+                self._retry,
                 stats,
                 emitter,
                 job_options,
@@ -224,12 +247,8 @@ class Client:
     def _open_transport(self) -> Transport:
         if self._transport is None:
             if self._session is None:
-                self._session = aiohttp.ClientSession(
-                    connector=aiohttp.TCPConnector(limit=0), raise_for_status=False
-                )
-            self._transport = Transport(
-                self._session, self._endpoint, self._auth, self.budget, self._retry
-            )
+                self._session = new_session()
+            self._transport = Transport(self._session, self._endpoint, self._auth)
         return self._transport
 
 

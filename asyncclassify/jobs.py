@@ -1,25 +1,46 @@
-"""One batch's way through the service: submit, poll, collect, re-submit, give every result."""
+"""One batch's way through the service: submit, poll, collect, re-submit, give every result.
+
+The runner acts on the typed outcomes `api.outcomes` reads from each answer: it waits for its
+turn from the pacer before each request, tells the pacer what each answer said, and decides
+what comes next (retry, wait, split the batch, re-submit failed tasks, settle with errors).
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 import anyio
 from yarl import URL
 
 from .api.base import BodyTemplate, Dialect, JobError, JobPage, TaskPage
-from .api.documents import parse_error
+from .api.outcomes import (
+    Accepted,
+    Finished,
+    Gone,
+    NotServed,
+    Refused,
+    Rejected,
+    Response,
+    Running,
+    Throttled,
+    Transient,
+    read_cancel,
+    read_job,
+    read_submit,
+)
 from .batching import Batch, Pending
-from .budget import RequestBudget
 from .emitting import Emitter
-from .errors import TransportError
+from .errors import AuthenticationError, EndpointError, QuotaExceededError, TransportError
 from .models import DocumentError, Result, Task, TaskResult
-from .polling import PollSchedule
+from .pacing.runtime import PacerRuntime
+from .pacing.turns import PolledJob, Turn
+from .retrying import RetryPolicy
 from .stats import RunStats
-from .transport import Response, Transport, error_object, raise_for_submit
+from .transport import ConnectionFailedError, Transport
 
 logger = logging.getLogger("asyncclassify")
 
@@ -36,12 +57,14 @@ PERMANENT_CODES = frozenset(
     }
 )
 """Job-level error codes that another submission would only repeat."""
-DOCUMENT_FAULTS = frozenset({"InvalidDocument", "InvalidDocumentBatch"})
-"""Inner codes of a rejected submit that may be one document's fault."""
 CANCEL_TIMEOUT = 5.0
+DEFAULT_RETRY_AFTER = 1.0
+"""Seconds to wait on a 429 that does not say how long."""
 DEADLINE_ERROR = DocumentError(
     "DeadlineExceeded", "the call's deadline passed before this document's job finished"
 )
+
+Outcome = TypeVar("Outcome")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +99,8 @@ class CallContext:
         dialect: Dialect,
         endpoint: URL,
         tasks: Sequence[Task],
-        schedule: PollSchedule,
-        budget: RequestBudget,
+        runtime: PacerRuntime,
+        retry: RetryPolicy,
         stats: RunStats,
         emitter: Emitter,
         options: JobOptions,
@@ -86,8 +109,8 @@ class CallContext:
         self.dialect = dialect
         self.submit_url = dialect.submit_url(endpoint)
         self.tasks = tuple(tasks)
-        self.schedule = schedule
-        self.budget = budget
+        self.runtime = runtime
+        self.retry = retry
         self.stats = stats
         self.emitter = emitter
         self.options = options
@@ -123,13 +146,95 @@ class CallContext:
             self._templates[task_ids] = template
         return template
 
+    async def exchange(
+        self,
+        method: str,
+        url: URL,
+        read: Callable[[Response], Outcome | Throttled | Transient | Refused],
+        turn: Turn,
+        body: bytes | None = None,
+    ) -> tuple[Outcome, float]:
+        """Send once `turn` is granted, again (on urgent turns) after 429s and transient
+        failures; the first other outcome, and when its request was sent.
+
+        Raises `AuthenticationError` / `QuotaExceededError` on refused credentials or a spent
+        quota, and `TransportError` when retries run out.
+        """
+        runtime, stats, policy = self.runtime, self.stats, self.retry
+        attempt = 0
+        while True:
+            if not turn.granted:
+                await runtime.wait(turn)
+            sent_at = runtime.now()
+            stats.requests += 1
+            outcome: Outcome | Throttled | Transient | Refused
+            try:
+                response = await self.transport.send(
+                    method, url, body, time_limit=policy.request_timeout
+                )
+            except ConnectionFailedError as exc:
+                outcome = Transient(str(exc))
+            else:
+                outcome = read(response)
+            turn = Turn("urgent")
+            if isinstance(outcome, Throttled):
+                stats.throttled += 1
+                wait = (
+                    outcome.retry_after if outcome.retry_after is not None else DEFAULT_RETRY_AFTER
+                )
+                if wait > policy.max_retry_after:
+                    raise QuotaExceededError(
+                        f"the service asks to retry after {wait:.0f} s, longer than the "
+                        f"{policy.max_retry_after:.0f} s the client waits: {outcome.message}",
+                        status=429,
+                        request_id=outcome.request_id,
+                    )
+                runtime.throttled(wait, sent_at)
+                continue
+            if isinstance(outcome, Refused):
+                runtime.answered(sent_at)
+                if outcome.retry_after is not None and outcome.retry_after > policy.max_retry_after:
+                    raise QuotaExceededError(
+                        f"the service asks to retry after {outcome.retry_after:.0f} s, longer "
+                        f"than the {policy.max_retry_after:.0f} s the client waits: "
+                        f"{outcome.message}",
+                        status=outcome.status,
+                        code=outcome.code,
+                        request_id=outcome.request_id,
+                    )
+                raise AuthenticationError(
+                    f"the service refused the credentials: {outcome.message}",
+                    status=outcome.status,
+                    code=outcome.code,
+                    request_id=outcome.request_id,
+                )
+            if isinstance(outcome, Transient):
+                runtime.answered(sent_at)
+                attempt += 1
+                if attempt > policy.max_retries:
+                    raise TransportError(
+                        f"{method} {url.path} failed {attempt} times; last: {outcome.problem}"
+                    )
+                stats.retries += 1
+                delay = policy.backoff(attempt)
+                if outcome.retry_after is not None:
+                    delay = max(delay, outcome.retry_after)
+                logger.debug(
+                    "retrying %s %s in %.2fs after %s", method, url.path, delay, outcome.problem
+                )
+                await anyio.sleep(delay)
+                continue
+            return outcome, sent_at
+
 
 class JobRunner:
     """Runs one batch to the end: every document of it gets exactly one result."""
 
-    def __init__(self, context: CallContext, batch: Batch) -> None:
+    def __init__(self, context: CallContext, batch: Batch, admitted: Turn | None) -> None:
         self._context = context
         self._batch = batch
+        self._admitted: Turn | None = admitted
+        """The granted turn of the batch's first submit."""
         self._outcomes: dict[int, list[TaskResult | None]] = {
             document.index: [None] * len(context.tasks) for document in batch.documents
         }
@@ -170,41 +275,42 @@ class JobRunner:
             self._settle(self._batch.documents, all_tasks, DEADLINE_ERROR)
             await self._emit_finished(self._batch.documents)
 
+    def _submit_turn(self) -> Turn:
+        turn, self._admitted = self._admitted, None
+        return turn if turn is not None else Turn("urgent")
+
     async def _attempt(
         self, documents: list[Pending], task_ids: tuple[int, ...]
     ) -> _Rejected | _Finished:
         context = self._context
         body = context.template(task_ids).render([document.encoded for document in documents])
         try:
-            response, _ = await context.transport.send(
-                "POST", context.submit_url, context.stats, body
+            outcome, sent_at = await context.exchange(
+                "POST", context.submit_url, read_submit, self._submit_turn(), body
             )
         except TransportError as exc:
             # Out of retries: this batch is re-submitted later or gets error results; the
             # rest of the call goes on.
             return _failed("ServiceUnavailable", str(exc))
-        if response.status != 202:
-            raise_for_submit(response)
-            error = _rejection(response)
-            divisible = response.status == 413 or error.inner_code in DOCUMENT_FAULTS
-            return _Rejected(error, divisible)
-        context.stats.jobs += 1
-        location = response.headers.get("operation-location")
-        if not location:
-            return _Rejected(
-                DocumentError(
-                    "MissingOperationLocation",
-                    "the service accepted the job but did not say where it is",
-                    None,
-                    response.request_id,
-                ),
-                divisible=False,
+        if isinstance(outcome, NotServed):
+            raise EndpointError(
+                "the endpoint does not serve this API (404); check the endpoint and api_version",
+                status=404,
+                code=outcome.code,
+                request_id=outcome.request_id,
             )
-        job_url = URL(location, encoded=True)
+        if isinstance(outcome, Rejected):
+            context.runtime.answered(sent_at)
+            return _Rejected(outcome.error, outcome.divisible)
+        assert isinstance(outcome, Accepted)
+        context.stats.jobs += 1
+        job_url = URL(outcome.location, encoded=True)
         context.transport.check_origin(job_url)
+        eager = context.stats.documents == 0
+        job = context.runtime.job_accepted(sent_at, eager=eager, created_wall=None)
         try:
             with anyio.move_on_after(context.options.job_timeout):
-                return await self._wait(job_url, len(documents), task_ids)
+                return await self._wait(job_url, job, len(documents), task_ids)
         except TransportError as exc:
             await self._cancel(job_url)
             return _failed("ServiceUnavailable", str(exc))
@@ -215,38 +321,71 @@ class JobRunner:
             if context.options.cancel_remote or context.stopping:
                 await self._cancel(job_url)
             raise
+        finally:
+            context.runtime.job_gone(job)
         await self._cancel(job_url)
         return _failed(
             "Timeout", f"the job did not finish within {context.options.job_timeout:.0f} s"
         )
 
     async def _wait(
-        self, job_url: URL, document_count: int, task_ids: tuple[int, ...]
+        self, job_url: URL, job: PolledJob, document_count: int, task_ids: tuple[int, ...]
     ) -> _Finished:
         context = self._context
+        runtime = context.runtime
         subset = [context.tasks[i] for i in task_ids]
-        thrifty = context.budget.busy
-        done: bool | None = None
-        first_delay = context.schedule.first_delay(thrifty)
-        try:
-            await anyio.sleep(first_delay)
-            url = context.dialect.results_url(job_url, document_count)
-            page, request_id = await self._get(url, subset)
-            done = page.terminal
-        finally:
-            context.schedule.observe_first_poll(thrifty, done, first_delay)
-        polls = 1
-        while not page.terminal:
-            await anyio.sleep(context.schedule.follow_up_delay(polls))
-            page, request_id = await self._get(url, subset)
+        dialect = context.dialect
+        url = dialect.results_url(job_url, document_count)
+
+        def read(response: Response) -> Running | Finished | Gone | Throttled | Transient | Refused:
+            return read_job(dialect, response, subset)
+
+        polls = 0
+        while True:
+            context.stats.job_gets += 1
             polls += 1
+            outcome, sent_at = await context.exchange("GET", url, read, Turn("poll", job))
+            if isinstance(outcome, Gone):
+                runtime.answered(sent_at)
+                return _lost(outcome)
+            if isinstance(outcome, Running):
+                runtime.job_polled(
+                    job,
+                    sent_at,
+                    status=outcome.status,
+                    finished=False,
+                    created_wall=outcome.created_wall,
+                )
+                continue
+            assert isinstance(outcome, Finished)
+            page = outcome.page
+            runtime.job_polled(
+                job,
+                sent_at,
+                status=page.status,
+                finished=True,
+                created_wall=page.created_wall,
+                finished_wall=page.finished_wall,
+            )
+            request_id = outcome.request_id
+            break
         next_link = page.next_link
         while next_link:
-            following, _ = await self._get(URL(next_link, encoded=True), subset)
-            for index, task_page in following.tasks.items():
+            context.stats.job_gets += 1
+            following, sent_at = await context.exchange(
+                "GET", URL(next_link, encoded=True), read, Turn("urgent")
+            )
+            runtime.answered(sent_at)
+            if isinstance(following, Gone):
+                return _lost(following)
+            if isinstance(following, Running):
+                # A later page of a finished job can only be finished too; read it as lost.
+                return _failed("JobLost", "a result page of a finished job said it was running")
+            assert isinstance(following, Finished)
+            for index, task_page in following.page.tasks.items():
                 merged = page.tasks.setdefault(index, TaskPage(task_page.status))
                 merged.results.update(task_page.results)
-            next_link = following.next_link
+            next_link = following.page.next_link
         logger.info(
             "job %s: %s, %d documents, %d GETs (request id %s)",
             page.job_id,
@@ -257,22 +396,6 @@ class JobRunner:
         )
         return _Finished(page, request_id)
 
-    async def _get(self, url: URL, subset: Sequence[Task]) -> tuple[JobPage, str | None]:
-        context = self._context
-        context.stats.job_gets += 1
-
-        def parse(response: Response) -> JobPage:
-            return context.dialect.parse_job(response.body, subset, response.request_id)
-
-        response, page = await context.transport.send("GET", url, context.stats, parse=parse)
-        if page is None:
-            # The job is gone (expired, or never reached the store): run it again. The
-            # service's own code (NotFound) would read as permanent.
-            error = _rejection(response)
-            lost = JobError("JobLost", f"the job could not be read: {error.code}: {error.message}")
-            return JobPage("", "failed", [lost], {}, None), response.request_id
-        return page, response.request_id
-
     async def _cancel(self, job_url: URL) -> None:
         context = self._context
         cancel_url = context.dialect.cancel_url(job_url)
@@ -280,8 +403,12 @@ class JobRunner:
             return
         with anyio.CancelScope(shield=True), anyio.move_on_after(CANCEL_TIMEOUT):
             try:
-                await context.transport.send("POST", cancel_url, context.stats)
-                logger.info("cancelled job %s", job_url.path.rsplit("/", 1)[-1])
+                outcome, sent_at = await context.exchange(
+                    "POST", cancel_url, read_cancel, Turn("urgent")
+                )
+                context.runtime.answered(sent_at)
+                if outcome is True:
+                    logger.info("cancelled job %s", job_url.path.rsplit("/", 1)[-1])
             except Exception as exc:  # a failed cancel must not hide why we are leaving
                 logger.warning("could not cancel job %s: %s", job_url.path, exc)
 
@@ -346,6 +473,12 @@ def _failed(code: str, message: str) -> _Finished:
     return _Finished(JobPage("", "failed", [JobError(code, message)], {}, None), None)
 
 
+def _lost(gone: Gone) -> _Finished:
+    """The job (or a page of it) is gone: run it again. The service's own code (NotFound)
+    would read as permanent."""
+    return _failed("JobLost", f"the job could not be read: {gone.code}: {gone.message}")
+
+
 def _task_error(page: JobPage, position: int, request_id: str | None) -> DocumentError:
     chosen: JobError | None = None
     for error in page.errors:
@@ -369,15 +502,3 @@ def _task_error(page: JobPage, position: int, request_id: str | None) -> Documen
 
 def _retryable(error: DocumentError) -> bool:
     return error.code not in PERMANENT_CODES and error.code != "Cancelled"
-
-
-def _rejection(response: Response) -> DocumentError:
-    error = error_object(response)
-    if error:
-        return parse_error(error, None, response.request_id)
-    return DocumentError(
-        f"HTTP{response.status}",
-        f"the service answered {response.status}",
-        None,
-        response.request_id,
-    )

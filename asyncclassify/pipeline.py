@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterable, Callable, Iterable
+from collections.abc import AsyncIterable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,12 +16,8 @@ from .errors import DeadlineExceededError
 from .inputs import InvalidDocumentError, character_count, normalize
 from .jobs import CallContext, JobRunner
 from .models import DocumentError, Result, TaskResult
-from .stats import RunStats
+from .pacing.turns import Turn
 
-TYPICAL_LATENCY = 0.2
-"""Seconds a request takes besides waiting for the job, for sizing jobs in flight."""
-SLOW_START_JOBS = 8
-"""Jobs in flight before any has finished; each finished job allows two more."""
 DEFAULT_LINGER = 0.05
 """Seconds a partly filled batch from an async source waits for more documents."""
 _NOTHING: Any = object()
@@ -29,9 +25,8 @@ _NOTHING: Any = object()
 
 @dataclass(frozen=True, slots=True)
 class StreamOptions:
-    """How documents are read and how much work is in flight."""
+    """How documents are read."""
 
-    max_concurrency: int = 100
     linger: float = DEFAULT_LINGER
     """Seconds a partly filled batch waits for more documents from a slow async source,
     counted from its first document."""
@@ -41,41 +36,13 @@ class StreamOptions:
     """Seconds the whole call may take; then it winds down (see `DeadlineExceededError`)."""
 
 
-class InFlight:
-    """Counts jobs and documents in flight and holds new jobs back beyond a moving bound."""
-
-    def __init__(self, bound: Callable[[], int], stats: RunStats) -> None:
-        self._bound = bound
-        self._stats = stats
-        self.jobs = 0
-        self.documents = 0
-        self.peak_documents = 0
-        self._changed = anyio.Event()
-
-    async def acquire(self, documents: int) -> None:
-        """Wait for room for one more job of `documents` documents."""
-        while self.jobs >= self._bound():
-            await self._changed.wait()
-        self.jobs += 1
-        self.documents += documents
-        if self.documents > self.peak_documents:
-            self.peak_documents = self._stats.peak_documents_in_flight = self.documents
-
-    def release(self, documents: int) -> None:
-        """A job has given all its results."""
-        self.jobs -= 1
-        self.documents -= documents
-        self._changed.set()
-        self._changed = anyio.Event()
-
-
 class Pipeline:
     """One call's stages, run inside one task group."""
 
     def __init__(self, context: CallContext, options: StreamOptions) -> None:
         self._context = context
         self._options = options
-        self.in_flight = InFlight(self._in_flight_bound, context.stats)
+        self._documents_in_flight = 0
         limits = context.dialect.limits
         self._batcher = Batcher(limits, context.template(tuple(range(len(context.tasks)))).overhead)
         self._character_limit = limits.max_characters
@@ -112,19 +79,6 @@ class Pipeline:
     async def _stop_after(self, seconds: float) -> None:
         await anyio.sleep(seconds)
         self._context.stop()
-
-    def _in_flight_bound(self) -> int:
-        """Little's law: jobs in flight = job rate the budget allows x time a job is held."""
-        context = self._context
-        polls_per_job = max(1.0, context.stats.gets_per_job)
-        jobs_per_second = context.budget.rate / (1.0 + polls_per_job)
-        held = context.schedule.estimate() * 1.5 + TYPICAL_LATENCY
-        needed = math.ceil(2.0 * jobs_per_second * held) + 2
-        # Slow start: until jobs finish, the schedule knows little and follow-up polls of
-        # a large first wave could spend a whole window of the budget at once.
-        finished = context.stats.documents // context.dialect.limits.max_documents
-        ramp = SLOW_START_JOBS + 2 * finished
-        return max(2, min(self._options.max_concurrency, needed, ramp))
 
     async def _read(self, source: Iterable[Any], send: ObjectSendStream[Batch]) -> None:
         for index, item in enumerate(source):
@@ -216,14 +170,30 @@ class Pipeline:
         await emitter.emit([Result(problem.document_id, index, outcomes)])
 
     async def _dispatch(self, batches: ObjectReceiveStream[Batch], group: TaskGroup) -> None:
+        context = self._context
         async with batches:
             async for batch in batches:
-                await self._context.emitter.wait_for_room(batch.documents[-1].index)
-                await self.in_flight.acquire(len(batch))
-                group.start_soon(self._run_job, batch)
+                await context.emitter.wait_for_room(batch.documents[-1].index)
+                # The pacer admits the batch among the jobs in flight when it grants the turn
+                # of its first submit.
+                turn = Turn("submit", size=batch.size, admits=True)
+                with context.interruptible():
+                    await context.runtime.wait(turn)
+                if not turn.granted:
+                    group.start_soon(self._run_job, batch, None)
+                    continue
+                group.start_soon(self._run_job, batch, turn)
 
-    async def _run_job(self, batch: Batch) -> None:
+    async def _run_job(self, batch: Batch, admitted: Turn | None) -> None:
+        context = self._context
+        stats = context.stats
+        self._documents_in_flight += len(batch)
+        stats.peak_documents_in_flight = max(
+            stats.peak_documents_in_flight, self._documents_in_flight
+        )
         try:
-            await JobRunner(self._context, batch).run()
+            await JobRunner(context, batch, admitted).run()
         finally:
-            self.in_flight.release(len(batch))
+            self._documents_in_flight -= len(batch)
+            if admitted is not None:
+                context.runtime.released(batch.size)

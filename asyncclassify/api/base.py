@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -56,6 +57,11 @@ class JobPage:
     tasks: dict[int, TaskPage]
     """Finished tasks so far, keyed by the task's position in the call."""
     next_link: str | None
+    created_wall: float | None = None
+    """`createdDateTime`, epoch seconds (whole seconds)."""
+    finished_wall: float | None = None
+    """When the job finished on the service's clock, epoch seconds: the last of its finished
+    tasks' `lastUpdateDateTime` (to a tenth of a microsecond), for a terminal job."""
 
     @property
     def terminal(self) -> bool:
@@ -88,6 +94,44 @@ class BodyTemplate:
     def render(self, documents: Sequence[bytes]) -> bytes:
         """The body holding `documents` (each already serialized)."""
         return self._prefix + b",".join(documents) + self._suffix
+
+
+def epoch(timestamp: object) -> float | None:
+    """An ISO-8601 timestamp of the service as epoch seconds (None when absent or unreadable).
+
+    Task timestamps carry seven fractional digits, one more than Python keeps: the tenth of
+    a microsecond is dropped.
+    """
+    if not isinstance(timestamp, str) or not timestamp:
+        return None
+    text = timestamp
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    dot = text.find(".")
+    if dot != -1:
+        end = dot + 1
+        while end < len(text) and text[end].isdigit():
+            end += 1
+        text = text[: min(end, dot + 7)] + text[end:]
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
+
+
+def job_times(
+    data: dict[str, Any], task_stamps: Sequence[object], terminal: bool
+) -> tuple[float | None, float | None]:
+    """(created, finished) of a job body, epoch seconds; finished only for a terminal job:
+    the last task's `lastUpdateDateTime`, else the job's own timestamp (either spelling)."""
+    created = epoch(data.get("createdDateTime"))
+    if not terminal:
+        return created, None
+    stamps = [stamp for stamp in map(epoch, task_stamps) if stamp is not None]
+    if stamps:
+        return created, max(stamps)
+    job_stamp = data.get("lastUpdatedDateTime") or data.get("lastUpdateDateTime")
+    return created, epoch(job_stamp)
 
 
 def load_job(payload: bytes) -> dict[str, Any]:

@@ -10,7 +10,16 @@ from yarl import URL
 
 from ..errors import ConfigurationError
 from ..models import Task, TaskKind
-from .base import BodyTemplate, Dialect, JobError, JobPage, TaskPage, load_job
+from .base import (
+    TERMINAL_STATUSES,
+    BodyTemplate,
+    Dialect,
+    JobError,
+    JobPage,
+    TaskPage,
+    job_times,
+    load_job,
+)
 from .documents import parse_task_results
 
 LEGACY_VERSIONS = ("v3.1-preview.ct.1", "v3.2-preview.2")
@@ -79,11 +88,13 @@ class LegacyDialect(Dialect):
         errors = [self._job_error(item, by_family) for item in data.get("errors") or ()]
         pages: dict[int, TaskPage] = {}
         counters = data.get("tasks") or {}
+        stamps: list[object] = []
         for family, indices in by_family.items():
             entries = counters.get(family)
             if entries is None and family == "customSingleClassificationTasks":
                 entries = counters.get("customClassificationTasks")
             for position, entry in enumerate(entries or ()):
+                stamps.append(entry.get("lastUpdateDateTime"))
                 name = entry.get("taskName")
                 if isinstance(name, str) and name.isdigit() and int(name) in indices:
                     index = int(name)
@@ -97,7 +108,9 @@ class LegacyDialect(Dialect):
                     page.results = parse_task_results(results, tasks[index], job_id, request_id)
                 pages[index] = page
         next_link = data.get("@nextLink") or data.get("nextLink")
-        return JobPage(job_id, str(data["status"]), errors, pages, next_link or None)
+        status = str(data["status"])
+        created, finished = job_times(data, stamps, status.lower() in TERMINAL_STATUSES)
+        return JobPage(job_id, status, errors, pages, next_link or None, created, finished)
 
     def _tasks_by_family(self, tasks: Sequence[Task]) -> dict[str, list[int]]:
         by_family: dict[str, list[int]] = {}

@@ -10,7 +10,16 @@ from yarl import URL
 
 from ..errors import ConfigurationError
 from ..models import Task
-from .base import BodyTemplate, Dialect, JobError, JobPage, TaskPage, load_job
+from .base import (
+    TERMINAL_STATUSES,
+    BodyTemplate,
+    Dialect,
+    JobError,
+    JobPage,
+    TaskPage,
+    job_times,
+    load_job,
+)
 from .documents import parse_task_results
 
 MODERN_VERSIONS = (
@@ -84,7 +93,9 @@ class ModernDialect(Dialect):
         errors = [_job_error(item) for item in data.get("errors") or ()]
         pages: dict[int, TaskPage] = {}
         items = (data.get("tasks") or {}).get("items") or ()
+        stamps: list[object] = []
         for item in items:
+            stamps.append(item.get("lastUpdateDateTime"))
             index = _task_index(item, tasks)
             if index is None:
                 continue
@@ -95,7 +106,9 @@ class ModernDialect(Dialect):
                 page.results = parse_task_results(results, tasks[index], job_id, request_id)
             pages[index] = page
         next_link = data.get("nextLink")
-        return JobPage(job_id, str(data["status"]), errors, pages, next_link or None)
+        status = str(data["status"])
+        created, finished = job_times(data, stamps, status.lower() in TERMINAL_STATUSES)
+        return JobPage(job_id, status, errors, pages, next_link or None, created, finished)
 
 
 def _task_index(item: dict[str, Any], tasks: Sequence[Task]) -> int | None:

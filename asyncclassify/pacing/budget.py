@@ -8,14 +8,15 @@ a window other clients have partly filled, or arrival jitter at the service, sel
 request too many. A 429 is read against what the budget itself held in the window when the
 throttled request left:
 
-* near its own limit: the real limit may be lower than ours (a wrong setting, or another
-  client with a steady share), or the last of someone else's requests were still in the
-  window. The limit drops a little below what the window held; when a second such 429 comes
-  at about the same level within a few windows, that level is the real limit: it becomes a
-  ceiling that is probed upwards only slowly.
-* far below its limit: someone else filled the window (an earlier run, another process). Wait
-  the `Retry-After`; the limit stays. When such 429s repeat within two windows, another
-  client keeps a share of the window: the limit drops to what we held, and recovers as below.
+* a one-off far below its own limit: someone else filled the window (an earlier run, another
+  process). Waiting the `Retry-After` is enough; the limit stays.
+* a one-off near its own limit: our pace, or the last of someone else's requests, filled it.
+  The limit drops a little below what the window held, and climbs back once 429s stop.
+* a second episode within a few windows: about what the window held is what fits, whether
+  the real limit is lower than ours (a wrong setting) or another client keeps a share of the
+  window (two processes on one key each settle just under what they held, together just
+  under the limit, instead of ratcheting each other down). That level, a little lower,
+  becomes a ceiling, probed upwards only slowly (2% per window after ten quiet ones).
 
 Once 429s stop for a window, the limit climbs back to the ceiling within one more window.
 """
@@ -34,15 +35,13 @@ NEAR_LIMIT = 0.9
 """A 429 while the window held this fraction of our limit or more is our own pace's doing."""
 DECREASE = 0.93
 """After a 429, the limit drops to this fraction of what the window held."""
-REPEAT_WINDOWS = 2.0
-"""Foreign 429s this close together (in windows) say another client keeps a share."""
-CONFIRM_WINDOWS = 4.0
-"""Two 429s near our own limit this close together (in windows), at about the same level
-(within `CONFIRM_LEVEL`), confirm the real limit."""
-CONFIRM_LEVEL = 0.1
+CONFIRM_WINDOWS = 3.0
+"""A second throttling episode this soon (in windows) after the last one shows what fits."""
+CEILING_MARGIN = 0.97
+"""A confirmed ceiling sits this fraction below the level that met 429s."""
 RECOVER_WINDOWS = 1.0
 """Quiet windows after the last 429 before the limit climbs again."""
-PROBE_AFTER_WINDOWS = 5.0
+PROBE_AFTER_WINDOWS = 10.0
 """Quiet windows after which a learnt ceiling is probed upwards."""
 PROBE_RATE = 0.02
 """How fast a ceiling is probed: this fraction of the configured limit per window."""
@@ -66,9 +65,8 @@ class RequestBudget:
         self._tokens_at: float | None = None
         self.paused_until = float("-inf")
         self._last_throttle = float("-inf")
-        self._last_foreign = float("-inf")
-        self._last_own: tuple[float, float] = (float("-inf"), 0.0)
-        """(when, what the window held) of the last 429 near our own limit."""
+        self._last_episode: tuple[float, float] = (float("-inf"), 0.0)
+        """(when, what our window held) of the last throttling episode."""
         self._climbed_at = float("-inf")
         self._used = 0.0
         self._used_at = 0.0
@@ -130,22 +128,19 @@ class RequestBudget:
         if sent_at < self._last_throttle:
             # It left before the episode's first 429 came back: that one taught us already.
             return
-        held = self._held_at(sent_at)
-        own = held >= NEAR_LIMIT * self._limit
-        if own:
-            when, level = self._last_own
-            if now - when < CONFIRM_WINDOWS * self.window and abs(held - level) <= (
-                CONFIRM_LEVEL * level
-            ):
-                self._ceiling = min(self._ceiling, max(1.0, float(max(held, level))))
-            self._last_own = (now, float(held))
+        held = float(self._held_at(sent_at))
+        when, level = self._last_episode
+        if now - when < CONFIRM_WINDOWS * self.window:
+            # Not a one-off: about what the window held is what fits (a lower real limit, or
+            # another client's steady share). Stay a little below it; probe upwards slowly.
+            self._ceiling = min(self._ceiling, max(1.0, max(held, level) * CEILING_MARGIN))
+            self._limit = min(self._limit, max(1.0, held * DECREASE, self._limit * 0.5))
+        elif held >= NEAR_LIMIT * self._limit:
+            # Our own pace filled the window (or the last of someone else's requests did):
+            # back off a little, and climb back once 429s stop.
             self._limit = min(self._limit, max(1.0, held * DECREASE))
-        else:
-            if now - self._last_foreign < REPEAT_WINDOWS * self.window:
-                # Not a one-off: another client keeps a share of the window. Give way to what
-                # fitted, by at most half at once (what we held may be little of our own need).
-                self._limit = min(self._limit, max(1.0, held * DECREASE, self._limit * 0.5))
-            self._last_foreign = now
+        # Far below our limit, a one-off: someone else filled the window. Waiting is enough.
+        self._last_episode = (now, held)
         self._last_throttle = now
         # Tokens saved up before the pause must not leave in a burst when it ends.
         self._tokens = min(self._tokens_now(now), 1.0)

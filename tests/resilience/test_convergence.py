@@ -31,7 +31,9 @@ class Sample:
 
 
 async def test_throttling_stops_once_the_client_has_learnt_the_limit() -> None:
-    documents = corpus(3_200)
+    # Two requests per job of 25 at the service's 50 per second: about 8 s of requests, so
+    # the run outlasts the first 429, the settling and the windows watched.
+    documents = corpus(5_000)
     samples: list[Sample] = []
     async with (
         Emulator(timing=FAST, rate_limit=RateLimit(SERVICE_LIMIT, WINDOW)) as emu,

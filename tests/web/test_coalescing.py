@@ -119,7 +119,7 @@ async def test_cancelled_callers_leave_the_others_alone_and_nothing_leaks() -> N
     async with fast_emulator(timing=slow) as emu:
         baseline = set(asyncio.all_tasks())
         # Few jobs in flight: some of the cancelled callers' documents are still queued.
-        client = client_for(emu, max_concurrency=1)
+        client = client_for(emu, max_concurrency=2)
         answers: dict[int, ac.Result] = {}
         scopes: dict[int, anyio.CancelScope] = {}
 

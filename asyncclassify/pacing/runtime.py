@@ -1,0 +1,157 @@
+"""The pacer at work: requests wait for their turn, one dispatcher grants them.
+
+A thin loop around the pure `Pacer`: each request asks for a `Turn` and waits on an event;
+the dispatcher task grants turns as the pacer decides (now, or when `next_decision` comes),
+and wakes up whenever something it was told may change its mind. Every event the pacer
+learns from goes through here, so that the dispatcher hears of it; with nothing due at any
+time, the dispatcher ends, and the next event starts it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+
+import anyio
+
+from .pacer import Pacer
+from .turns import PolledJob, Turn
+
+logger = logging.getLogger("asyncclassify")
+
+IDLE_STEP = 0.0005
+"""The least the dispatcher waits when it granted nothing (seconds)."""
+
+
+class PacerRuntime:
+    """Runs one resource's `Pacer` on the event loop."""
+
+    def __init__(self, pacer: Pacer) -> None:
+        self.pacer = pacer
+        self._changed: anyio.Event | None = None
+        """Set when the dispatcher should think again (made on the event loop, lazily)."""
+        self._dispatcher: asyncio.Task[None] | None = None
+
+    @staticmethod
+    def now() -> float:
+        """The clock the pacer runs on (the event loop's)."""
+        return anyio.current_time()
+
+    @staticmethod
+    def wall_offset() -> float:
+        """Our wall clock minus the pacer's clock (to read the service's timestamps)."""
+        return time.time() - anyio.current_time()
+
+    async def wait(self, turn: Turn) -> None:
+        """Wait until `turn` may go (it has then spent one request from the budget)."""
+        granted = anyio.Event()
+        turn.wake = granted.set
+        self.pacer.ask(turn, self.now())
+        self._poke()
+        try:
+            await granted.wait()
+        except BaseException:
+            if not turn.granted:
+                self.pacer.withdraw(turn)
+                self._poke()
+            raise
+
+    def changed(self) -> None:
+        """Something the pacer was told may let a waiting turn go sooner."""
+        self._poke()
+
+    def close(self) -> None:
+        """Stop the dispatcher (waiting turns are cancelled with their callers)."""
+        if self._dispatcher is not None:
+            self._dispatcher.cancel()
+            self._dispatcher = None
+
+    # -- events (each wakes the dispatcher) --------------------------------------------------
+
+    def job_accepted(self, sent_at: float, *, eager: bool, created_wall: float | None) -> PolledJob:
+        """A submit sent at `sent_at` has just been answered 202."""
+        job = self.pacer.job_accepted(
+            sent_at,
+            self.now(),
+            eager=eager,
+            created_wall=created_wall,
+            wall_offset=self.wall_offset(),
+        )
+        self._poke()
+        return job
+
+    def job_polled(
+        self,
+        job: PolledJob,
+        sent_at: float,
+        *,
+        status: str,
+        finished: bool,
+        created_wall: float | None,
+        finished_wall: float | None = None,
+    ) -> None:
+        """A poll of `job` sent at `sent_at` has just been answered."""
+        self.pacer.job_polled(
+            job,
+            sent_at,
+            self.now(),
+            status=status,
+            finished=finished,
+            finished_wall=finished_wall,
+            created_wall=created_wall,
+            wall_offset=self.wall_offset(),
+        )
+        self._poke()
+
+    def job_gone(self, job: PolledJob) -> None:
+        """`job` will not be polled again."""
+        self.pacer.job_gone(job)
+        self._poke()
+
+    def released(self, size: int) -> None:
+        """A batch admitted with `size` bytes has given all its results."""
+        self.pacer.released(size)
+        self._poke()
+
+    def throttled(self, retry_after: float, sent_at: float) -> None:
+        """A request sent at `sent_at` has just been answered 429."""
+        self.pacer.throttled(self.now(), retry_after, sent_at)
+        self._poke()
+
+    def answered(self, sent_at: float) -> None:
+        """Another request sent at `sent_at` has just been answered."""
+        self.pacer.answered(sent_at, self.now())
+
+    # -- the dispatcher ----------------------------------------------------------------------
+
+    def _poke(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
+        dispatcher = self._dispatcher
+        if dispatcher is None or dispatcher.done():
+            if dispatcher is not None and not dispatcher.cancelled() and dispatcher.exception():
+                logger.error("the pacer's dispatcher failed", exc_info=dispatcher.exception())
+            self._dispatcher = asyncio.get_running_loop().create_task(self._dispatch())
+
+    async def _dispatch(self) -> None:
+        pacer = self.pacer
+        while True:
+            changed = self._changed = anyio.Event()
+            now = self.now()
+            granted = pacer.grant(now)
+            for turn in granted:
+                assert turn.wake is not None
+                turn.wake()
+            wake = pacer.next_decision(now)
+            if wake is None and not changed.is_set():
+                # Nothing is due at any time: only an event can change that, and every event
+                # starts the dispatcher again. No task is left behind between calls.
+                self._dispatcher = None
+                return
+            delay = math.inf if wake is None else max(0.0, wake - now)
+            if not granted:
+                delay = max(delay, IDLE_STEP)  # never spin, whatever the pacer says
+            with anyio.move_on_after(delay):
+                await changed.wait()
