@@ -58,6 +58,8 @@ PERMANENT_CODES = frozenset(
 )
 """Job-level error codes that another submission would only repeat."""
 CANCEL_TIMEOUT = 5.0
+FIRST_RESULT_JOBS = 4
+"""The first jobs of a call are polled for latency until the call has a result."""
 DEFAULT_RETRY_AFTER = 1.0
 """Seconds to wait on a 429 that does not say how long."""
 DEADLINE_ERROR = DocumentError(
@@ -116,6 +118,7 @@ class CallContext:
         self.options = options
         self.stopping = False
         """Set when the call must wind down (its deadline passed): no new work starts."""
+        self.jobs_accepted = 0
         self._templates: dict[tuple[int, ...], BodyTemplate] = {}
         self._interruptible: set[anyio.CancelScope] = set()
 
@@ -306,11 +309,12 @@ class JobRunner:
         context.stats.jobs += 1
         job_url = URL(outcome.location, encoded=True)
         context.transport.check_origin(job_url)
-        eager = context.stats.documents == 0
-        job = context.runtime.job_accepted(sent_at, eager=eager, created_wall=None)
+        job = context.runtime.job_accepted(sent_at, created_wall=None)
+        ordinal = context.jobs_accepted
+        context.jobs_accepted += 1
         try:
             with anyio.move_on_after(context.options.job_timeout):
-                return await self._wait(job_url, job, len(documents), task_ids)
+                return await self._wait(job_url, job, ordinal, len(documents), task_ids)
         except TransportError as exc:
             await self._cancel(job_url)
             return _failed("ServiceUnavailable", str(exc))
@@ -329,7 +333,12 @@ class JobRunner:
         )
 
     async def _wait(
-        self, job_url: URL, job: PolledJob, document_count: int, task_ids: tuple[int, ...]
+        self,
+        job_url: URL,
+        job: PolledJob,
+        ordinal: int,
+        document_count: int,
+        task_ids: tuple[int, ...],
     ) -> _Finished:
         context = self._context
         runtime = context.runtime
@@ -344,6 +353,8 @@ class JobRunner:
         while True:
             context.stats.job_gets += 1
             polls += 1
+            # Until the call's first result is out, its first jobs are polled for latency.
+            job.eager = ordinal < FIRST_RESULT_JOBS and context.stats.documents == 0
             outcome, sent_at = await context.exchange("GET", url, read, Turn("poll", job))
             if isinstance(outcome, Gone):
                 runtime.answered(sent_at)

@@ -37,7 +37,11 @@ DECREASE = 0.93
 """After a 429, the limit drops to this fraction of what the window held."""
 CONFIRM_WINDOWS = 3.0
 """A second throttling episode this soon (in windows) after the last one shows what fits."""
+CONFIRM_NEAR = 0.1
+"""A 429 within this fraction above a confirmed level confirms it again at once."""
 CEILING_MARGIN = 0.97
+MAX_DROP = 0.5
+"""One episode lowers the limit to no less than this fraction of what it was."""
 """A confirmed ceiling sits this fraction below the level that met 429s."""
 RECOVER_WINDOWS = 1.0
 """Quiet windows after the last 429 before the limit climbs again."""
@@ -61,12 +65,16 @@ class RequestBudget:
         self._limit = float(requests)
         self._ceiling = float(requests)
         self._sent: deque[float] = deque()
-        self._tokens = self._burst()
+        self._tokens = MIN_BURST
+        """Saved up as requests are not sent: a client starts at its even pace, so that a
+        window others have filled does not meet a burst."""
         self._tokens_at: float | None = None
         self.paused_until = float("-inf")
         self._last_throttle = float("-inf")
         self._last_episode: tuple[float, float] = (float("-inf"), 0.0)
         """(when, what our window held) of the last throttling episode."""
+        self._confirmed = 0.0
+        """The level two episodes agreed on (0: none yet)."""
         self._climbed_at = float("-inf")
         self._used = 0.0
         self._used_at = 0.0
@@ -100,8 +108,9 @@ class RequestBudget:
         if len(self._sent) >= limit:
             ready = max(ready, self._sent[-limit] + self._span)
         tokens = self._tokens_now(now)
-        if tokens < 1.0:
-            ready = max(ready, now + (1.0 - tokens) / self.rate)
+        if tokens < 1.0 - 1e-9:  # (the time this names must itself be ready)
+            refill_from = now if self._tokens_at is None else max(now, self._tokens_at)
+            ready = max(ready, refill_from + (1.0 - tokens) / self.rate)
         return ready
 
     def utilization(self, now: float) -> float:
@@ -129,12 +138,20 @@ class RequestBudget:
             # It left before the episode's first 429 came back: that one taught us already.
             return
         held = float(self._held_at(sent_at))
-        when, level = self._last_episode
-        if now - when < CONFIRM_WINDOWS * self.window:
-            # Not a one-off: about what the window held is what fits (a lower real limit, or
-            # another client's steady share). Stay a little below it; probe upwards slowly.
-            self._ceiling = min(self._ceiling, max(1.0, max(held, level) * CEILING_MARGIN))
-            self._limit = min(self._limit, max(1.0, held * DECREASE, self._limit * 0.5))
+        when, _ = self._last_episode
+        confirmed = self._confirmed and held <= self._confirmed * (1.0 + CONFIRM_NEAR)
+        if confirmed or now - when < CONFIRM_WINDOWS * self.window:
+            # Not a one-off (or near a level learnt before): about what the window held is
+            # what fits (a lower real limit, or another client's steady share). Stay a little
+            # below it; probe upwards slowly.
+            self._confirmed = held
+            # Sharing the window with another client, yield a little more: of two clients,
+            # the one that holds more meets more of the 429s, so both drift to a fair share.
+            # By at most half at once: a young window may hold little of what we need.
+            margin = CEILING_MARGIN if held >= NEAR_LIMIT * self.configured else DECREASE
+            floor = self._limit * MAX_DROP
+            self._ceiling = min(self._ceiling, max(1.0, held * margin, floor))
+            self._limit = min(self._limit, self._ceiling)
         elif held >= NEAR_LIMIT * self._limit:
             # Our own pace filled the window (or the last of someone else's requests did):
             # back off a little, and climb back once 429s stop.
@@ -142,9 +159,10 @@ class RequestBudget:
         # Far below our limit, a one-off: someone else filled the window. Waiting is enough.
         self._last_episode = (now, held)
         self._last_throttle = now
-        # Tokens saved up before the pause must not leave in a burst when it ends.
-        self._tokens = min(self._tokens_now(now), 1.0)
-        self._tokens_at = now
+        # When the pause ends, one request may leave, then the even pace: nothing saved up
+        # before the pause or during it leaves in a burst.
+        self._tokens = 1.0
+        self._tokens_at = max(now, self.paused_until)
 
     def _held_at(self, moment: float) -> int:
         horizon = moment - self._span
@@ -177,7 +195,7 @@ class RequestBudget:
     def _tokens_now(self, now: float) -> float:
         if self._tokens_at is None:
             return self._tokens
-        refilled = self._tokens + (now - self._tokens_at) * self.rate
+        refilled = self._tokens + max(0.0, now - self._tokens_at) * self.rate
         return min(self._burst(), refilled)
 
     def _expire(self, now: float) -> None:

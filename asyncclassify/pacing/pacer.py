@@ -12,7 +12,8 @@ find out how long jobs take (see `probes`); then a submit, if another job may be
 then the poll of the job most overdue. Polls are thrifty (due when their job is finished with
 probability `thrifty_quantile`) while requests are scarce: a submit waits and the budget is in
 full use, or the service's queue caps the jobs in flight (see `queueing`). Otherwise they are
-eager, for latency (`eager_quantile`; `first_result_quantile` for the first jobs of a call).
+eager, for latency (`eager_quantile`; `first_result_quantile` while a job's call has had no
+result yet: the caller sets `PolledJob.eager` before each poll).
 
 How many jobs may be in flight comes from Little's law: the jobs per second the budget allows
 (one submit and about one GET each) times how long a job is held, counted until nearly every
@@ -183,21 +184,19 @@ class Pacer:
         sent_at: float,
         answered_at: float,
         *,
-        eager: bool = False,
         created_wall: float | None = None,
         wall_offset: float = 0.0,
     ) -> PolledJob:
         """A submit sent at `sent_at` created a job (answered at `answered_at`).
 
         `created_wall` is the job's `createdDateTime` (epoch seconds) when the answer told it,
-        `wall_offset` our wall clock minus the monotonic one. `eager`: the job's call has had
-        no result yet, so its first result should come soon.
+        `wall_offset` our wall clock minus the monotonic one.
         """
         self._answered(sent_at, answered_at)
         middle = (sent_at + answered_at) / 2
         if created_wall is not None:
             self.clock.observe_created(created_wall, middle + wall_offset)
-        job = PolledJob(JobTimes(middle), next(self._positions), eager)
+        job = PolledJob(JobTimes(middle), next(self._positions))
         self.model.track(job.times)
         self._unfinished.append(job)
         return job

@@ -7,6 +7,8 @@ remaining time expected of a job that has lasted this long). Both come from the 
 change under the model (four typical durations for a first poll, twice the age seen for a
 follow-up). Two quantiles are kept at once: a thrifty one (requests are scarce) and an eager
 one (they are not; and lower still for the first jobs of a call, `first_result_quantile`).
+A job last seen `notStarted` waits in a queue or is about to start: it is due no sooner than a
+fast job's duration later.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ FIRST_POLL_CAP = 4.0
 """A first poll comes at most this many typical durations after the submit..."""
 FOLLOW_UP_CAP = 2.0
 """...and a follow-up at most at this multiple of the age the job was last seen unfinished."""
+NOT_STARTED_AHEAD = 0.1
+"""A job last seen `notStarted` has not begun to run: its next poll comes no sooner than the
+duration of a fast job (this quantile of durations) after that."""
 
 _Heap = list[tuple[float, int, Turn]]
 
@@ -92,9 +97,13 @@ class PollQueue:
             quantile = self._first_result
         survived = job.times.survived
         age = model.conditional_quantile(quantile, survived, now)
-        if survived > 0:
-            return min(age, FOLLOW_UP_CAP * survived)
-        return min(age, FIRST_POLL_CAP * model.median(now))
+        if survived <= 0:
+            return min(age, FIRST_POLL_CAP * model.median(now))
+        age = min(age, FOLLOW_UP_CAP * survived)
+        if job.status == "notStarted":
+            # The remaining time of a job that has not started is at least a run's.
+            age = max(age, survived + model.quantile(NOT_STARTED_AHEAD, now))
+        return age
 
     def _fresh_head(self) -> Turn | None:
         fresh = self._fresh

@@ -70,12 +70,11 @@ class PacerRuntime:
 
     # -- events (each wakes the dispatcher) --------------------------------------------------
 
-    def job_accepted(self, sent_at: float, *, eager: bool, created_wall: float | None) -> PolledJob:
+    def job_accepted(self, sent_at: float, *, created_wall: float | None) -> PolledJob:
         """A submit sent at `sent_at` has just been answered 202."""
         job = self.pacer.job_accepted(
             sent_at,
             self.now(),
-            eager=eager,
             created_wall=created_wall,
             wall_offset=self.wall_offset(),
         )

@@ -19,7 +19,7 @@ class PolledJob:
     position: int
     """Its place in the order jobs were accepted."""
     eager: bool = False
-    """Polled for latency: its call had no result yet when it was submitted."""
+    """Polled for its call's first result (set by the caller before each poll)."""
     polls: int = 0
     status: str = "notStarted"
     """The status the last poll found (`notStarted`, `running`, ...)."""

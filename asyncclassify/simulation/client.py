@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..jobs import FIRST_RESULT_JOBS
 from ..pacing import Pacer, PacingSettings, PolledJob, Turn
 from .service import WALL_EPOCH, Created, SimulatedJob, SimulatedService, Status, Throttled
 
@@ -175,7 +176,6 @@ class SimulatedClient:
         batch.polled = self.pacer.job_accepted(
             batch.sent_at,
             now,
-            eager=self.report.first_result_at is None,
             created_wall=answer.created_wall,
             wall_offset=WALL_EPOCH,
         )
@@ -183,6 +183,7 @@ class SimulatedClient:
 
     def _ask_poll(self, batch: _Batch) -> None:
         assert batch.polled is not None
+        batch.polled.eager = batch.index < FIRST_RESULT_JOBS and self.report.first_result_at is None
         turn = Turn("poll", batch.polled)
         turn.wake = lambda: self._poll(batch)
         self._ask(turn)

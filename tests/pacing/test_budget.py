@@ -1,0 +1,150 @@
+"""The request budget, in virtual time: an even pace, and what a 429 teaches."""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+
+import pytest
+
+from asyncclassify.pacing.budget import WINDOW_MARGIN, RequestBudget
+
+WINDOW = 6.0
+LIMIT = 100
+
+
+def _send_until(budget: RequestBudget, until: float, start: float = 0.0) -> list[float]:
+    """Send whenever the budget allows, from `start` to `until`; the send times."""
+    sent: list[float] = []
+    now = start
+    while True:
+        now = budget.ready_at(now)
+        if now >= until:
+            return sent
+        budget.spend(now)
+        sent.append(now)
+
+
+def test_requests_leave_at_an_even_pace_within_the_window() -> None:
+    budget = RequestBudget(LIMIT, WINDOW)
+    sent = _send_until(budget, 3 * WINDOW)
+    # Two at once, then one request per limit/window: never a window's worth at once.
+    assert sent[1] < 0.01 < sent[2]
+    in_second_window = [t for t in sent if WINDOW <= t < 2 * WINDOW]
+    assert len(in_second_window) == pytest.approx(LIMIT / WINDOW_MARGIN, abs=2)
+    step = WINDOW * WINDOW_MARGIN / LIMIT
+    assert max(later - earlier for earlier, later in itertools.pairwise(sent)) < 2.5 * step
+    for earlier, later in zip(sent, sent[LIMIT:], strict=False):
+        assert later - earlier >= WINDOW  # at most LIMIT in any window
+    assert len(sent) == pytest.approx(3 * LIMIT / WINDOW_MARGIN, abs=3)
+    assert budget.utilization(3 * WINDOW) == pytest.approx(1.0, abs=0.05)
+
+
+def test_a_quiet_spell_saves_up_only_a_small_burst() -> None:
+    budget = RequestBudget(1000, 60.0)
+    budget.spend(0.0)
+    burst = [t for t in _send_until(budget, 100.0, start=100.0)]
+    assert burst == []  # nothing asked between 0 and 100: the first send is at 100
+    sent_at_100 = 0
+    now = 100.0
+    while budget.ready_at(now) == now:
+        budget.spend(now)
+        sent_at_100 += 1
+    assert sent_at_100 == 20  # 2% of the limit
+    assert budget.utilization(200.0) < 0.01
+
+
+def test_a_one_off_429_far_below_our_limit_only_pauses() -> None:
+    # An earlier run filled the window: wait as asked, keep the limit.
+    budget = RequestBudget(LIMIT, WINDOW)
+    _send_until(budget, 0.5)
+    budget.throttled(now=0.5, retry_after=2.0, sent_at=0.49)
+    assert budget.limit == LIMIT
+    assert budget.ready_at(0.5) == pytest.approx(2.5)
+
+
+def test_a_one_off_429_near_our_limit_backs_off_then_climbs_back_within_two_windows() -> None:
+    budget = RequestBudget(LIMIT, WINDOW)
+    sent = _send_until(budget, WINDOW * 1.5)
+    budget.throttled(now=sent[-1] + 0.01, retry_after=0.1, sent_at=sent[-1])
+    lowered = budget.limit
+    assert 0.85 * LIMIT <= lowered < LIMIT
+    assert budget.ceiling == LIMIT  # one 429 proves nothing yet
+    _send_until(budget, WINDOW * 3.6, start=WINDOW * 1.5)
+    assert budget.limit == LIMIT
+
+
+def test_a_second_episode_soon_after_teaches_a_ceiling_held_for_many_windows() -> None:
+    # The service allows 60 per window, the budget was told 100.
+    budget = RequestBudget(LIMIT, WINDOW)
+    service: deque[float] = deque()
+    episodes: list[float] = []
+    now = 0.0
+    while now < 20 * WINDOW:
+        now = budget.ready_at(now)
+        budget.spend(now)
+        while service and service[0] <= now - WINDOW:
+            service.popleft()
+        if len(service) >= 60:
+            if not episodes or now - episodes[-1] > 0.5:
+                episodes.append(now)
+            budget.throttled(now=now + 0.01, retry_after=service[0] + WINDOW - now, sent_at=now)
+        else:
+            service.append(now)
+    # Two episodes teach it; then none until the ceiling is probed (after ten quiet windows),
+    # and a probe that meets a 429 costs one episode.
+    assert len(episodes) == 3
+    assert episodes[1] < 3 * WINDOW < 11 * WINDOW < episodes[2]
+    assert 0.9 * 60 <= budget.ceiling <= 60
+
+
+def test_429s_of_requests_already_under_way_are_one_episode() -> None:
+    budget = RequestBudget(LIMIT, WINDOW)
+    sent = _send_until(budget, WINDOW)
+    budget.throttled(now=sent[-1] + 0.02, retry_after=0.5, sent_at=sent[-1])
+    for late in sent[-6:-1]:
+        # Sent before the first 429 came back: no second episode, no ceiling learnt.
+        budget.throttled(now=sent[-1] + 0.03, retry_after=0.5, sent_at=late)
+    assert budget.ceiling == LIMIT
+
+
+def test_two_clients_on_one_key_settle_at_a_fair_share_together() -> None:
+    clients = [RequestBudget(LIMIT, WINDOW), RequestBudget(LIMIT, WINDOW)]
+    service: deque[float] = deque()
+    throttled_at: list[float] = []
+    sent = [0, 0]
+    late = [0, 0]
+    clock = [0.0, 0.003]
+    horizon = 30 * WINDOW
+    while min(clock) < horizon:
+        who = 0 if clock[0] <= clock[1] else 1
+        budget = clients[who]
+        now = budget.ready_at(clock[who])
+        clock[who] = now
+        if now >= horizon:
+            clock[who] = horizon
+            continue
+        budget.spend(now)
+        while service and service[0] <= now - WINDOW:
+            service.popleft()
+        if len(service) >= LIMIT:
+            throttled_at.append(now)
+            budget.throttled(now=now + 0.01, retry_after=service[0] + WINDOW - now, sent_at=now)
+        else:
+            service.append(now)
+            sent[who] += 1
+            if now > horizon - 10 * WINDOW:
+                late[who] += 1
+    # Together nearly the whole limit over the last ten windows, shared fairly, and the 429s
+    # die out instead of recurring every couple of windows.
+    assert sum(late) >= 0.9 * 10 * LIMIT
+    assert min(late) >= 0.4 * sum(late)
+    assert sum(1 for t in throttled_at if t > horizon - 10 * WINDOW) <= 2
+    assert len(throttled_at) <= 0.005 * sum(sent) + 8
+
+
+def test_invalid_budgets_are_refused() -> None:
+    with pytest.raises(ValueError, match="budget"):
+        RequestBudget(0, 1.0)
+    with pytest.raises(ValueError, match="budget"):
+        RequestBudget(10, 0.0)

@@ -1,0 +1,133 @@
+"""The duration model: quantiles from exact durations and censored polls; the service clock."""
+
+from __future__ import annotations
+
+import math
+import random
+from statistics import NormalDist
+
+import pytest
+
+from asyncclassify.pacing.durations import DurationModel, JobTimes, ServiceClock
+
+MEDIAN = 10.0
+SIGMA = 0.4
+WINDOW = 60.0
+
+
+def _lognormal_quantile(q: float, median: float = MEDIAN, sigma: float = SIGMA) -> float:
+    return median * math.exp(sigma * NormalDist().inv_cdf(q))
+
+
+def _feed(
+    model: DurationModel,
+    rng: random.Random,
+    jobs: int,
+    *,
+    start: float = 0.0,
+    rate: float = 8.0,
+    median: float = MEDIAN,
+    poll_at: float | None = None,
+) -> float:
+    """Submit `jobs` jobs at `rate` per second; each is polled once at `poll_at` (its true
+    duration when None) and again when done. Returns the time after the last."""
+    now = start
+    for _ in range(jobs):
+        duration = median * math.exp(SIGMA * rng.gauss(0, 1))
+        job = JobTimes(now)
+        model.track(job)
+        first = duration if poll_at is None else poll_at
+        if first < duration:
+            job.survived = first
+        job.finished(done_age=max(first, duration) + 0.5, duration=duration)
+        model.changed()
+        now += 1 / rate
+    return now
+
+
+def test_quantiles_match_the_durations_seen() -> None:
+    model = DurationModel(guess=1.0, window=WINDOW)
+    end = _feed(model, random.Random(1), 2_000)
+    # The recent jobs weigh most (a few hundred of them): the far tail is the noisiest.
+    for q, tolerance in ((0.5, 0.05), (0.9, 0.06), (0.98, 0.12)):
+        assert model.quantile(q, end) == pytest.approx(_lognormal_quantile(q), rel=tolerance)
+    assert model.sigma == pytest.approx(SIGMA, rel=0.1)
+
+
+def test_a_job_that_lasted_long_is_expected_to_last_longer_still() -> None:
+    model = DurationModel(guess=1.0, window=WINDOW)
+    end = _feed(model, random.Random(2), 2_000)
+    first = model.quantile(0.9, end)
+    later = model.conditional_quantile(0.9, survived=first, now=end)
+    assert later > first
+    # Of the jobs that lasted `first`, nine in ten finish by `later`.
+    rest = 1 - NormalDist().cdf(math.log(first / MEDIAN) / SIGMA)
+    done_by_later = 1 - (1 - NormalDist().cdf(math.log(later / MEDIAN) / SIGMA)) / rest
+    assert done_by_later == pytest.approx(0.9, abs=0.1)
+    assert model.probability_done(later, first, end) == pytest.approx(0.9, abs=0.05)
+
+
+def test_jobs_still_running_are_counted_not_ignored() -> None:
+    # Half the jobs have finished, the slow half is still running (censored at 10 s): the
+    # median is not that of the fast half alone.
+    model = DurationModel(guess=1.0, window=WINDOW)
+    rng = random.Random(3)
+    for i in range(400):
+        duration = MEDIAN * math.exp(SIGMA * rng.gauss(0, 1))
+        job = JobTimes(i * 0.1)
+        model.track(job)
+        if duration <= MEDIAN:
+            job.finished(done_age=duration, duration=duration)
+        else:
+            job.survived = MEDIAN
+    model.changed()
+    assert model.median(40.0) >= 0.95 * MEDIAN
+
+
+def test_a_small_sample_gives_cautious_quantiles() -> None:
+    model = DurationModel(guess=1.0, window=WINDOW)
+    _feed(model, random.Random(4), 3, rate=1.0)
+    assert model.warm(3.0)
+    assert model.quantile(0.98, 3.0) > _lognormal_quantile(0.98)
+
+
+def test_it_follows_jobs_that_become_twice_as_slow_within_a_window() -> None:
+    model = DurationModel(guess=1.0, window=WINDOW)
+    rng = random.Random(5)
+    end = _feed(model, rng, 800)
+    assert model.median(end) == pytest.approx(MEDIAN, rel=0.08)
+    end = _feed(model, rng, 480, start=end, median=2 * MEDIAN)  # one window of slow jobs
+    assert model.median(end) == pytest.approx(2 * MEDIAN, rel=0.12)
+
+
+def test_a_pause_in_submissions_forgets_nothing() -> None:
+    model = DurationModel(guess=1.0, window=WINDOW)
+    end = _feed(model, random.Random(6), 500)
+    before = model.quantile(0.9, end)
+    assert model.quantile(0.9, end + 3_600) == pytest.approx(before, rel=0.02)
+    assert model.events > 100
+
+
+def test_until_a_job_finishes_the_guess_stands() -> None:
+    model = DurationModel(guess=2.5, window=WINDOW)
+    assert not model.warm(0.0)
+    assert model.median(0.0) == pytest.approx(2.5)
+
+
+def test_an_exact_duration_stays_within_what_the_polls_bracket() -> None:
+    job = JobTimes(submitted_at=100.0, survived=4.0)
+    job.finished(done_age=9.0, duration=2.0)  # the service's clock says 2 s: too early
+    assert job.duration == 4.0
+    job = JobTimes(submitted_at=100.0, survived=4.0)
+    job.finished(done_age=9.0, duration=12.0)  # or too late
+    assert job.duration == 9.0
+
+
+def test_the_service_clock_offset_is_learnt_from_whole_second_created_times() -> None:
+    clock = ServiceClock()
+    rng = random.Random(7)
+    offset = 1.37  # the service's clock is ahead of ours
+    for _ in range(200):
+        ours = 1_700_000_000 + rng.uniform(0, 10_000)
+        clock.observe_created(math.floor(ours + offset), ours)
+    assert clock.offset() == pytest.approx(offset, abs=0.05)

@@ -1,0 +1,164 @@
+"""The pacer's decisions, in virtual time: who goes next, when polls are due, jobs in flight."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from asyncclassify.pacing import Pacer, PacingSettings, PolledJob, Turn
+from asyncclassify.pacing.probes import PROBES
+
+WINDOW = 6.0
+
+
+def _pacer(**changes: float) -> Pacer:
+    settings = {"requests_per_minute": 1000, "window": WINDOW, "first_poll": 1.0}
+    settings.update(changes)
+    return Pacer(PacingSettings(**settings))  # type: ignore[arg-type]
+
+
+def _accept(pacer: Pacer, at: float) -> PolledJob:
+    """A job submitted at `at` (or as soon after as the budget's pace allows)."""
+    turn = Turn("submit", size=1000, admits=True)
+    pacer.ask(turn, at)
+    sent = pacer.budget.ready_at(at)
+    assert turn in pacer.grant(sent)
+    return pacer.job_accepted(sent, sent + 0.01)
+
+
+def _finish(pacer: Pacer, job: PolledJob, at: float, duration: float) -> None:
+    """A poll at `at` finds `job` finished after `duration`; its batch gives its results."""
+    pacer.job_polled(job, at, at + 0.01, status="succeeded", finished=True,
+                     finished_wall=job.times.submitted_at + duration)  # fmt: skip
+    pacer.released(1000)
+
+
+def test_urgent_turns_go_before_submits_and_polls() -> None:
+    pacer = _pacer()
+    submit, urgent = Turn("submit", size=10, admits=True), Turn("urgent")
+    pacer.ask(submit, 0.0)
+    pacer.ask(urgent, 0.0)
+    assert pacer.grant(0.0)[:2] == [urgent, submit]
+
+
+def test_no_more_jobs_in_flight_than_the_settings_allow() -> None:
+    pacer = _pacer(max_jobs_in_flight=3)
+    for _ in range(5):
+        pacer.ask(Turn("submit", size=10, admits=True), 0.0)
+    granted = [turn for step in range(20) for turn in pacer.grant(step * 0.1)]
+    assert len(granted) == 3
+    assert pacer.in_flight.jobs == 3
+    pacer.released(10)
+    assert len(pacer.grant(2.1)) == 1
+    assert pacer.in_flight.peak_jobs == 3
+
+
+def test_bytes_in_flight_cap_the_jobs_too() -> None:
+    pacer = _pacer(max_bytes_in_flight=2500)
+    for _ in range(4):
+        pacer.ask(Turn("submit", size=1000, admits=True), 0.0)
+    assert len([turn for step in range(20) for turn in pacer.grant(step * 0.1)]) == 2
+
+
+def test_until_a_job_finishes_only_the_oldest_few_are_probed_on_a_ladder() -> None:
+    pacer = _pacer()
+    jobs = [_accept(pacer, 0.0) for _ in range(20)]
+    for job in jobs:
+        pacer.ask(Turn("poll", job), 0.0)
+    polled: dict[int, list[float]] = {}
+    start_probes = 0
+    now = 0.0
+    while now < 8.0:
+        for turn in pacer.grant(now):
+            assert turn.job is not None
+            if turn.job.start_probe and turn.job.polls == 0:
+                start_probes += 1  # a newer job: has it started? (no queue: yes)
+            else:
+                polled.setdefault(turn.job.position, []).append(now)
+            pacer.job_polled(turn.job, now, now + 0.001, status="running", finished=False)
+            pacer.ask(Turn("poll", turn.job), now)
+        now += 0.01
+    assert set(polled) == {job.position for job in jobs[:PROBES]}
+    assert start_probes <= len(jobs) - PROBES  # at most once each, one per two start latencies
+    for ages in polled.values():
+        assert ages[0] >= 0.25  # a quarter of the guess, staggered
+        growth = [later / earlier for earlier, later in itertools.pairwise(ages)]
+        assert all(1.9 <= g <= 2.1 for g in growth)
+    assert sum(len(ages) for ages in polled.values()) <= PROBES * 6
+
+
+def test_once_durations_are_known_a_poll_is_due_when_its_job_is_likely_done() -> None:
+    pacer = _pacer()
+    now = 0.0
+    for i in range(200):  # jobs of 2 s +- a little, one every 0.05 s
+        job = _accept(pacer, now)
+        _finish(pacer, job, now + 2.0 + (i % 5) * 0.05, 2.0 + (i % 5) * 0.05)
+        now += 0.05
+    job = _accept(pacer, now)
+    pacer.ask(Turn("poll", job), now)
+    due = pacer.next_decision(now)
+    assert due is not None
+    # Nothing waits to be submitted: polls are eager, before the last of the durations seen.
+    assert 1.9 <= due - now <= 2.25
+    assert pacer.grant(due - 0.02) == []
+    (granted,) = pacer.grant(due)
+    assert granted.job is job
+
+
+def test_next_decision_is_when_something_can_be_granted() -> None:
+    pacer = _pacer()
+    jobs = [_accept(pacer, 0.0) for _ in range(6)]
+    for job in jobs:
+        pacer.ask(Turn("poll", job), 0.0)
+    now = 0.0
+    grants = 0
+    for _ in range(50):
+        due = pacer.next_decision(now)
+        if due is None:
+            break
+        now = due
+        granted = pacer.grant(now)
+        assert granted, f"nothing granted at {now}"
+        for turn in granted:
+            assert turn.job is not None
+            grants += 1
+            pacer.job_polled(turn.job, now, now + 0.001, status="running", finished=False)
+            pacer.ask(Turn("poll", turn.job), now)
+    assert grants >= 10
+
+
+def test_a_429_pauses_every_turn_for_retry_after() -> None:
+    pacer = _pacer()
+    pacer.ask(Turn("urgent"), 0.0)
+    assert len(pacer.grant(0.0)) == 1
+    pacer.throttled(0.1, retry_after=2.0, sent_at=0.0)
+    pacer.ask(Turn("urgent"), 0.1)
+    assert pacer.grant(1.0) == []
+    assert pacer.next_decision(1.0) == pytest.approx(2.1)
+    assert len(pacer.grant(2.1)) == 1
+
+
+def test_a_withdrawn_turn_is_never_granted() -> None:
+    pacer = _pacer()
+    turn = Turn("urgent")
+    pacer.ask(turn, 0.0)
+    pacer.withdraw(turn)
+    assert pacer.grant(0.0) == []
+
+
+def test_grants_are_counted_by_purpose() -> None:
+    pacer = _pacer()
+    job = _accept(pacer, 0.0)
+    pacer.ask(Turn("poll", job), 0.0)
+    pacer.grant(1.0)
+    assert pacer.granted == {"submit": 1, "probe": 1}
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="quantiles"):
+        PacingSettings(thrifty_quantile=1.0)
+    with pytest.raises(ValueError, match="in flight"):
+        PacingSettings(max_jobs_in_flight=0)
+    with pytest.raises(ValueError, match="first_poll"):
+        PacingSettings(first_poll=0)

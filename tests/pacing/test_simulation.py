@@ -1,0 +1,99 @@
+"""The pacer against a simulated service, in virtual time: the targets scenario by scenario.
+
+Runs are 1,200 jobs (about two and a half rate windows at the bound); the benchmark runs the
+whole matrix on larger corpora (`benchmarks/pacing_matrix.py`).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import pytest
+
+from asyncclassify.emulator.config import RateLimit
+from asyncclassify.simulation import Scenario, matrix, realistic_timing, simulate
+from asyncclassify.simulation.scenarios import MEDIAN, REQUESTS, SCALE, WINDOW
+
+SCENARIOS = {scenario.name: scenario for scenario in matrix()}
+BUDGET_BOUND = [
+    name
+    for name in SCENARIOS
+    if name.startswith(("sigma 0.2", "sigma 0.4", "heavy tail", "regime", "window pre-filled"))
+]
+
+
+def _run(name: str, **changes: object) -> dict[str, object]:
+    scenario = replace(SCENARIOS[name], jobs=1_200, seed=11)
+    return simulate(replace(scenario, **changes))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", BUDGET_BOUND)
+def test_the_budget_is_used_to_the_bound_with_one_get_per_job(name: str) -> None:
+    figures = _run(name)
+    assert figures["jobs"] == 1_200
+    assert figures["fraction_of_bound"] >= 0.95, figures
+    assert figures["gets_per_job"] <= 1.1, figures
+    assert figures["throttled_fraction"] <= 0.005, figures
+
+
+@pytest.mark.parametrize("name", [n for n in SCENARIOS if n.startswith("sigma 0.7")])
+def test_a_wide_spread_costs_no_extra_gets(name: str) -> None:
+    # Over so short a run the slowest job's tail decides the end; the GETs do not suffer.
+    figures = _run(name)
+    assert figures["gets_per_job"] <= 1.1, figures
+    assert figures["fraction_of_bound"] >= 0.7, figures
+
+
+def test_two_clients_on_one_key_share_the_bound_without_429_storms() -> None:
+    figures = _run("two clients on one key")
+    assert figures["fraction_of_bound"] >= 0.9, figures
+    assert figures["throttled_fraction"] <= 0.005, figures
+
+
+def test_a_long_queue_is_not_flooded_nor_polled_while_it_waits() -> None:
+    figures = simulate(replace(SCENARIOS["long queue (20 running at once)"], jobs=600))
+    # 600 jobs through 20 slots: the in-flight cap follows the queue instead of sending all.
+    assert figures["peak_in_flight"] <= 120, figures
+    assert figures["gets_per_job"] <= 1.35, figures
+    assert figures["fraction_of_bound"] >= 0.85, figures
+
+
+def test_time_to_first_result_when_the_budget_does_not_bind() -> None:
+    # Twenty jobs at once: nowhere near the budget. The first answer comes about when the
+    # fastest of the first jobs is done, even from a guess ten times too short.
+    for guess in (MEDIAN / 10, MEDIAN, 3 * MEDIAN):
+        figures = simulate(Scenario("small", realistic_timing(0.4), guess=guess, jobs=20))
+        assert figures["first_result_s"] <= 1.2 * MEDIAN, (guess, figures)
+
+
+def test_many_random_services_never_stall_and_never_storm() -> None:
+    rng = random.Random(20)
+    for run in range(60):
+        timing = realistic_timing(
+            rng.uniform(0.1, 0.9),
+            spread=rng.choice(["lognormal", "loglogistic", "uniform"]) if run % 3 else "lognormal",
+            base=MEDIAN * rng.uniform(0.2, 3.0),
+            max_running_jobs=rng.choice([None, None, None, 5, 40]),
+        )
+        if timing.spread == "uniform":
+            timing = replace(timing, jitter=min(timing.jitter, 0.9))
+        prefill = rng.choice([0, 0, 500, 990])
+        scenario = Scenario(
+            f"random {run}",
+            timing,
+            guess=MEDIAN * rng.choice([0.1, 1.0, 3.0]),
+            jobs=rng.randint(5, 300),
+            rate_limit=RateLimit(REQUESTS, WINDOW, prefill=prefill, retry_after_unit=SCALE),
+            clients=rng.choice([1, 1, 1, 2]),
+            seed=run,
+        )
+        figures = simulate(scenario)
+        expected = scenario.jobs // scenario.clients * scenario.clients
+        assert figures["jobs"] == expected, (scenario, figures)
+        # A few dozen GETs find out how long jobs take; beyond that a few per job at most
+        # (polls are eager, for latency, when the budget does not bind).
+        gets = figures["gets_per_job"] * figures["jobs"]
+        assert gets <= 2.5 * figures["jobs"] + 50, (scenario, figures)
+        # A window 99% full when a small run starts costs it a few 429s, never a storm.
+        assert figures["throttled"] <= max(15, 0.02 * gets), (scenario, figures)
