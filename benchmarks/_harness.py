@@ -259,3 +259,57 @@ async def measure(
     if progress.errors:
         figures["sample_errors"] = progress.errors
     return figures
+
+
+def emulator_arguments(scenario: Any) -> tuple[str, ...]:
+    """The emulator's command-line flags for a `asyncclassify.simulation.Scenario`."""
+    timing, limit = scenario.timing, scenario.rate_limit
+    arguments = [
+        "--rate-limit", f"{limit.requests}/{limit.per_seconds:g}",
+        "--retry-after-unit", f"{limit.retry_after_unit:g}",
+        "--queue-delay", f"{timing.queue_delay:g}",
+        "--base", f"{timing.base:g}",
+        "--per-document", f"{timing.per_document:g}",
+        "--jitter", f"{timing.jitter:g}",
+        "--spread", timing.spread,
+    ]  # fmt: skip
+    if limit.prefill:
+        span = f":{limit.prefill_seconds:g}" if limit.prefill_seconds else ""
+        arguments += ["--prefill", f"{limit.prefill}{span}"]
+    if timing.max_running_jobs:
+        arguments += ["--max-running-jobs", str(timing.max_running_jobs)]
+    for regime in timing.regimes:
+        arguments += ["--regime", f"{regime.start:g}:{regime.end:g}:{regime.factor:g}"]
+    return tuple(arguments)
+
+
+def scaled_options(scale: float, window: float, requests: int, guess: float) -> dict[str, Any]:
+    """`Client` options for a service whose time runs `scale` times as fast as the real one's:
+    its window and the client's own timing defaults (first-poll guess, retries, timeouts)
+    scaled by the same factor, so jobs in flight are what they would be on the service."""
+    import asyncclassify as ac
+
+    default = ac.RetryPolicy()
+    return {
+        "requests_per_minute": requests,
+        "rate_window": window,
+        "first_poll": guess,
+        "job_timeout": 1800.0 * scale,
+        "retry": ac.RetryPolicy(
+            max_retries=default.max_retries,
+            backoff_base=default.backoff_base * scale,
+            backoff_max=default.backoff_max * scale,
+            max_retry_after=default.max_retry_after * scale,
+            request_timeout=default.request_timeout * scale,
+        ),
+    }
+
+
+def run_child(*arguments: str, timeout: float = 900.0) -> dict[str, Any]:
+    """Run `benchmarks/_clients.py` with `arguments` in its own process; its JSON figures."""
+    command = [sys.executable, os.path.join(os.path.dirname(__file__), "_clients.py"), *arguments]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    if completed.returncode != 0:
+        raise RuntimeError(f"{' '.join(arguments[:2])} failed: {completed.stderr[-2000:]}")
+    figures: dict[str, Any] = orjson.loads(completed.stdout.strip().splitlines()[-1])
+    return figures

@@ -102,15 +102,23 @@ class RequestBudget:
 
     def ready_at(self, now: float) -> float:
         """The earliest time, `now` or later, at which one more request may leave."""
-        self._expire(now)
-        ready = max(now, self.paused_until)
-        limit = self.limit
-        if len(self._sent) >= limit:
-            ready = max(ready, self._sent[-limit] + self._span)
+        sent = self._sent
+        horizon = now - self._span
+        while sent and sent[0] <= horizon:
+            sent.popleft()
+        ready = now if now > self.paused_until else self.paused_until
+        limit = int(self._limit) or 1
+        if len(sent) >= limit:
+            free = sent[-limit] + self._span
+            if free > ready:
+                ready = free
         tokens = self._tokens_now(now)
         if tokens < 1.0 - 1e-9:  # (the time this names must itself be ready)
-            refill_from = now if self._tokens_at is None else max(now, self._tokens_at)
-            ready = max(ready, refill_from + (1.0 - tokens) / self.rate)
+            tokens_at = self._tokens_at
+            refill_from = now if tokens_at is None or tokens_at < now else tokens_at
+            refilled = refill_from + (1.0 - tokens) * self._span / self._limit
+            if refilled > ready:
+                ready = refilled
         return ready
 
     def utilization(self, now: float) -> float:
@@ -193,10 +201,14 @@ class RequestBudget:
         return max(MIN_BURST, BURST_FRACTION * self._limit)
 
     def _tokens_now(self, now: float) -> float:
-        if self._tokens_at is None:
+        tokens_at = self._tokens_at
+        if tokens_at is None or now <= tokens_at:
             return self._tokens
-        refilled = self._tokens + max(0.0, now - self._tokens_at) * self.rate
-        return min(self._burst(), refilled)
+        refilled = self._tokens + (now - tokens_at) * self._limit / self._span
+        burst = BURST_FRACTION * self._limit
+        if burst < MIN_BURST:
+            burst = MIN_BURST
+        return refilled if refilled < burst else burst
 
     def _expire(self, now: float) -> None:
         horizon = now - self._span

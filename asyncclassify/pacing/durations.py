@@ -8,7 +8,7 @@ Pure logic: time is passed in. What a job tells:
 * while it runs: that it has lasted at least this long (right censoring at the age of the last
   poll that found it unfinished).
 
-The cohort is the recent jobs, weighted by how long before the newest finished job they were
+The cohort is the recent jobs, weighted by how long before the newest finished jobs they were
 submitted (a half-life of a quarter of the rate window, or two typical durations if longer),
 so that a change of regime is followed within a window or two, while a pause in submissions
 forgets nothing. From it, a Kaplan-Meier estimate of the survival function
@@ -20,6 +20,7 @@ finished, with its spread widened for the small sample.
 from __future__ import annotations
 
 import math
+import operator
 from bisect import bisect_left, bisect_right
 from collections import deque
 from dataclasses import dataclass
@@ -33,8 +34,12 @@ PRIOR_WEIGHT = 2.0
 """How many jobs' worth of evidence the assumed spread carries."""
 HALF_LIFE_OF_WINDOW = 1 / 4
 HALF_LIFE_DURATIONS = 2.0
-REFRESH_OF_HALF_LIFE = 1 / 20
-"""Once the sample is large, the estimate is refreshed at most this often (of a half-life)."""
+REFRESH_OF_HALF_LIFE = 1 / 4
+"""Once the sample is large, the estimate is refreshed at most this often (of a half-life)..."""
+REFRESH_OF_SAMPLE = 0.25
+"""...or once news of this share of the sample has come in, whichever comes first."""
+ANCHOR_RANK = 10
+"""Weights count back from when the tenth newest finished job was submitted."""
 MIN_WEIGHT = 0.05
 """Jobs weighing less than this are forgotten (unless the cohort would get too small)."""
 MIN_COHORT = 60
@@ -105,9 +110,13 @@ class DurationModel:
         self.window = window
         self._jobs: deque[JobTimes] = deque()
         self._dirty = True
+        self._news = 0
+        """Observations since the last refresh."""
         self._refresh_at = -math.inf
         self.version = 0
         """Counts refreshes of the estimate (for callers that cache what they derive)."""
+        self._quantiles: dict[float, float] = {}
+        """Quantiles asked since the last refresh."""
         self._times: list[float] = []
         self._neg_survival: list[float] = []
         """Minus the Kaplan-Meier survival after each event time (ascending, for bisect)."""
@@ -129,11 +138,14 @@ class DurationModel:
     def changed(self) -> None:
         """Something was learnt about a tracked job."""
         self._dirty = True
+        self._news += 1
 
     # -- what the pacer asks ----------------------------------------------------------------
 
     def warm(self, now: float) -> bool:
         """True once some job of the cohort has finished: quantiles rest on data."""
+        if self.events > 0:
+            return True  # (and stays so: a finished job keeps a weight above zero)
         self._refresh(now)
         return self.events > 0
 
@@ -143,7 +155,11 @@ class DurationModel:
 
     def quantile(self, q: float, now: float) -> float:
         """The duration that a fraction `q` of jobs do not exceed."""
-        return self.conditional_quantile(q, 0.0, now)
+        self._refresh(now)
+        cached = self._quantiles.get(q)
+        if cached is None:
+            cached = self._quantiles[q] = self.conditional_quantile(q, 0.0, now)
+        return cached
 
     def conditional_quantile(self, q: float, survived: float, now: float) -> float:
         """The age by which a job that lasted `survived` is finished with probability `q`."""
@@ -177,38 +193,56 @@ class DurationModel:
     # -- the estimate -----------------------------------------------------------------------
 
     def _refresh(self, now: float) -> None:
-        if now < self._refresh_at and not (self._dirty and self.events < SMALL_SAMPLE):
+        # Weights are anchored on the newest finished job, not on `now`: without news there
+        # is nothing to recompute. Once the sample is large, each job's news moves the
+        # estimate very little: refresh after a while, or after a share of the sample.
+        if not self._dirty:
+            return
+        large = self.events >= SMALL_SAMPLE
+        if large and now < self._refresh_at and self._news < REFRESH_OF_SAMPLE * len(self._jobs):
             return
         self._dirty = False
+        self._news = 0
+        self._quantiles.clear()
         self.version += 1
         half_life = self._half_life()
         self._refresh_at = now + half_life * REFRESH_OF_HALF_LIFE
-        events: list[tuple[float, float]] = []
-        censored: list[tuple[float, float]] = []
         jobs = self._jobs
-        newest = next((job.submitted_at for job in reversed(jobs) if job.done_age is not None), now)
+        newest = self._anchor(now)
         decay = math.log(2.0) / half_life
         oldest = newest + math.log(MIN_WEIGHT) / decay
         while len(jobs) > MIN_COHORT and jobs[0].submitted_at < oldest:
             jobs.popleft()
         exp = math.exp
+        events: list[tuple[float, float]] = []
+        censored: list[tuple[float, float]] = []
         for job in jobs:
-            if job.duration is not None:
-                value = job.duration
-            elif job.done_age is not None:
-                value = job.done_age
+            value = job.duration if job.duration is not None else job.done_age
+            age = newest - job.submitted_at
+            weight = exp(-decay * age) if age > 0 else 1.0
+            if value is not None:
+                events.append((value, weight))
             elif job.survived > 0:
-                censored.append((job.survived, exp(-decay * max(0.0, newest - job.submitted_at))))
-                continue
-            else:
-                continue
-            events.append((value, exp(-decay * max(0.0, newest - job.submitted_at))))
-        self.events = sum(weight for _, weight in events)
+                censored.append((job.survived, weight))
+        self.events = math.fsum(map(_second, events))
         self._kaplan_meier(events, censored)
         if self.events > 0:
             self._fit_lognormal(events, censored)
         else:
             self._mu, self._sigma, self._spread = math.log(self.guess), PRIOR_SIGMA, PRIOR_SIGMA
+
+    def _anchor(self, now: float) -> float:
+        """When the newest finished jobs were submitted: the `ANCHOR_RANK`-th newest, so that
+        a few young jobs polled early and found done do not discount everything else."""
+        seen = 0
+        anchor = now
+        for job in reversed(self._jobs):
+            if job.done_age is not None:
+                anchor = job.submitted_at
+                seen += 1
+                if seen == ANCHOR_RANK:
+                    break
+        return anchor
 
     def _half_life(self) -> float:
         typical = math.exp(self._mu)
@@ -218,9 +252,9 @@ class DurationModel:
         self, events: list[tuple[float, float]], censored: list[tuple[float, float]]
     ) -> None:
         items = [(value, 0, weight) for value, weight in events]
-        items.extend((value, 1, weight) for value, weight in censored)
+        items += [(value, 1, weight) for value, weight in censored]
         items.sort()  # at equal values, events before censoring (the usual convention)
-        at_risk = sum(weight for _, _, weight in items)
+        at_risk = self.events + math.fsum(map(_second, censored))
         survival = 1.0
         times: list[float] = []
         neg_survival: list[float] = []
@@ -251,12 +285,15 @@ class DurationModel:
     ) -> None:
         """Censored maximum likelihood of (mu, sigma) of log durations, with a weak prior on
         sigma; then sigma widened for a small sample (a rough predictive spread)."""
-        logs = [(math.log(max(value, 1e-6)), weight) for value, weight in events]
-        cuts = [(math.log(max(value, 1e-6)), weight) for value, weight in censored]
-        event_weight = sum(w for _, w in logs)
-        event_first = sum(x * w for x, w in logs)
-        event_second = sum(x * x * w for x, w in logs)
-        total = event_weight + sum(w for _, w in cuts)
+        log = math.log
+        logs = [log(value) if value > 1e-6 else -13.8 for value, _ in events]
+        weights = list(map(_second, events))
+        cuts = [(log(max(value, 1e-6)), weight) for value, weight in censored]
+        event_weight = self.events
+        weighted = list(map(operator.mul, logs, weights))
+        event_first = math.fsum(weighted)
+        event_second = math.fsum(map(operator.mul, weighted, logs))
+        total = event_weight + math.fsum(map(_second, censored))
         mu = event_first / event_weight
         sigma = max(self._sigma, 0.05)
         for _ in range(EM_ROUNDS if cuts else 1):
@@ -288,6 +325,9 @@ class DurationModel:
             return survived * 1.5 if survived > 0 else math.exp(self._mu)
         z = -_NORMAL.inv_cdf(min(target, 1.0 - 1e-12))
         return max(survived, math.exp(self._mu + self._spread * z))
+
+
+_second = operator.itemgetter(1)
 
 
 def _inverse_mills(alpha: float) -> float:

@@ -9,7 +9,8 @@ Requests wait for their turn as `Turn`s of three kinds:
 
 Who gets the next request: urgent turns; then, while no job has finished yet, the probes that
 find out how long jobs take (see `probes`); then a submit, if another job may be in flight;
-then the poll of the job most overdue. Polls are thrifty (due when their job is finished with
+then the poll of the job most overdue (before submits while little is known of durations).
+Polls are thrifty (due when their job is finished with
 probability `thrifty_quantile`) while requests are scarce: a submit waits and the budget is in
 full use, or the service's queue caps the jobs in flight (see `queueing`). Otherwise they are
 eager, for latency (`eager_quantile`; `first_result_quantile` while a job's call has had no
@@ -31,7 +32,7 @@ from collections import Counter, deque
 from dataclasses import dataclass
 
 from .budget import RequestBudget
-from .durations import DurationModel, JobTimes, ServiceClock
+from .durations import SMALL_SAMPLE, DurationModel, JobTimes, ServiceClock
 from .polls import PollQueue
 from .probes import LADDER_GROWTH, LADDER_START, PROBES, ColdProbes
 from .queueing import BINDING, QueueWatch
@@ -67,7 +68,7 @@ class PacingSettings:
 
 FRONT_LOAD = 2.0
 """Jobs in flight allowed, in multiples of what Little's law needs to keep the budget busy."""
-HELD_QUANTILE = 0.998
+HELD_QUANTILE = 0.9995
 MIN_IN_FLIGHT = 4
 START_PROBES_FILLING = 4.0
 """While jobs in flight grow at the start, this many start probes per typical duration go
@@ -320,6 +321,12 @@ class Pacer:
                 start_probe = self._start_probe(now, START_PROBES_FILLING)
                 if start_probe is not None:
                     return start_probe
+            if self.model.events < SMALL_SAMPLE:
+                # While little is known of durations, a poll that is due goes first: submits
+                # must not starve the polls that teach how long jobs take.
+                poll = self._polls.take_due(now, self._scarce(now))
+                if poll is not None:
+                    return poll
             return self._submits.popleft()
         if submit is not None and self.model.warm(now):
             self._filled = True

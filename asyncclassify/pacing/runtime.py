@@ -3,8 +3,8 @@
 A thin loop around the pure `Pacer`: each request asks for a `Turn` and waits on an event;
 the dispatcher task grants turns as the pacer decides (now, or when `next_decision` comes),
 and wakes up whenever something it was told may change its mind. Every event the pacer
-learns from goes through here, so that the dispatcher hears of it; with nothing due at any
-time, the dispatcher ends, and the next event starts it again.
+learns from goes through here, and those that may let a waiting turn go sooner wake the
+dispatcher; with nothing due at any time, it ends, and the next such event starts it again.
 """
 
 from __future__ import annotations
@@ -36,25 +36,33 @@ class PacerRuntime:
 
     @staticmethod
     def now() -> float:
-        """The clock the pacer runs on (the event loop's)."""
-        return anyio.current_time()
+        """The clock the pacer runs on (the event loop's, as `anyio.current_time()`)."""
+        return asyncio.get_running_loop().time()
 
-    @staticmethod
-    def wall_offset() -> float:
+    def wall_offset(self) -> float:
         """Our wall clock minus the pacer's clock (to read the service's timestamps)."""
-        return time.time() - anyio.current_time()
+        return time.time() - self.now()
 
     async def wait(self, turn: Turn) -> None:
         """Wait until `turn` may go (it has then spent one request from the budget)."""
         granted = anyio.Event()
         turn.wake = granted.set
-        self.pacer.ask(turn, self.now())
+        pacer = self.pacer
+        now = self.now()
+        pacer.ask(turn, now)
+        # A turn that may go now goes now, without a round trip through the dispatcher.
+        for other in pacer.grant(now):
+            assert other.wake is not None
+            other.wake()
+        if turn.granted:
+            # Granting can only make the dispatcher's next decision later, never sooner.
+            return
         self._poke()
         try:
             await granted.wait()
         except BaseException:
             if not turn.granted:
-                self.pacer.withdraw(turn)
+                pacer.withdraw(turn)
                 self._poke()
             raise
 
@@ -72,14 +80,13 @@ class PacerRuntime:
 
     def job_accepted(self, sent_at: float, *, created_wall: float | None) -> PolledJob:
         """A submit sent at `sent_at` has just been answered 202."""
-        job = self.pacer.job_accepted(
+        # A new job has no turn waiting yet: nothing for the dispatcher to reconsider.
+        return self.pacer.job_accepted(
             sent_at,
             self.now(),
             created_wall=created_wall,
             wall_offset=self.wall_offset(),
         )
-        self._poke()
-        return job
 
     def job_polled(
         self,
@@ -107,7 +114,6 @@ class PacerRuntime:
     def job_gone(self, job: PolledJob) -> None:
         """`job` will not be polled again."""
         self.pacer.job_gone(job)
-        self._poke()
 
     def released(self, size: int) -> None:
         """A batch admitted with `size` bytes has given all its results."""
@@ -115,9 +121,9 @@ class PacerRuntime:
         self._poke()
 
     def throttled(self, retry_after: float, sent_at: float) -> None:
-        """A request sent at `sent_at` has just been answered 429."""
+        """A request sent at `sent_at` has just been answered 429 (the pause it starts can
+        only make the dispatcher's next decision later)."""
         self.pacer.throttled(self.now(), retry_after, sent_at)
-        self._poke()
 
     def answered(self, sent_at: float) -> None:
         """Another request sent at `sent_at` has just been answered."""
@@ -136,6 +142,7 @@ class PacerRuntime:
 
     async def _dispatch(self) -> None:
         pacer = self.pacer
+        loop = asyncio.get_running_loop()
         while True:
             changed = self._changed = anyio.Event()
             now = self.now()
@@ -152,5 +159,10 @@ class PacerRuntime:
             delay = math.inf if wake is None else max(0.0, wake - now)
             if not granted:
                 delay = max(delay, IDLE_STEP)  # never spin, whatever the pacer says
-            with anyio.move_on_after(delay):
+            # A timer sets the event at the next decision (cheaper than a cancel scope).
+            timer = loop.call_later(delay, changed.set) if delay < math.inf else None
+            try:
                 await changed.wait()
+            finally:
+                if timer is not None:
+                    timer.cancel()

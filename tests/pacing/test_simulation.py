@@ -42,7 +42,7 @@ def test_a_wide_spread_costs_no_extra_gets(name: str) -> None:
     # Over so short a run the slowest job's tail decides the end; the GETs do not suffer.
     figures = _run(name)
     assert figures["gets_per_job"] <= 1.1, figures
-    assert figures["fraction_of_bound"] >= 0.7, figures
+    assert figures["fraction_of_bound"] >= 0.6, figures
 
 
 def test_two_clients_on_one_key_share_the_bound_without_429_storms() -> None:
