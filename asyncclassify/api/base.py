@@ -143,8 +143,12 @@ def load_job(payload: bytes) -> dict[str, Any]:
 
 
 def encode_document(wire_id: str, text: str, language: str) -> bytes:
-    """One document of `analysisInput.documents`, serialized (both dialects share it)."""
-    return orjson.dumps({"id": wire_id, "language": language, "text": text})
+    """One document of `analysisInput.documents`, serialized (both dialects share it).
+
+    Copied to its own size: orjson hands back its whole output buffer (4 KiB at least), and
+    a document is held until its job's results are out, so thousands may be in flight.
+    """
+    return bytes(memoryview(orjson.dumps({"id": wire_id, "language": language, "text": text})))
 
 
 class Dialect(ABC):
