@@ -34,7 +34,10 @@ MIN_BURST = 2.0
 NEAR_LIMIT = 0.9
 """A 429 while the window held this fraction of our limit or more is our own pace's doing."""
 DECREASE = 0.93
-"""After a 429, the limit drops to this fraction of what the window held."""
+"""After a repeated throttling episode, the limit drops to this fraction of what the window
+held..."""
+ONE_OFF_DECREASE = 0.98
+"""...and after a one-off near our own limit, to this fraction."""
 CONFIRM_WINDOWS = 3.0
 """A second throttling episode this soon (in windows) after the last one shows what fits."""
 CONFIRM_NEAR = 0.1
@@ -161,9 +164,9 @@ class RequestBudget:
             self._ceiling = min(self._ceiling, max(1.0, held * margin, floor))
             self._limit = min(self._limit, self._ceiling)
         elif held >= NEAR_LIMIT * self._limit:
-            # Our own pace filled the window (or the last of someone else's requests did):
-            # back off a little, and climb back once 429s stop.
-            self._limit = min(self._limit, max(1.0, held * DECREASE))
+            # Our own pace filled the window (arrival jitter at the service, or the last of
+            # someone else's requests): back off a little, climb back once 429s stop.
+            self._limit = min(self._limit, max(1.0, held * ONE_OFF_DECREASE))
         # Far below our limit, a one-off: someone else filled the window. Waiting is enough.
         self._last_episode = (now, held)
         self._last_throttle = now
