@@ -18,10 +18,11 @@ result yet: the caller sets `PolledJob.eager` before each poll).
 
 How many jobs may be in flight comes from Little's law: the jobs per second the budget allows
 (one submit and about one GET each) times how long a job is held, counted until nearly every
-job has finished (`HELD_QUANTILE`), and twice that: submits made while the first jobs run keep
-the budget busy, and at the end of a run the polls of the jobs still in flight keep it busy
-while the slowest of them finish. Then capped by the service's queue, if it queues our jobs,
-and by the settings' jobs and bytes in flight.
+job has finished (`HELD_QUANTILE`), and three times that: submits made while the first jobs
+run keep the budget busy, and at the end of a run the polls of the jobs still in flight keep
+it busy while the slowest of them finish (twice would do, were that far quantile known; it is
+extrapolated from a few hundred jobs, and real tails are heavier than fitted). Then capped
+by the service's queue, if it queues our jobs, and by the settings' jobs and bytes in flight.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class PacingSettings:
                 raise ValueError("poll quantiles lie strictly between 0 and 1")
 
 
-FRONT_LOAD = 2.0
+FRONT_LOAD = 3.0
 """Jobs in flight allowed, in multiples of what Little's law needs to keep the budget busy."""
 HELD_QUANTILE = 0.9995
 MIN_IN_FLIGHT = 4
@@ -76,9 +77,29 @@ before submits..."""
 START_PROBES_SPARE = 2.0
 """...and later this many, on requests the budget has to spare while submits wait."""
 SCARCE_USE = 0.9
-"""Requests are scarce while the budget's recent utilization is at least this."""
+"""Requests are scarce while the budget's recent utilization is at least this..."""
+IDLE_USE = 0.5
+"""...and far from binding while it is below this."""
 TYPICAL_LATENCY = 0.05
 """Seconds a request takes, until answers tell."""
+
+
+class RateMeter:
+    """Events per second lately: an exponentially fading count over `memory` seconds."""
+
+    def __init__(self, memory: float) -> None:
+        self.memory = memory
+        self._count = 0.0
+        self._at = 0.0
+
+    def tick(self, now: float) -> None:
+        """One event at `now`."""
+        self._count = self._count * math.exp(-(now - self._at) / self.memory) + 1.0
+        self._at = now
+
+    def rate(self, now: float) -> float:
+        """Events per second lately."""
+        return self._count * math.exp(-(now - self._at) / self.memory) / self.memory
 
 
 @dataclass(slots=True)
@@ -117,9 +138,13 @@ class Pacer:
         self._start_probe_at = -math.inf
         self._filled = False
         """Whether the jobs in flight have reached their target once (the start is over)."""
-        self._latency = TYPICAL_LATENCY
-        self._target: tuple[int, float, int] = (-1, 0.0, MIN_IN_FLIGHT)
-        """(model version, budget rate, target) of the last in-flight target computed."""
+        self._latency = math.inf
+        """The least request round trip seen (drifting up slowly): what the network imposes."""
+        self._latency_at = 0.0
+        self._held = (-1, 0.0)
+        """(model version, how long a job is held) as last computed."""
+        self._finishing = RateMeter(max(settings.window * 0.1, settings.first_poll))
+        """How fast jobs finish lately."""
 
     # -- turns -------------------------------------------------------------------------------
 
@@ -198,7 +223,6 @@ class Pacer:
         if created_wall is not None:
             self.clock.observe_created(created_wall, middle + wall_offset)
         job = PolledJob(JobTimes(middle), next(self._positions))
-        self.model.track(job.times)
         self._unfinished.append(job)
         return job
 
@@ -221,6 +245,10 @@ class Pacer:
         job.polls += 1
         job.status = status
         times = job.times
+        if job.polls == 1:
+            # A job joins the sample when it first tells something: jobs never polled say
+            # nothing, and thousands of them in flight must not crowd out those that have.
+            self.model.track(times)
         age = sent_at - times.submitted_at
         if created_wall is not None and job.polls == 1:
             self.clock.observe_created(created_wall, times.submitted_at + wall_offset)
@@ -231,6 +259,7 @@ class Pacer:
                 finished_at = finished_wall - self.clock.offset() - wall_offset
                 duration = finished_at - times.submitted_at
             times.finished(answered_at - times.submitted_at, duration)
+            self._finishing.tick(answered_at)
             self.job_gone(job)
         else:
             times.survived = max(times.survived, age)
@@ -259,23 +288,23 @@ class Pacer:
     def target_in_flight(self, now: float) -> int:
         """How many jobs may be in flight now (before the settings' caps)."""
         model = self.model
-        warm = model.warm(now)
-        rate = self.budget.rate
-        if warm and self._target[:2] == (model.version, rate):
-            return self._capped(self._target[2])
-        requests_per_job = 2.0 + (1.0 - self.settings.thrifty_quantile)
-        jobs_per_second = rate / requests_per_job
-        if warm:
-            held = model.quantile(HELD_QUANTILE, now)
+        budget = self.budget
+        jobs_per_second = budget.rate / (2.0 + (1.0 - self.settings.thrifty_quantile))
+        if model.warm(now):
+            if self._held[0] != model.version:
+                self._held = (model.version, model.quantile(HELD_QUANTILE, now))
+            held = self._held[1]
+            if budget.utilization(now) < IDLE_USE:
+                # The budget is far from binding: something else sets the pace (the service,
+                # or our own CPU). Room for twice the jobs finishing now, not for the budget's.
+                jobs_per_second = min(jobs_per_second, 2.0 * self._finishing.rate(now))
         else:
             # Nothing has finished: every job lasts at least as long as the oldest has.
             oldest = self._oldest_unfinished()
             age = now - oldest.times.submitted_at if oldest is not None else 0.0
             held = max(self.settings.first_poll, age) * LADDER_GROWTH
-        held += self._latency
+        held += self._latency if self._latency < math.inf else TYPICAL_LATENCY
         target = max(MIN_IN_FLIGHT, math.ceil(FRONT_LOAD * jobs_per_second * held))
-        if warm:
-            self._target = (model.version, rate, target)
         return self._capped(target)
 
     def _capped(self, target: int) -> int:
@@ -457,4 +486,12 @@ class Pacer:
         return unfinished[0] if unfinished else None
 
     def _answered(self, sent_at: float, answered_at: float) -> None:
-        self._latency += 0.05 * (max(0.0, answered_at - sent_at) - self._latency)
+        # The least round trip seen, drifting up twofold per window: what the network imposes,
+        # not the time requests queue in our own event loop when it is busy (counting that
+        # would let more jobs in flight make room for still more).
+        round_trip = max(0.0, answered_at - sent_at)
+        if self._latency < math.inf:
+            windows = min(50.0, (answered_at - self._latency_at) / self.settings.window)
+            round_trip = min(round_trip, self._latency * 2.0**windows)
+        self._latency = round_trip
+        self._latency_at = answered_at
