@@ -13,6 +13,7 @@ import pytest
 
 from asyncclassify.emulator.config import RateLimit
 from asyncclassify.simulation import Scenario, matrix, realistic_timing, simulate
+from asyncclassify.simulation.ceiling import clairvoyant_fraction
 from asyncclassify.simulation.scenarios import MEDIAN, REQUESTS, SCALE, WINDOW
 
 SCENARIOS = {scenario.name: scenario for scenario in matrix()}
@@ -35,6 +36,19 @@ def test_the_budget_is_used_to_the_bound_with_one_get_per_job(name: str) -> None
     assert figures["fraction_of_bound"] >= 0.95, figures
     assert figures["gets_per_job"] <= 1.1, figures
     assert figures["throttled_fraction"] <= 0.005, figures
+    ceiling = clairvoyant_fraction(replace(SCENARIOS[name], jobs=1_200, seed=11))
+    assert figures["fraction_of_bound"] >= 0.95 * ceiling, (ceiling, figures)
+
+
+def test_the_clairvoyant_ceiling_falls_with_the_tail_and_the_cap() -> None:
+    scenario = replace(SCENARIOS["sigma 0.2, guess right"], jobs=1_200)
+    assert clairvoyant_fraction(scenario) >= 0.98
+    # Five jobs in flight of about a second each: about five jobs a second, not the bound's 83.
+    assert clairvoyant_fraction(replace(scenario, max_jobs_in_flight=5)) <= 0.1
+    # A wide spread: the fewer jobs may be in flight, the less of the tail hides behind polls.
+    wide = replace(scenario, timing=realistic_timing(0.7))
+    ceilings = [clairvoyant_fraction(replace(wide, max_jobs_in_flight=cap)) for cap in (100, 2000)]
+    assert ceilings[0] < 0.8 < 0.9 < ceilings[1], ceilings
 
 
 @pytest.mark.parametrize("name", [n for n in SCENARIOS if n.startswith("sigma 0.7")])
@@ -52,11 +66,18 @@ def test_two_clients_on_one_key_share_the_bound_without_429_storms() -> None:
 
 
 def test_a_long_queue_is_not_flooded_nor_polled_while_it_waits() -> None:
-    figures = simulate(replace(SCENARIOS["long queue (20 running at once)"], jobs=600))
     # 600 jobs through 20 slots: the in-flight cap follows the queue instead of sending all.
-    assert figures["peak_in_flight"] <= 120, figures
-    assert figures["gets_per_job"] <= 1.35, figures
-    assert figures["fraction_of_bound"] >= 0.85, figures
+    # How many polls a queue costs depends on where its first jobs land: judge a few seeds.
+    runs = [
+        simulate(replace(SCENARIOS["long queue (20 running at once)"], jobs=600, seed=seed))
+        for seed in range(1, 5)
+    ]
+    for figures in runs:
+        assert figures["peak_in_flight"] <= 120, figures
+        assert figures["gets_per_job"] <= 1.5, figures
+        assert figures["fraction_of_bound"] >= 0.78, figures
+    assert sum(figures["gets_per_job"] for figures in runs) / len(runs) <= 1.3, runs
+    assert sum(figures["fraction_of_bound"] for figures in runs) / len(runs) >= 0.85, runs
 
 
 def test_time_to_first_result_when_the_budget_does_not_bind() -> None:

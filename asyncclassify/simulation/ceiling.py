@@ -1,0 +1,54 @@
+"""What a clairvoyant client would reach in a scenario: the ceiling under the bound.
+
+The bound counts requests only. But a run ends when its last jobs finish, and with widely
+spread durations the slowest of thousands of jobs takes many times the median; with jobs in
+flight capped, a client cannot always submit early enough to hide it. The clairvoyant
+client knows when every job will finish. It sends at the bound's even pace (one request
+every `window / requests` seconds, as the window allows); at each turn it submits while the
+cap on jobs in flight allows, else polls a job the moment it has finished: one GET per job,
+submits as early as they can go. Its durations come from the same service law and seed, so
+what it reaches, as a fraction of the bound, is about the most any client could.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+
+from .scenarios import DOCUMENTS_PER_JOB, LATENCY, Scenario
+from .service import SimulatedService
+
+
+def clairvoyant_fraction(scenario: Scenario) -> float:
+    """The fraction of the bound a clairvoyant client reaches in `scenario`."""
+    limit = scenario.rate_limit
+    service = SimulatedService(
+        scenario.timing, limit, documents_per_job=DOCUMENTS_PER_JOB, seed=scenario.seed
+    )
+    span = limit.prefill_seconds or limit.per_seconds
+    window: deque[float] = deque(
+        -span + span * (i + 1) / limit.prefill for i in range(limit.prefill)
+    )
+    spacing = limit.per_seconds / limit.requests
+    jobs = scenario.jobs // scenario.clients * scenario.clients
+    cap = scenario.max_jobs_in_flight
+    finishing: list[float] = []
+    submitted = polled = 0
+    turn = -spacing
+    while polled < jobs:
+        turn += spacing
+        may_submit = submitted < jobs and submitted - polled < cap
+        if not may_submit:
+            turn = max(turn, finishing[0] - LATENCY)
+        while len(window) >= limit.requests:
+            turn = max(turn, window.popleft() + limit.per_seconds)
+        window.append(turn)
+        if may_submit:
+            heapq.heappush(finishing, service.create(turn + LATENCY).job.finish)
+            submitted += 1
+        else:
+            heapq.heappop(finishing)
+            polled += 1
+    end = turn + 2 * LATENCY
+    bound = scenario.bound_documents_per_second(end)
+    return round(jobs * DOCUMENTS_PER_JOB / end / bound, 3)
