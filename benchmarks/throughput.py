@@ -60,9 +60,12 @@ def _ours(scenario: Scenario) -> dict[str, Any]:
     with EmulatorProcess(*emulator_arguments(scenario), seed=SEED) as emulator:
         before = asyncio.run(emulator.stats())
         with ThreadPoolExecutor(scenario.clients) as pool:
+            documents = str(scenario.jobs // scenario.clients * DOCUMENTS_PER_JOB)
             runs = list(
                 pool.map(
-                    lambda _: run_child("ours", emulator.endpoint, scenario.name),
+                    lambda _: run_child(
+                        "ours", emulator.endpoint, scenario.name, "--documents", documents
+                    ),
                     range(scenario.clients),
                 )
             )
