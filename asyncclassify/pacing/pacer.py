@@ -10,11 +10,11 @@ Requests wait for their turn as `Turn`s of three kinds:
 Who gets the next request: urgent turns; then, while no job has finished yet, the probes that
 find out how long jobs take (see `probes`); then a submit, if another job may be in flight;
 then the poll of the job most overdue (before submits while little is known of durations).
-Polls are thrifty (due when their job is finished with
-probability `thrifty_quantile`) while requests are scarce: a submit waits and the budget is in
-full use, or the service's queue caps the jobs in flight (see `queueing`). Otherwise they are
-eager, for latency (`eager_quantile`; `first_result_quantile` while a job's call has had no
-result yet: the caller sets `PolledJob.eager` before each poll).
+Polls are thrifty (due when their job is finished with probability `thrifty_quantile`) while
+requests are scarce: a submit waits and the budget is in full use. Otherwise they are eager,
+for latency and for the room in flight a finished job holds (`eager_quantile`;
+`first_result_quantile` while a job's call has had no result yet: the caller sets
+`PolledJob.eager` before each poll).
 
 How many jobs may be in flight comes from Little's law: the jobs per second the budget allows
 (one submit and about one GET each) times how long a job is held, counted until nearly every
@@ -36,7 +36,7 @@ from .budget import RequestBudget
 from .durations import SMALL_SAMPLE, DurationModel, JobTimes, ServiceClock
 from .polls import PollQueue
 from .probes import LADDER_GROWTH, LADDER_START, PROBES, ColdProbes
-from .queueing import BINDING, QueueWatch
+from .queueing import QueueWatch
 from .turns import PolledJob, Turn
 
 
@@ -367,16 +367,13 @@ class Pacer:
         return poll
 
     def _scarce(self, now: float) -> bool:
-        """Whether polls should be thrifty: a submit waits, and either the budget has no
-        request to spare, or the service's queue caps the jobs in flight (the cap makes room
-        for jobs finished and not yet polled). When the settings' caps hold the work back
-        with requests to spare, polling sooner is what speeds it up."""
+        """Whether polls should be thrifty: a submit waits and the budget has no request to
+        spare. When something else holds the work back (the service's queue, the settings'
+        caps) with requests to spare, polling sooner is what speeds it up: a finished job not
+        yet polled holds a place in flight that a queued job could take."""
         if self._head_submit() is None:
             return False
-        if self.budget.utilization(now) >= SCARCE_USE:
-            return True
-        cap = self.queue.cap
-        return cap is not None and self.in_flight.jobs >= BINDING * cap
+        return self.budget.utilization(now) >= SCARCE_USE
 
     def _head_submit(self) -> Turn | None:
         submits = self._submits

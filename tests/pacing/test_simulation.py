@@ -67,17 +67,19 @@ def test_two_clients_on_one_key_share_the_bound_without_429_storms() -> None:
 
 def test_a_long_queue_is_not_flooded_nor_polled_while_it_waits() -> None:
     # 600 jobs through 20 slots: the in-flight cap follows the queue instead of sending all.
-    # How many polls a queue costs depends on where its first jobs land: judge a few seeds.
+    # Requests are to spare (the queue, not the budget, binds): polls are eager, so that a
+    # finished job frees its place for a queued one. Judge a few seeds: the first jobs'
+    # landing decides much.
     runs = [
         simulate(replace(SCENARIOS["long queue (20 running at once)"], jobs=600, seed=seed))
         for seed in range(1, 5)
     ]
     for figures in runs:
         assert figures["peak_in_flight"] <= 120, figures
-        assert figures["gets_per_job"] <= 1.5, figures
-        assert figures["fraction_of_bound"] >= 0.78, figures
-    assert sum(figures["gets_per_job"] for figures in runs) / len(runs) <= 1.3, runs
-    assert sum(figures["fraction_of_bound"] for figures in runs) / len(runs) >= 0.85, runs
+        assert figures["gets_per_job"] <= 1.6, figures
+        assert figures["fraction_of_bound"] >= 0.85, figures
+    assert sum(figures["gets_per_job"] for figures in runs) / len(runs) <= 1.5, runs
+    assert sum(figures["fraction_of_bound"] for figures in runs) / len(runs) >= 0.9, runs
 
 
 def test_time_to_first_result_when_the_budget_does_not_bind() -> None:
