@@ -56,14 +56,16 @@ class EmulatorService:
         faults: Faults,
         seed: int,
         page_size: int,
+        top_limit: int = 50,
         retention_seconds: float,
     ) -> None:
-        if not 1 <= page_size <= 50:
-            raise ValueError("page_size must be within 1..50")
+        if not 1 <= page_size <= 50 or not 1 <= top_limit <= 50:
+            raise ValueError("page_size and top_limit must be within 1..50")
         self.key = key
         self.bearer_tokens = frozenset(bearer_tokens)
         self.projects = {(p.name, p.deployment): p for p in projects}
         self.page_size = page_size
+        self.top_limit = top_limit
         self.limiter = SlidingWindowLimiter(rate_limit, key)
         self.rate_limit = rate_limit
         self.faults = FaultInjector(faults, seed)
@@ -123,6 +125,7 @@ class EmulatorService:
             except ServiceError as exc:
                 response = _error_response(exc, started)
             except _DropConnectionError as exc:
+                self.stats.connections_dropped += 1
                 return drop_connection(request, reset=exc.reset)
             self.stats.count_response(request.method, response.status)
             return response
@@ -164,20 +167,27 @@ class EmulatorService:
         except orjson.JSONDecodeError as exc:
             raise errors.body_format_error(f"The request body is not valid JSON: {exc}") from None
 
-    def _task_failures(self, job_request: JobRequest) -> dict[int, TaskFailure]:
+    def _task_failures(self, job_request: JobRequest, legacy: bool) -> dict[int, TaskFailure]:
         failures: dict[int, TaskFailure] = {}
         for i, task in enumerate(job_request.tasks):
-            if task.project is None:
+            if task.project is None and legacy:
+                # The older API says no more than that the task failed (reference §7).
+                failures[i] = TaskFailure(
+                    "InternalServerError", "1 out of 1 job tasks failed.", at_start=True
+                )
+            elif task.project is None:
                 failures[i] = TaskFailure(
                     "NotFound",
                     f"The project '{task.project_name}' or its deployment "
                     f"'{task.deployment_name}' was not found.",
+                    at_start=True,
                 )
             elif task.project.kind != task.kind:
                 failures[i] = TaskFailure(
                     "InvalidRequest",
                     f"The project '{task.project_name}' is a {_KIND_NAMES[task.project.kind]} "
                     f"project; it cannot run a {_KIND_NAMES[task.kind]} task.",
+                    at_start=True,
                 )
         internal = TaskFailure("InternalServerError", "An internal error occurred in the task.")
         count = len(job_request.tasks)
@@ -195,7 +205,7 @@ class EmulatorService:
         body = await self._read_json(request)
         parser = legacy.parse_submit if spelling.legacy else modern.parse_submit
         job_request = parser(body, spelling, self.projects)
-        failures = self._task_failures(job_request)
+        failures = self._task_failures(job_request, spelling.legacy)
         job = self.store.create(
             job_request,
             dialect=dialect,
@@ -257,6 +267,7 @@ class EmulatorService:
             skip=query.get("skip"),
             show_stats=query.get("showStats"),
             page_size=self.page_size,
+            top_limit=self.top_limit,
             names=("top", "skip"),
         )
         origin = _origin(request)
@@ -304,6 +315,7 @@ class EmulatorService:
             skip=query.get("$skip"),
             show_stats=query.get("showStats"),
             page_size=self.page_size,
+            top_limit=self.top_limit,
             names=("$top", "$skip"),
         )
         origin = _origin(request)

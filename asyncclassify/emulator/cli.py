@@ -56,6 +56,19 @@ def parse_rate_limit(value: str) -> RateLimit | None:
         ) from None
 
 
+def parse_outage(value: str) -> tuple[float, float]:
+    """`START:SECONDS` as (start, seconds)."""
+    try:
+        start, seconds = (float(part) for part in value.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"an outage is START:SECONDS (numbers), got {value!r}"
+        ) from None
+    if start < 0 or seconds <= 0:
+        raise argparse.ArgumentTypeError("an outage needs START >= 0 and SECONDS > 0")
+    return start, seconds
+
+
 def parse_regime(value: str) -> Regime:
     """`START:END:FACTOR` (seconds after the first job; e.g. `60:120:2`)."""
     try:
@@ -232,6 +245,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="documents per result page unless top= asks (default 20)",
     )
     parser.add_argument(
+        "--top-limit",
+        type=int,
+        default=50,
+        help="most documents per result page whatever top= asks (default 50, the service's); "
+        "lower it to test paging",
+    )
+    parser.add_argument(
+        "--outage",
+        type=parse_outage,
+        action="append",
+        default=[],
+        metavar="START:SECONDS",
+        help="be unreachable for SECONDS, START seconds after the first job, then come back "
+        "with no jobs (as a restarted service); repeatable",
+    )
+    parser.add_argument(
         "--retention-seconds",
         type=float,
         default=86400.0,
@@ -282,7 +311,9 @@ def emulator_from_args(args: argparse.Namespace) -> Emulator:
         faults=faults,
         seed=args.seed,
         page_size=args.page_size,
+        top_limit=args.top_limit,
         retention_seconds=args.retention_seconds,
+        outages=tuple(args.outage),
     )
 
 

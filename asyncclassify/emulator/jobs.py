@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import random
 import uuid
@@ -28,6 +29,8 @@ class TaskFailure:
 
     code: str
     message: str
+    at_start: bool = False
+    """The task fails as it starts (its project cannot be found, say), not when it ends."""
 
 
 @dataclass(slots=True)
@@ -173,7 +176,17 @@ class JobStore:
         self._in_flight: list[tuple[float, str]] = []
         self._cancelled: set[str] = set()
         self._first_created: float | None = None
+        self.first_job = asyncio.Event()
+        """Set when the first job (since the store was made or reset) is created."""
         self.max_in_flight = 0
+
+    def forget(self) -> None:
+        """Forget every job, as a service that restarts empty (timing's RNG carries on)."""
+        self.jobs = {}
+        self._expiry.clear()
+        self._slots.clear()
+        self._in_flight.clear()
+        self._cancelled.clear()
 
     def create(
         self,
@@ -190,9 +203,15 @@ class JobStore:
         timing = self.timing
         if self._first_created is None:
             self._first_created = now
+            self.first_job.set()
         elapsed = now - self._first_created
         count = len(request.documents)
-        durations = [timing.task_duration(count, self._rng, elapsed) for _ in request.tasks]
+        durations = [
+            0.0
+            if i in failures and failures[i].at_start
+            else timing.task_duration(count, self._rng, elapsed)
+            for i in range(len(request.tasks))
+        ]
         duration = max(durations)
         ready = now + timing.queue_delay
         start = ready

@@ -24,13 +24,15 @@ def page_request(
     show_stats: str | None,
     page_size: int,
     names: tuple[str, str],
+    top_limit: int = MAX_TOP,
 ) -> PageRequest:
     """Validate the window parameters.
 
     Without `top` a page holds `page_size` documents (the service's 20); an explicit `top` is
-    honoured up to 50 (reference determination 10), whatever the default page size.
+    honoured up to 50 (reference determination 10), whatever the default page size, or up to
+    `top_limit` for a service that pages more finely than it is asked.
     """
-    top_value = max(1, min(_integer(top, names[0], page_size), MAX_TOP))
+    top_value = max(1, min(_integer(top, names[0], page_size), MAX_TOP, top_limit))
     skip_value = _integer(skip, names[1], 0)
     if skip_value < 0:
         raise errors.invalid_parameter(f"'{names[1]}' must not be negative.")

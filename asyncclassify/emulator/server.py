@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Collection, Sequence
 from types import TracebackType
 from typing import Any, Self
@@ -19,6 +21,10 @@ class Emulator:
 
         async with Emulator(port=0) as emu:
             ...  # talk to emu.endpoint with the key emu.key
+
+    A result page holds `page_size` documents unless the GET asks for more (`top`), up to
+    `top_limit`. `outages` are (start, seconds) pairs, start counted from the first job: the service
+    stops listening for that long and comes back empty (see `outage()`).
     """
 
     def __init__(
@@ -34,7 +40,9 @@ class Emulator:
         faults: Faults = Faults(),  # noqa: B008 - immutable
         seed: int = 0,
         page_size: int = 20,
+        top_limit: int = 50,
         retention_seconds: float = 86400.0,
+        outages: Sequence[tuple[float, float]] = (),
     ) -> None:
         self.host = host
         self.port = port
@@ -48,8 +56,16 @@ class Emulator:
             faults=faults,
             seed=seed,
             page_size=page_size,
+            top_limit=top_limit,
             retention_seconds=retention_seconds,
         )
+        for start, seconds in outages:
+            if start < 0 or seconds <= 0:
+                raise ValueError("an outage needs a start >= 0 and a positive length")
+        self._outages = tuple(sorted(outages))
+        self._outage_task: asyncio.Task[None] | None = None
+        self.outages_served = 0
+        """Outages that have begun."""
         self._runners: list[web.AppRunner] = []
         self._endpoint: str | None = None
         self._foreign_endpoint: str | None = None
@@ -87,9 +103,38 @@ class Emulator:
             await self.stop()
             raise
         self.service.foreign_endpoint = self._foreign_endpoint
+        if self._outages:
+            self._outage_task = asyncio.create_task(self._scheduled_outages())
+
+    async def outage(self, seconds: float) -> None:
+        """Be unreachable for `seconds`: stop listening (open connections are closed), forget
+        every job, then listen again on the same port, as a service that restarts empty."""
+        if not self._runners:
+            raise RuntimeError("the emulator is not running")
+        self.outages_served += 1
+        runner = self._runners[0]
+        port = runner.addresses[0][1]
+        await runner.cleanup()
+        self.service.store.forget()
+        await asyncio.sleep(seconds)
+        replacement = await self._runner(self.service.application(), port)
+        self._runners[0] = replacement
+
+    async def _scheduled_outages(self) -> None:
+        store = self.service.store
+        await store.first_job.wait()
+        started = asyncio.get_running_loop().time()
+        for start, seconds in self._outages:
+            await asyncio.sleep(max(0.0, started + start - asyncio.get_running_loop().time()))
+            await self.outage(seconds)
 
     async def stop(self) -> None:
         """Stop listening and close open connections."""
+        if self._outage_task is not None:
+            self._outage_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._outage_task
+            self._outage_task = None
         runners, self._runners = self._runners, []
         for runner in reversed(runners):
             await runner.cleanup()
@@ -97,14 +142,21 @@ class Emulator:
         self.service.foreign_endpoint = None
 
     async def _serve(self, app: web.Application, port: int) -> str:
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
-        await runner.setup()
+        runner = await self._runner(app, port)
         self._runners.append(runner)
-        site = web.TCPSite(runner, self.host, port)
-        await site.start()
         bound_port = runner.addresses[0][1]
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{bound_port}"
+
+    async def _runner(self, app: web.Application, port: int) -> web.AppRunner:
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self.host, port).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        return runner
 
     async def __aenter__(self) -> Self:
         await self.start()

@@ -18,6 +18,7 @@ class Stats:
         """Zero every counter."""
         self.requests: dict[str, int] = {}
         self.throttled = 0
+        self.connections_dropped = 0
         self.jobs_created = 0
         self.jobs_cancelled = 0
         self.documents_received = 0
@@ -48,6 +49,7 @@ class Stats:
         return {
             "requests": dict(self.requests),
             "throttled": self.throttled,
+            "connections_dropped": self.connections_dropped,
             "faults": {name: faults.get(name, 0) for name in FAULT_NAMES},
             "jobs_created": self.jobs_created,
             "jobs_cancelled": self.jobs_cancelled,

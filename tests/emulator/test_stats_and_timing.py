@@ -12,7 +12,8 @@ from .helpers import documents, modern_body
 pytestmark = pytest.mark.anyio
 
 STATS_KEYS = [
-    "requests", "throttled", "faults", "jobs_created", "jobs_cancelled", "documents_received",
+    "requests", "throttled", "connections_dropped", "faults", "jobs_created", "jobs_cancelled",
+    "documents_received",
     "documents_in_multiple_jobs", "max_jobs_in_flight", "job_gets", "gets_per_job",
     "foreign_requests", "foreign_requests_with_key",
 ]  # fmt: skip
