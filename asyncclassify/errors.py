@@ -54,12 +54,31 @@ class EndpointError(ServiceError):
     """The endpoint does not serve the requested API (for example 404 on submit)."""
 
 
+class TaskConfigurationError(ServiceError):
+    """A task of the call cannot run on the service (its project or deployment is not there,
+    the project is of another kind, its default language is refused), so every document would
+    fail: the call stops at once. `task` is the task to blame (None for the language)."""
+
+    def __init__(self, message: str, *, task: object | None, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.task = task
+
+
 class UnsafeRedirectError(AsyncClassifyError):
     """The service pointed at another origin; the client refused to send credentials there."""
 
 
 class TransportError(AsyncClassifyError):
     """A request kept failing after every retry (connection errors, 5xx, broken bodies)."""
+
+
+class RetriesExhaustedError(TransportError):
+    """A request failed transiently for the whole retry horizon; `failing_for` seconds."""
+
+    def __init__(self, message: str, *, failing_for: float, attempts: int) -> None:
+        super().__init__(message)
+        self.failing_for = failing_for
+        self.attempts = attempts
 
 
 class CallStoppedError(AsyncClassifyError):

@@ -70,6 +70,16 @@ class Transport:
         self._session = session
         self._origin = endpoint.origin()
         self._auth = auth
+        self.answered = False
+        """Whether the endpoint has ever answered (any status): until then, a refused
+        connection is more likely a wrong endpoint than an outage."""
+        self.first_attempt_at: float | None = None
+        """When the first attempt left (on the caller's clock), for the first-contact limit."""
+
+    @property
+    def origin(self) -> URL:
+        """Scheme, host and port of the endpoint."""
+        return self._origin
 
     def check_origin(self, url: URL) -> None:
         """Refuse a URL (from `operation-location` or `nextLink`) on another origin."""
@@ -80,7 +90,7 @@ class Transport:
             )
 
     async def send(
-        self, method: str, url: URL, body: bytes | None = None, *, time_limit: float
+        self, method: str, url: URL, body: bytes | None = None, *, limits: aiohttp.ClientTimeout
     ) -> Response:
         """One attempt: the response read whole, or `ConnectionFailedError`."""
         self.check_origin(url)
@@ -95,9 +105,10 @@ class Transport:
                 url,
                 data=body,
                 headers=headers,
-                timeout=aiohttp.ClientTimeout(total=time_limit),
+                timeout=limits,
                 allow_redirects=False,
             ) as raw:
+                self.answered = True
                 payload = await raw.read()
                 response = Response(raw.status, raw.headers, payload)
         except aiohttp.ClientConnectorError as exc:

@@ -296,11 +296,14 @@ def scaled_options(scale: float, window: float, requests: int, guess: float) -> 
         "first_poll": guess,
         "job_timeout": 1800.0 * scale,
         "retry": ac.RetryPolicy(
-            max_retries=default.max_retries,
+            horizon=default.horizon * scale,
             backoff_base=default.backoff_base * scale,
             backoff_max=default.backoff_max * scale,
             max_retry_after=default.max_retry_after * scale,
-            request_timeout=default.request_timeout * scale,
+            connect_timeout=default.connect_timeout * scale,
+            submit_timeout=default.submit_timeout * scale,
+            poll_timeout=default.poll_timeout * scale,
+            first_contact=default.first_contact * scale,
         ),
     }
 
