@@ -19,6 +19,8 @@ class Pending:
     encoded: bytes
     """`{"id": <wire id>, "language": ..., "text": ...}`; the wire id is `str(index)`, unique
     within any batch whatever ids the caller chose."""
+    default_language: bool = False
+    """The document is in the call's default language (it gave none, or the same)."""
 
 
 @dataclass(slots=True)

@@ -15,10 +15,10 @@ from yarl import URL
 
 from .api import DEFAULT_API_VERSION, dialect_for
 from .auth import AsyncTokenCredential, Authenticator, KeyAuth, TokenAuth
+from .calls import CallContext, JobOptions
 from .coalescing import Coalescer
 from .emitting import Emitter
 from .errors import ConfigurationError
-from .jobs import CallContext, JobOptions
 from .models import Result, Task
 from .pacing import Pacer, PacingSettings
 from .pacing.budget import RequestBudget
@@ -44,7 +44,10 @@ class Client:
     features); `rate_window` scales its window (seconds) for tests on an emulator.
     `max_concurrency` caps the jobs in flight (the pacer keeps as many as the budget needs,
     from how long jobs take); `first_poll` is the guess of a job's duration (seconds) until
-    jobs have been seen to finish.
+    jobs have been seen to finish. `job_timeout` (seconds) bounds how long a job may run
+    (queued time not counted): past it the job is read once more, cancelled, and what it did
+    not finish is submitted again. `retry` says how long transient failures are ridden out
+    (`RetryPolicy.horizon`, ten minutes by default) and how long each request may take.
 
     `coalesce_linger` and `coalesce_max_pending` shape `classify_one()` / `classify_many()`:
     how long (seconds) a partly filled shared job waits for more documents, and how many
@@ -61,7 +64,6 @@ class Client:
         max_concurrency: int = 2000,
         requests_per_minute: int = 1000,
         rate_window: float = 60.0,
-        max_resubmits: int = 2,
         job_timeout: float = 1800.0,
         first_poll: float = 1.0,
         retry: RetryPolicy | None = None,
@@ -96,7 +98,7 @@ class Client:
             raise ConfigurationError(str(exc)) from None
         self._pacer = PacerRuntime(Pacer(settings))
         self._retry = retry or RetryPolicy()
-        self._job_defaults = JobOptions(max_resubmits=max_resubmits, job_timeout=job_timeout)
+        self._job_defaults = JobOptions(job_timeout=job_timeout)
         self._session = session
         self._owns_session = session is None
         self._transport: Transport | None = None
@@ -177,7 +179,6 @@ class Client:
         self._dialect.validate_tasks(tasks)
         stats = RunStats()
         job_options = JobOptions(
-            max_resubmits=self._job_defaults.max_resubmits,
             job_timeout=self._job_defaults.job_timeout,
             cancel_remote=cancel_remote,
             display_name=display_name,

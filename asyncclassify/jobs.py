@@ -2,21 +2,20 @@
 
 The runner acts on the typed outcomes `api.outcomes` reads from each answer: it waits for its
 turn from the pacer before each request, tells the pacer what each answer said, and decides
-what comes next (retry, wait, split the batch, re-submit failed tasks, settle with errors).
+what comes next (wait, split the batch, submit again what failed, settle with errors, stop).
+What a finished job means for each document is `collecting`'s to say.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 import anyio
 from yarl import URL
 
-from .api.base import BodyTemplate, Dialect, JobError, JobPage, TaskPage
+from .api.base import JobPage, TaskPage
 from .api.outcomes import (
     Accepted,
     Finished,
@@ -33,50 +32,49 @@ from .api.outcomes import (
     read_submit,
 )
 from .batching import Batch, Pending
-from .emitting import Emitter
-from .errors import AuthenticationError, EndpointError, QuotaExceededError, TransportError
-from .models import DocumentError, Result, Task, TaskResult
-from .pacing.runtime import PacerRuntime
+from .calls import CallContext
+from .collecting import collect, early_mistake
+from .errors import EndpointError, RetriesExhaustedError, TaskConfigurationError
+from .mistakes import Mistake
+from .models import DocumentError, Result, TaskResult
 from .pacing.turns import PolledJob, Turn
-from .retrying import RetryPolicy
-from .stats import RunStats
-from .transport import ConnectionFailedError, Transport
+from .retrying import FailureSpell
 
 logger = logging.getLogger("asyncclassify")
 
-PERMANENT_CODES = frozenset(
-    {
-        "InvalidRequest",
-        "InvalidArgument",
-        "NotFound",
-        "ProjectNotFound",
-        "Unauthorized",
-        "Forbidden",
-        "QuotaExceeded",
-        "Conflict",
-    }
-)
-"""Job-level error codes that another submission would only repeat."""
 CANCEL_TIMEOUT = 5.0
 FIRST_RESULT_JOBS = 4
 """The first jobs of a call are polled for latency until the call has a result."""
-DEFAULT_RETRY_AFTER = 1.0
-"""Seconds to wait on a 429 that does not say how long."""
+JobReader = Callable[[Response], Running | Finished | Gone | Throttled | Transient | Refused]
+_EMPTY_PAGE = JobPage("", "failed", [], {}, None)
+"""What is known of a job that could not be read: nothing (never mutated)."""
 DEADLINE_ERROR = DocumentError(
     "DeadlineExceeded", "the call's deadline passed before this document's job finished"
 )
 
-Outcome = TypeVar("Outcome")
+
+@dataclass(slots=True)
+class _Work:
+    """Documents to submit for some tasks, and the run of failures that brought them back."""
+
+    documents: list[Pending]
+    task_ids: tuple[int, ...]
+    spell: FailureSpell
 
 
-@dataclass(frozen=True, slots=True)
-class JobOptions:
-    """How each job of a call is run."""
+@dataclass(slots=True)
+class _RunClock:
+    """When a job was first seen running: its timeout counts from then (queued time not)."""
 
-    max_resubmits: int = 2
-    job_timeout: float = 1800.0
-    cancel_remote: bool = False
-    display_name: str | None = None
+    running_since: float | None = None
+
+    def deadline(self, status: str, now: float, timeout: float) -> float:
+        """When the job times out, having been seen `status` at `now`."""
+        if status == "notStarted":
+            return now + timeout
+        if self.running_since is None:
+            self.running_since = now
+        return self.running_since + timeout
 
 
 @dataclass(slots=True)
@@ -87,147 +85,19 @@ class _Rejected:
 
 
 @dataclass(slots=True)
-class _Finished:
+class _Read:
+    """A job read to its end (`lost` None), or as far as it could be read."""
+
     page: JobPage
     request_id: str | None
+    lost: DocumentError | None = None
 
 
-class CallContext:
-    """What every job of one call shares."""
+@dataclass(slots=True)
+class _Unavailable:
+    """No answer: a request kept failing for the whole retry horizon."""
 
-    def __init__(
-        self,
-        transport: Transport,
-        dialect: Dialect,
-        endpoint: URL,
-        tasks: Sequence[Task],
-        runtime: PacerRuntime,
-        retry: RetryPolicy,
-        stats: RunStats,
-        emitter: Emitter,
-        options: JobOptions,
-    ) -> None:
-        self.transport = transport
-        self.dialect = dialect
-        self.submit_url = dialect.submit_url(endpoint)
-        self.tasks = tuple(tasks)
-        self.runtime = runtime
-        self.retry = retry
-        self.stats = stats
-        self.emitter = emitter
-        self.options = options
-        self.stopping = False
-        """Set when the call must wind down (its deadline passed): no new work starts."""
-        self.jobs_accepted = 0
-        self._templates: dict[tuple[int, ...], BodyTemplate] = {}
-        self._interruptible: set[anyio.CancelScope] = set()
-
-    @contextmanager
-    def interruptible(self) -> Iterator[anyio.CancelScope]:
-        """A scope that `stop()` cancels: for waiting on the service, never for emitting."""
-        with anyio.CancelScope() as scope:
-            if self.stopping:
-                scope.cancel()
-            self._interruptible.add(scope)
-            try:
-                yield scope
-            finally:
-                self._interruptible.discard(scope)
-
-    def stop(self) -> None:
-        """Wind the call down: interrupt every wait on the service, start nothing new."""
-        self.stopping = True
-        for scope in list(self._interruptible):
-            scope.cancel()
-
-    def template(self, task_ids: tuple[int, ...]) -> BodyTemplate:
-        """The submit body for these tasks of the call (built once)."""
-        template = self._templates.get(task_ids)
-        if template is None:
-            subset = [self.tasks[i] for i in task_ids]
-            template = self.dialect.body_template(subset, self.options.display_name)
-            self._templates[task_ids] = template
-        return template
-
-    async def exchange(
-        self,
-        method: str,
-        url: URL,
-        read: Callable[[Response], Outcome | Throttled | Transient | Refused],
-        turn: Turn,
-        body: bytes | None = None,
-    ) -> tuple[Outcome, float]:
-        """Send once `turn` is granted, again (on urgent turns) after 429s and transient
-        failures; the first other outcome, and when its request was sent.
-
-        Raises `AuthenticationError` / `QuotaExceededError` on refused credentials or a spent
-        quota, and `TransportError` when retries run out.
-        """
-        runtime, stats, policy = self.runtime, self.stats, self.retry
-        attempt = 0
-        while True:
-            if not turn.granted:
-                await runtime.wait(turn)
-            sent_at = runtime.now()
-            stats.requests += 1
-            outcome: Outcome | Throttled | Transient | Refused
-            try:
-                response = await self.transport.send(
-                    method, url, body, time_limit=policy.request_timeout
-                )
-            except ConnectionFailedError as exc:
-                outcome = Transient(str(exc))
-            else:
-                outcome = read(response)
-            turn = Turn("urgent")
-            if isinstance(outcome, Throttled):
-                stats.throttled += 1
-                wait = (
-                    outcome.retry_after if outcome.retry_after is not None else DEFAULT_RETRY_AFTER
-                )
-                if wait > policy.max_retry_after:
-                    raise QuotaExceededError(
-                        f"the service asks to retry after {wait:.0f} s, longer than the "
-                        f"{policy.max_retry_after:.0f} s the client waits: {outcome.message}",
-                        status=429,
-                        request_id=outcome.request_id,
-                    )
-                runtime.throttled(wait, sent_at)
-                continue
-            if isinstance(outcome, Refused):
-                runtime.answered(sent_at)
-                if outcome.retry_after is not None and outcome.retry_after > policy.max_retry_after:
-                    raise QuotaExceededError(
-                        f"the service asks to retry after {outcome.retry_after:.0f} s, longer "
-                        f"than the {policy.max_retry_after:.0f} s the client waits: "
-                        f"{outcome.message}",
-                        status=outcome.status,
-                        code=outcome.code,
-                        request_id=outcome.request_id,
-                    )
-                raise AuthenticationError(
-                    f"the service refused the credentials: {outcome.message}",
-                    status=outcome.status,
-                    code=outcome.code,
-                    request_id=outcome.request_id,
-                )
-            if isinstance(outcome, Transient):
-                runtime.answered(sent_at)
-                attempt += 1
-                if attempt > policy.max_retries:
-                    raise TransportError(
-                        f"{method} {url.path} failed {attempt} times; last: {outcome.problem}"
-                    )
-                stats.retries += 1
-                delay = policy.backoff(attempt)
-                if outcome.retry_after is not None:
-                    delay = max(delay, outcome.retry_after)
-                logger.debug(
-                    "retrying %s %s in %.2fs after %s", method, url.path, delay, outcome.problem
-                )
-                await anyio.sleep(delay)
-                continue
-            return outcome, sent_at
+    error: DocumentError
 
 
 class JobRunner:
@@ -241,42 +111,105 @@ class JobRunner:
         self._outcomes: dict[int, list[TaskResult | None]] = {
             document.index: [None] * len(context.tasks) for document in batch.documents
         }
+        self._stop_for: TaskConfigurationError | None = None
 
     async def run(self) -> None:
-        """Submit, poll and collect, re-submitting what failed, then emit every result."""
+        """Submit, poll and collect, submitting again what failed transiently (for as long
+        as the retry horizon), then emit every result."""
         context = self._context
+        policy = context.retry
         all_tasks = tuple(range(len(context.tasks)))
-        work: list[tuple[list[Pending], tuple[int, ...], int]] = [
-            (self._batch.documents, all_tasks, 0)
-        ]
+        work = [_Work(self._batch.documents, all_tasks, FailureSpell())]
         while work and not context.stopping:
-            documents, task_ids, resubmits = work.pop()
-            outcome: _Rejected | _Finished | None = None
+            item = work.pop()
+            outcome: _Rejected | _Read | _Unavailable | None = None
             with context.interruptible():
-                outcome = await self._attempt(documents, task_ids)
+                if item.spell.attempts:
+                    await anyio.sleep(policy.backoff(item.spell.attempts))
+                outcome = await self._attempt(item.documents, item.task_ids)
             if outcome is None:
                 break
             if isinstance(outcome, _Rejected):
-                if outcome.divisible and len(documents) > 1:
+                if outcome.divisible and len(item.documents) > 1:
                     # One bad document must not sink the others: find it by halving.
-                    middle = len(documents) // 2
-                    work.append((documents[middle:], task_ids, resubmits))
-                    work.append((documents[:middle], task_ids, resubmits))
+                    middle = len(item.documents) // 2
+                    for half in (item.documents[middle:], item.documents[:middle]):
+                        work.append(_Work(half, item.task_ids, _copy(item.spell)))
                     continue
-                self._settle(documents, task_ids, outcome.error)
+                self._settle(item.documents, item.task_ids, outcome.error)
+            elif isinstance(outcome, _Unavailable):
+                self._settle(item.documents, item.task_ids, outcome.error)
             else:
-                retry = self._collect(documents, task_ids, outcome)
-                if retry:
-                    failed_ids, error = retry
-                    if resubmits < context.options.max_resubmits and _retryable(error):
-                        context.stats.resubmits += 1
-                        work.append((documents, failed_ids, resubmits + 1))
-                    else:
-                        self._settle(documents, failed_ids, error)
-            await self._emit_finished(documents)
+                work.extend(self._collect(item, outcome))
+            await self._emit_finished(item.documents)
+            if self._stop_for is not None:
+                raise self._stop_for
         if context.stopping:
             self._settle(self._batch.documents, all_tasks, DEADLINE_ERROR)
             await self._emit_finished(self._batch.documents)
+
+    def _collect(self, item: _Work, read: _Read) -> list[_Work]:
+        """Record what the job answered; the work to submit again (the rest gets errors)."""
+        context = self._context
+        collected = collect(
+            read.page,
+            item.documents,
+            item.task_ids,
+            context.tasks,
+            context.mistakes,
+            request_id=read.request_id,
+            lost=read.lost,
+        )
+        for document, task_index, result in collected.answers:
+            outcomes = self._outcomes.get(document.index)
+            if outcomes is not None and outcomes[task_index] is None:
+                outcomes[task_index] = result
+        if collected.mistake is not None:
+            # Every document would fail so: stop, once what this job answered is out.
+            self._stop_for = self._mistake(collected.mistake)
+            return []
+        now = context.runtime.now()
+        again: list[_Work] = []
+        for documents, task_ids, error in collected.retry:
+            spell = _copy(item.spell)
+            spell.failed(now)
+            if spell.outlasts(context.retry.horizon, now):
+                self._settle(documents, task_ids, _gave_up(error, spell, now))
+                continue
+            context.stats.resubmits += 1
+            logger.debug(
+                "submitting %d documents again: %s: %s", len(documents), error.code, error.message
+            )
+            again.append(_Work(documents, task_ids, spell))
+        return again
+
+    def _mistake(self, mistake: Mistake) -> TaskConfigurationError:
+        tasks = self._context.tasks
+        if mistake.task_index is None:
+            return TaskConfigurationError(
+                f"the service refuses the default language {self._context.default_language!r} "
+                f"for every document: {mistake.message}; give each document its language, or "
+                "choose another default",
+                task=None,
+                code=mistake.code,
+            )
+        task = tasks[mistake.task_index]
+        where = (
+            f"model {task.model_id!r}"
+            if task.model_id
+            else f"project {task.project!r}, deployment {task.deployment!r}"
+        )
+        hint = ""
+        if not self._context.mistakes.permanent(mistake.code):
+            hint = (
+                " (every job so far failed it so; the service reports a project or deployment "
+                "that is not there this way, or it is failing)"
+            )
+        return TaskConfigurationError(
+            f"the {task.kind} task on {where} cannot run: {mistake.code}: {mistake.message}{hint}",
+            task=task,
+            code=mistake.code,
+        )
 
     def _submit_turn(self) -> Turn:
         turn, self._admitted = self._admitted, None
@@ -284,20 +217,19 @@ class JobRunner:
 
     async def _attempt(
         self, documents: list[Pending], task_ids: tuple[int, ...]
-    ) -> _Rejected | _Finished:
+    ) -> _Rejected | _Read | _Unavailable:
         context = self._context
         body = context.template(task_ids).render([document.encoded for document in documents])
         try:
             outcome, sent_at = await context.exchange(
-                "POST", context.submit_url, read_submit, self._submit_turn(), body
+                "POST", context.submit_url, read_submit, self._submit_turn(), body, submit=True
             )
-        except TransportError as exc:
-            # Out of retries: this batch is re-submitted later or gets error results; the
-            # rest of the call goes on.
-            return _failed("ServiceUnavailable", str(exc))
+        except RetriesExhaustedError as exc:
+            return _Unavailable(DocumentError("ServiceUnavailable", str(exc)))
         if isinstance(outcome, NotServed):
             raise EndpointError(
-                "the endpoint does not serve this API (404); check the endpoint and api_version",
+                f"the endpoint {context.transport.origin} does not serve this API (404); "
+                "check the endpoint and api_version",
                 status=404,
                 code=outcome.code,
                 request_id=outcome.request_id,
@@ -313,11 +245,10 @@ class JobRunner:
         ordinal = context.jobs_accepted
         context.jobs_accepted += 1
         try:
-            with anyio.move_on_after(context.options.job_timeout):
-                return await self._wait(job_url, job, ordinal, len(documents), task_ids)
-        except TransportError as exc:
-            await self._cancel(job_url)
-            return _failed("ServiceUnavailable", str(exc))
+            return await self._follow(job_url, job, ordinal, len(documents), task_ids)
+        except RetriesExhaustedError as exc:
+            await self._abandon(job_url)
+            return _Unavailable(DocumentError("ServiceUnavailable", str(exc)))
         except BaseException:
             # Leaving early (the caller stopped, the deadline passed, or something broke): the
             # service keeps running the job unless asked not to; past the deadline nobody
@@ -327,28 +258,64 @@ class JobRunner:
             raise
         finally:
             context.runtime.job_gone(job)
-        await self._cancel(job_url)
-        return _failed(
-            "Timeout", f"the job did not finish within {context.options.job_timeout:.0f} s"
-        )
 
-    async def _wait(
+    async def _follow(
         self,
         job_url: URL,
         job: PolledJob,
         ordinal: int,
         document_count: int,
         task_ids: tuple[int, ...],
-    ) -> _Finished:
+    ) -> _Read:
+        """Poll the job until it finishes, within `job_timeout` of running; past it, read it
+        once more, cancel it, and keep whatever it finished."""
         context = self._context
-        runtime = context.runtime
-        subset = [context.tasks[i] for i in task_ids]
-        dialect = context.dialect
-        url = dialect.results_url(job_url, document_count)
+        url = context.dialect.results_url(job_url, document_count)
+        timeout = context.options.job_timeout
+        clock = _RunClock()
+        deadline = anyio.current_time() + timeout
+        while True:
+            with anyio.CancelScope(deadline=deadline) as limit:
+                return await self._wait(url, job, ordinal, task_ids, limit, clock)
+            read = await self._read_now(url, task_ids)
+            if isinstance(read, _Read):
+                return read
+            if not isinstance(read, Running):
+                break
+            deadline = clock.deadline(read.status, anyio.current_time(), timeout)
+            if deadline <= anyio.current_time():
+                break
+        cancelled = await self._cancel(job_url)
+        if cancelled is False:  # it finished meanwhile
+            read = await self._read_now(url, task_ids)
+            if isinstance(read, _Read):
+                return read
+        elif cancelled is None:
+            self._orphaned(job_url, "its cancel failed after the job timeout")
+        message = f"the job ran longer than the job timeout of {timeout:.0f} s"
+        return _Read(_EMPTY_PAGE, None, DocumentError("Timeout", message))
+
+    def _reader(self, task_ids: tuple[int, ...]) -> JobReader:
+        dialect = self._context.dialect
+        subset = [self._context.tasks[i] for i in task_ids]
 
         def read(response: Response) -> Running | Finished | Gone | Throttled | Transient | Refused:
             return read_job(dialect, response, subset)
 
+        return read
+
+    async def _wait(
+        self,
+        url: URL,
+        job: PolledJob,
+        ordinal: int,
+        task_ids: tuple[int, ...],
+        limit: anyio.CancelScope,
+        clock: _RunClock,
+    ) -> _Read:
+        context = self._context
+        runtime = context.runtime
+        read = self._reader(task_ids)
         polls = 0
         while True:
             context.stats.job_gets += 1
@@ -358,7 +325,7 @@ class JobRunner:
             outcome, sent_at = await context.exchange("GET", url, read, Turn("poll", job))
             if isinstance(outcome, Gone):
                 runtime.answered(sent_at)
-                return _lost(outcome)
+                return _Read(_EMPTY_PAGE, outcome.request_id, _lost(outcome))
             if isinstance(outcome, Running):
                 runtime.job_polled(
                     job,
@@ -367,6 +334,15 @@ class JobRunner:
                     finished=False,
                     created_wall=outcome.created_wall,
                 )
+                limit.deadline = clock.deadline(
+                    outcome.status, anyio.current_time(), context.options.job_timeout
+                )
+                if outcome.page is not None and outcome.page.tasks:
+                    mistake = early_mistake(
+                        outcome.page, task_ids, context.mistakes, outcome.request_id
+                    )
+                    if mistake is not None:
+                        raise self._mistake(mistake)
                 continue
             assert isinstance(outcome, Finished)
             page = outcome.page
@@ -378,82 +354,91 @@ class JobRunner:
                 created_wall=page.created_wall,
                 finished_wall=page.finished_wall,
             )
-            request_id = outcome.request_id
-            break
+            logger.info(
+                "job %s: %s, %d GETs (request id %s)",
+                page.job_id,
+                page.status,
+                polls,
+                outcome.request_id,
+            )
+            return await self._pages(outcome, task_ids)
+
+    async def _read_now(self, url: URL, task_ids: tuple[int, ...]) -> _Read | Running | None:
+        """One urgent GET of the job: what it finished, how it runs, or None (unreadable)."""
+        context = self._context
+        context.stats.job_gets += 1
+        try:
+            outcome, sent_at = await context.exchange(
+                "GET", url, self._reader(task_ids), Turn("urgent")
+            )
+        except RetriesExhaustedError:
+            return None
+        context.runtime.answered(sent_at)
+        if isinstance(outcome, Finished):
+            return await self._pages(outcome, task_ids)
+        if isinstance(outcome, Running):
+            return outcome
+        return None
+
+    async def _pages(self, first: Finished, task_ids: tuple[int, ...]) -> _Read:
+        """Every result page of a finished job, merged; cut short (`lost`) when a page is
+        gone, with the pages read so far."""
+        context = self._context
+        read = self._reader(task_ids)
+        page = first.page
         next_link = page.next_link
         while next_link:
             context.stats.job_gets += 1
             following, sent_at = await context.exchange(
                 "GET", URL(next_link, encoded=True), read, Turn("urgent")
             )
-            runtime.answered(sent_at)
+            context.runtime.answered(sent_at)
             if isinstance(following, Gone):
-                return _lost(following)
+                return _Read(page, first.request_id, _lost(following))
             if isinstance(following, Running):
-                # A later page of a finished job can only be finished too; read it as lost.
-                return _failed("JobLost", "a result page of a finished job said it was running")
+                # A later page of a finished job can only be finished too: it cannot be trusted.
+                lost = DocumentError(
+                    "JobLost", "a result page of a finished job said it was still running"
+                )
+                return _Read(page, first.request_id, lost)
             assert isinstance(following, Finished)
             for index, task_page in following.page.tasks.items():
                 merged = page.tasks.setdefault(index, TaskPage(task_page.status))
                 merged.results.update(task_page.results)
             next_link = following.page.next_link
-        logger.info(
-            "job %s: %s, %d documents, %d GETs (request id %s)",
-            page.job_id,
-            page.status,
-            document_count,
-            polls,
-            request_id,
-        )
-        return _Finished(page, request_id)
+        return _Read(page, first.request_id)
 
-    async def _cancel(self, job_url: URL) -> None:
+    async def _abandon(self, job_url: URL) -> None:
+        """Give up on a job that can no longer be read: cancel it, or count it an orphan."""
+        if await self._cancel(job_url) is None:
+            self._orphaned(job_url, "it could not be read or cancelled")
+
+    def _orphaned(self, job_url: URL, why: str) -> None:
+        self._context.stats.orphans += 1
+        logger.warning("job %s is left to run unread: %s", job_url.path.rsplit("/", 1)[-1], why)
+
+    async def _cancel(self, job_url: URL) -> bool | None:
+        """Ask the service to cancel the job: True if it took the cancel, False if the job
+        had finished already, None when the cancel failed (or the dialect has none)."""
         context = self._context
         cancel_url = context.dialect.cancel_url(job_url)
         if cancel_url is None:
-            return
+            return None
         with anyio.CancelScope(shield=True), anyio.move_on_after(CANCEL_TIMEOUT):
             try:
                 outcome, sent_at = await context.exchange(
                     "POST", cancel_url, read_cancel, Turn("urgent")
                 )
-                context.runtime.answered(sent_at)
-                if outcome is True:
-                    logger.info("cancelled job %s", job_url.path.rsplit("/", 1)[-1])
             except Exception as exc:  # a failed cancel must not hide why we are leaving
                 logger.warning("could not cancel job %s: %s", job_url.path, exc)
-
-    def _collect(
-        self, documents: list[Pending], task_ids: tuple[int, ...], finished: _Finished
-    ) -> tuple[tuple[int, ...], DocumentError] | None:
-        """Record what the job answered; say which tasks failed and why, if any did."""
-        page = finished.page
-        failed: list[int] = []
-        failure: DocumentError | None = None
-        for position, task_index in enumerate(task_ids):
-            task_page = page.tasks.get(position)
-            if task_page is None or task_page.status.lower() not in ("succeeded", "completed"):
-                failed.append(task_index)
-                if failure is None:
-                    failure = _task_error(page, position, finished.request_id)
-                continue
-            for document in documents:
-                outcome = task_page.results.get(str(document.index))
-                if outcome is None:
-                    outcome = TaskResult(
-                        self._context.tasks[task_index],
-                        error=DocumentError(
-                            "MissingResult",
-                            "the service finished the job without a result for this document",
-                            None,
-                            finished.request_id,
-                            page.job_id,
-                        ),
-                    )
-                self._outcomes[document.index][task_index] = outcome
-        if failure is None:
-            return None
-        return tuple(failed), failure
+                return None
+            context.runtime.answered(sent_at)
+            if not isinstance(outcome, bool):  # gone: expired, or never stored
+                return None
+            if outcome:
+                logger.info("cancelled job %s", job_url.path.rsplit("/", 1)[-1])
+            return outcome
+        return None
 
     def _settle(
         self, documents: list[Pending], task_ids: Sequence[int], error: DocumentError
@@ -479,37 +464,22 @@ class JobRunner:
         await self._context.emitter.emit(finished)
 
 
-def _failed(code: str, message: str) -> _Finished:
-    """A job that ended without answers, for a reason worth another submission."""
-    return _Finished(JobPage("", "failed", [JobError(code, message)], {}, None), None)
+def _copy(spell: FailureSpell) -> FailureSpell:
+    return FailureSpell(spell.since, spell.attempts)
 
 
-def _lost(gone: Gone) -> _Finished:
-    """The job (or a page of it) is gone: run it again. The service's own code (NotFound)
-    would read as permanent."""
-    return _failed("JobLost", f"the job could not be read: {gone.code}: {gone.message}")
+def _gave_up(error: DocumentError, spell: FailureSpell, now: float) -> DocumentError:
+    """The last failure's error, saying how long the document has failed so."""
+    return DocumentError(
+        error.code,
+        f"{error.message} (failing for {spell.lasted(now):.0f} s, {spell.attempts} attempts)",
+        error.inner_code,
+        error.request_id,
+        error.job_id,
+    )
 
 
-def _task_error(page: JobPage, position: int, request_id: str | None) -> DocumentError:
-    chosen: JobError | None = None
-    for error in page.errors:
-        if error.task_index == position:
-            chosen = error
-            break
-    if chosen is None and page.errors:
-        chosen = page.errors[0]
-    task_page = page.tasks.get(position)
-    status = task_page.status if task_page is not None else page.status
-    if chosen is None:
-        return DocumentError(
-            "TaskFailed" if status.lower() != "cancelled" else "Cancelled",
-            f"the task ended {status or 'without a status'} and the service gave no reason",
-            None,
-            request_id,
-            page.job_id or None,
-        )
-    return DocumentError(chosen.code, chosen.message, None, request_id, page.job_id or None)
-
-
-def _retryable(error: DocumentError) -> bool:
-    return error.code not in PERMANENT_CODES and error.code != "Cancelled"
+def _lost(gone: Gone) -> DocumentError:
+    """The job (or a page of it) is gone: its unanswered documents are run again. The
+    service's own code (NotFound) would read as permanent."""
+    return DocumentError("JobLost", f"the job could not be read: {gone.code}: {gone.message}")

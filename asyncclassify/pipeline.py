@@ -12,9 +12,10 @@ from anyio.abc import ObjectReceiveStream, ObjectSendStream, TaskGroup
 
 from .api.base import encode_document
 from .batching import Batch, Batcher, Pending, TooLargeError
+from .calls import CallContext
 from .errors import DeadlineExceededError
 from .inputs import InvalidDocumentError, character_count, normalize
-from .jobs import CallContext, JobRunner
+from .jobs import JobRunner
 from .models import DocumentError, Result, TaskResult
 from .pacing.turns import Turn
 
@@ -42,6 +43,7 @@ class Pipeline:
     def __init__(self, context: CallContext, options: StreamOptions) -> None:
         self._context = context
         self._options = options
+        context.default_language = options.default_language
         self._documents_in_flight = 0
         limits = context.dialect.limits
         self._batcher = Batcher(limits, context.template(tuple(range(len(context.tasks)))).overhead)
@@ -160,7 +162,8 @@ class Pipeline:
         except InvalidDocumentError as exc:
             await self._reject(index, exc)
             return None
-        return self._batcher.add(Pending(index, document_id, encoded), characters)
+        pending = Pending(index, document_id, encoded, language == options.default_language)
+        return self._batcher.add(pending, characters)
 
     async def _reject(self, index: int, problem: InvalidDocumentError) -> None:
         emitter = self._context.emitter

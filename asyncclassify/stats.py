@@ -21,6 +21,10 @@ class RunStats:
     """Requests the service answered with 429."""
     retries: int = 0
     """Requests sent again after a transient failure (429s not included)."""
+    orphans: int = 0
+    """Jobs that may exist on the service and that no one reads: submits that got no answer
+    (the job may have been created all the same), jobs given up that could not be cancelled.
+    Each may be billed; the service forgets them after its retention time."""
     peak_documents_in_flight: int = 0
     """Most documents submitted and not yet given their result at once."""
 

@@ -106,6 +106,8 @@ class Running:
     created_wall: float | None
     """`createdDateTime`, epoch seconds (the service gives whole seconds)."""
     request_id: str | None
+    page: JobPage | None = None
+    """What the job says so far: the tasks it has finished (failed ones too)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,4 +244,4 @@ def read_job(dialect: Dialect, response: Response, tasks: Sequence[Task]) -> Job
         return Transient(f"unreadable {response.status} body ({type(exc).__name__})")
     if page.terminal:
         return Finished(page, response.request_id)
-    return Running(page.status, page.created_wall, response.request_id)
+    return Running(page.status, page.created_wall, response.request_id, page)

@@ -59,9 +59,10 @@ class Progress:
         stats = self.stats
         ok, failed = self.ok, self.failed
         seconds = self.elapsed
+        orphans = f", {stats.orphans} jobs maybe left unread" if stats.orphans else ""
         return (
             f"{ok + failed} documents: {ok} ok, {failed} failed in {seconds:.1f} s "
             f"({(ok + failed) / max(seconds, 1e-9):,.1f} docs/s); {stats.requests} requests, "
             f"{stats.jobs} jobs, {stats.gets_per_job:.2f} GETs/job, {stats.retries} retries, "
-            f"{stats.throttled} throttled (429), {stats.resubmits} re-submits"
+            f"{stats.throttled} throttled (429), {stats.resubmits} re-submits{orphans}"
         )

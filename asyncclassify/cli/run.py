@@ -17,6 +17,7 @@ from ..errors import (
     AuthenticationError,
     ConfigurationError,
     EndpointError,
+    TaskConfigurationError,
 )
 from ..models import CustomEntities, MultiLabel, SingleLabel, Task
 from ..stats import RunStats
@@ -185,9 +186,15 @@ def run_command(arguments: argparse.Namespace) -> int:
         print("interrupted; run again with --resume to finish", file=sys.stderr)
     except (AsyncClassifyError, ValueError, OSError) as exc:
         print(f"asyncclassify: error: {exc}", file=sys.stderr)
-        # A refused key or a wrong endpoint is the configuration's fault, like a missing key.
+        # A refused key, a wrong endpoint or a task that cannot run is the configuration's
+        # fault, like a missing key.
         configuration = (
-            ConfigurationError | AuthenticationError | EndpointError | ValueError | OSError
+            ConfigurationError
+            | AuthenticationError
+            | EndpointError
+            | TaskConfigurationError
+            | ValueError
+            | OSError
         )
         return EXIT_USAGE if isinstance(exc, configuration) else EXIT_SOME_FAILED
     if progress and not arguments.quiet:

@@ -20,26 +20,52 @@ async def test_jsonl_with_languages(emulator: Emulator, tmp_path: Path) -> None:
             [
                 {"id": "en-1", "text": "I was charged twice on my invoice", "language": "en"},
                 {"id": "es-1", "text": "El paquete no llegó a tiempo", "language": "es"},
-                {"id": "default", "text": "Please reset my password"},
-                {"id": 42, "text": "The app crashes on start", "language": "en"},
+                {"id": "zz-1", "text": "Please reset my password", "language": "zz"},
+                {"id": 42, "text": "The app crashes on start"},
             ]
         )
     )
     output = tmp_path / "out.jsonl"
-    # Documents naming no language get --language; an unsupported one fails only them.
+    # Documents naming no language get --language; an unsupported one fails only itself.
     done = await run_cli(
-        corpus, "-o", output, "--task", SINGLE, "--language", "zz", *connect(emulator)
+        corpus, "-o", output, "--task", SINGLE, "--language", "en", *connect(emulator)
     )
     assert done.returncode == 1, done.stderr
     lines = by_id(output_lines(output))
-    assert set(lines) == {"en-1", "es-1", "default", "42"}
+    assert set(lines) == {"en-1", "es-1", "zz-1", "42"}
     assert lines["en-1"] == {"id": "en-1", **single_answer("I was charged twice on my invoice")}
     assert lines["es-1"] == {"id": "es-1", **single_answer("El paquete no llegó a tiempo")}
     assert lines["42"] == {"id": "42", **single_answer("The app crashes on start")}
-    error = lines["default"]["error"]
+    error = lines["zz-1"]["error"]
     assert error["code"] == "InvalidArgument"
     assert "zz" in error["message"]
     assert emulator.stats()["documents_received"] == 4
+
+
+async def test_a_default_language_the_service_refuses_stops_the_run(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "tickets.jsonl"
+    corpus.write_bytes(
+        jsonl(
+            [
+                {"id": "en-1", "text": "I was charged twice on my invoice", "language": "en"},
+                {"id": "default", "text": "Please reset my password"},
+            ]
+        )
+    )
+    output = tmp_path / "out.jsonl"
+    done = await run_cli(
+        corpus, "-o", output, "--task", SINGLE, "--language", "zz", *connect(emulator)
+    )
+    assert done.returncode == 2, done.stderr
+    assert b"'zz'" in done.stderr
+    assert b"Traceback" not in done.stderr
+    # What the job answered is kept, the refusal too; no other job is sent.
+    lines = by_id(output_lines(output))
+    assert lines["en-1"] == {"id": "en-1", **single_answer("I was charged twice on my invoice")}
+    assert lines["default"]["error"]["code"] == "InvalidArgument"
+    assert emulator.stats()["jobs_created"] == 1
 
 
 async def test_csv_with_named_columns(emulator: Emulator, tmp_path: Path) -> None:

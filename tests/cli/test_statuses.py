@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 
+import anyio
 import pytest
 
 from asyncclassify.emulator import Emulator
+from asyncclassify.emulator.config import CLI_TIMING
 
 from .helpers import SINGLE, by_id, clean_env, connect, jsonl, output_lines, run_cli, single_answer
 
@@ -66,6 +69,43 @@ async def test_a_refused_key_is_never_echoed(emulator: Emulator, corpus: Path) -
     assert wrong_key.encode() not in done.stdout + done.stderr
     assert emulator.stats()["requests"].get("POST 401", 0) >= 1
     assert emulator.stats()["jobs_created"] == 0
+
+
+async def test_an_unknown_project_stops_the_run_at_once(tmp_path: Path) -> None:
+    corpus = tmp_path / "tickets.jsonl"
+    corpus.write_bytes(jsonl([{"id": f"t{i}", "text": f"ticket {i}"} for i in range(3000)]))
+    output = tmp_path / "out.jsonl"
+    # The command line's own timing: jobs of about two seconds, at the service's budget.
+    async with Emulator(timing=CLI_TIMING) as emulator:
+        started = anyio.current_time()
+        done = await run_cli(
+            corpus, "-o", output, "--task", "single:no-such-project:prod", *connect(emulator)
+        )
+        took = anyio.current_time() - started
+        jobs = emulator.stats()["jobs_created"]
+    assert done.returncode == 2
+    assert b"'no-such-project'" in done.stderr
+    assert b"Traceback" not in done.stderr
+    assert took < 10
+    assert jobs <= 40  # of 120: what one job's duration lets the budget send
+
+
+async def test_an_endpoint_where_nothing_listens_stops_the_run_naming_it(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago
+        probe.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    corpus = tmp_path / "tickets.jsonl"
+    corpus.write_bytes(jsonl([{"id": f"t{i}", "text": f"ticket {i}"} for i in range(300)]))
+    started = anyio.current_time()
+    done = await run_cli(
+        corpus, "-o", tmp_path / "out.jsonl", "--task", SINGLE, "--endpoint", endpoint,
+        "--key", "k",
+    )  # fmt: skip
+    took = anyio.current_time() - started
+    assert done.returncode == 2
+    assert endpoint.encode() in done.stderr
+    assert b"Traceback" not in done.stderr
+    assert took < 15
 
 
 async def test_malformed_lines_become_error_lines(emulator: Emulator, tmp_path: Path) -> None:

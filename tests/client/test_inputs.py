@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 import asyncclassify as ac
+from asyncclassify.mistakes import TRANSIENT_STRIKES
 
 from .conftest import EmulatorFactory, assert_model_answer, key_of, task_for
 
@@ -153,65 +154,27 @@ async def test_unsupported_language_is_a_service_error(
 
 
 @pytest.mark.parametrize("api_version", SOME_VERSIONS)
-async def test_unknown_project_fails_every_document(
-    emulator: EmulatorFactory, api_version: str
+@pytest.mark.parametrize("alone", [True, False], ids=["alone", "among-others"])
+async def test_an_unknown_project_stops_the_call(
+    emulator: EmulatorFactory, api_version: str, alone: bool
 ) -> None:
     texts = [f"Where is my parcel number {i}?" for i in range(30)]
-    task = task_for("single", api_version, project="no-such-project")
-    async with emulator() as emu, _client(emu, api_version) as client:
-        async with client.stream(texts, task) as stream:
-            results = [result async for result in stream]
-        run = stream.stats
-        stats = emu.stats()
-
-    # The legacy API reports every failed task as an InternalServerError (reference §legacy).
-    legacy = api_version.startswith("v3.")
-    expected_code = "InternalServerError" if legacy else "NotFound"
-    assert sorted(result.index for result in results) == list(range(30))
-    for result in results:
-        assert not result.ok
-        assert result.error is not None
-        assert result.error.code == expected_code
-        assert "no-such-project" in result.error.message
-        assert result.error.job_id
-    if legacy:
-        # Indistinguishable from a passing fault: re-submitted, but a bounded number of times.
-        assert run.resubmits == 2 * 2
-        assert stats["jobs_created"] == 2 * 3
-    else:
-        # A missing project is permanent: no job is run again.
-        assert run.resubmits == 0
-        assert stats["jobs_created"] == 2
-    assert run.documents_failed == 30
-    assert run.documents_ok == 0
-
-
-@pytest.mark.parametrize("api_version", SOME_VERSIONS)
-async def test_partially_completed_job(emulator: EmulatorFactory, api_version: str) -> None:
-    texts = [f"Great comedy, Anna Smith paid {i} dollars" for i in range(1, 8)]
-    tasks = [
-        task_for("entities", api_version),
-        task_for("multi", api_version, project="missing"),
-        task_for("single", api_version),
-    ]
+    missing = task_for("multi", api_version, project="no-such-project")
+    tasks = [missing] if alone else [task_for("entities", api_version), missing]
     async with emulator(page_size=3) as emu, _client(emu, api_version) as client:
-        results = await client.classify(texts, *tasks)
+        with pytest.raises(ac.TaskConfigurationError) as raised:
+            await client.classify(texts, *tasks)
         stats = emu.stats()
 
-    # Only the failed task is run again (legacy codes do not say the failure is permanent).
-    assert stats["jobs_created"] == (3 if api_version.startswith("v3.") else 1)
-    assert stats["documents_received"] == len(texts) * stats["jobs_created"]
-    assert len(results) == len(texts)
-    for result, text in zip(results, texts, strict=True):
-        assert [outcome.task for outcome in result.tasks] == tasks
-        assert not result.ok
-        assert_model_answer(result.tasks[0], text)
-        assert_model_answer(result.tasks[2], text)
-        failed = result.tasks[1]
-        assert failed.error is not None
-        assert failed.error.code == (
-            "InternalServerError" if api_version.startswith("v3.") else "NotFound"
-        )
-        assert "missing" in failed.error.message
-        assert failed.labels == ()
-        assert result.error == failed.error
+    message = str(raised.value)
+    assert "no-such-project" in message
+    assert raised.value.task == missing
+    if api_version.startswith("v3."):
+        # The legacy API reports a missing project as an internal error (reference §7): the
+        # call stops once a few jobs in a row, before any success, have failed so.
+        assert raised.value.code == "InternalServerError"
+        assert "not there" in message
+        assert stats["jobs_created"] <= TRANSIENT_STRIKES + 2
+    else:
+        assert raised.value.code == "NotFound"
+        assert stats["jobs_created"] <= 2

@@ -109,7 +109,7 @@ async def test_a_refused_key_is_not_quoted_by_the_error(caplog: pytest.LogCaptur
 
 async def test_an_exhausted_retry_is_not_quoting_the_key(caplog: pytest.LogCaptureFixture) -> None:
     _debug_everywhere(caplog)
-    retry = ac.RetryPolicy(max_retries=2, backoff_base=0.001, backoff_max=0.01)
+    retry = ac.RetryPolicy(horizon=0.2, backoff_base=0.001, backoff_max=0.01)
     async with (
         Emulator(key=KEY, timing=FAST, faults=Faults(connection_reset=1.0), rate_limit=None) as emu,
         fast_client(emu.endpoint, KEY, retry=retry) as client,
@@ -117,7 +117,7 @@ async def test_an_exhausted_retry_is_not_quoting_the_key(caplog: pytest.LogCaptu
         with anyio.fail_after(10):
             results = await client.classify(corpus(3), SINGLE)
 
-    # Out of retries, the batch gets error results (after its re-submissions) and the call
+    # Past the retry horizon, the batch gets error results and the call
     # ends normally; nothing in those errors or in the logs quotes the key.
     assert [result.index for result in results] == [0, 1, 2]
     for result in results:
@@ -132,7 +132,7 @@ async def test_an_operation_location_on_another_origin_is_refused() -> None:
         Emulator(
             key=KEY, timing=FAST, faults=Faults(foreign_operation_location=1.0), rate_limit=None
         ) as emu,
-        fast_client(emu.endpoint, KEY, max_resubmits=0) as client,
+        fast_client(emu.endpoint, KEY) as client,
     ):
         with anyio.fail_after(10), pytest.raises(ac.UnsafeRedirectError) as raised:
             await client.classify(corpus(30), SINGLE)
