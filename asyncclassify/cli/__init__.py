@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .. import __version__
 from .run import add_arguments, run_command
 
 
@@ -20,6 +21,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="asyncclassify",
         description="Classify text with Azure AI Language custom models, asynchronously.",
     )
+    parser.add_argument("--version", action="version", version=f"asyncclassify {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="classify a corpus into a JSONL file")
     add_arguments(run_parser)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 import orjson
@@ -50,34 +49,6 @@ def result_record(result: Result, task_names: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def recover(path: str) -> dict[str, bool]:
-    """Ids already in `path`, each mapped to whether it was answered; a torn last line is cut."""
-    done: dict[str, bool] = {}
-    if not os.path.exists(path):
-        return done
-    good_end = 0
-    with open(path, "rb") as handle:
-        for line in handle:
-            if not line.endswith(b"\n"):
-                break
-            try:
-                record = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                break
-            if isinstance(record, dict) and isinstance(record.get("id"), str):
-                done[record["id"]] = _answered(record)
-            good_end += len(line)
-    if good_end != os.path.getsize(path):
-        with open(path, "r+b") as handle:
-            handle.truncate(good_end)
-    return done
-
-
-def _answered(record: dict[str, Any]) -> bool:
-    outcomes = record["tasks"].values() if isinstance(record.get("tasks"), dict) else [record]
-    return not any(isinstance(o, dict) and "error" in o for o in outcomes)
-
-
 class LineWriter:
     """Writes whole lines and flushes each, so a crash leaves at most one torn line.
 
@@ -85,9 +56,11 @@ class LineWriter:
     `open()`, so a run that fails before producing anything leaves an earlier output intact.
     """
 
-    def __init__(self, path: str, append: bool) -> None:
+    def __init__(self, path: str, append: bool, on_open: Callable[[], None] | None = None) -> None:
         self._path = path
         self._append = append
+        self._on_open = on_open
+        """Called when the file is first opened (to keep the run's record beside it)."""
         self._handle: IO[bytes] | None = None
 
     def open(self) -> IO[bytes]:
@@ -97,6 +70,8 @@ class LineWriter:
                 self._handle = sys.stdout.buffer
             else:
                 self._handle = open(self._path, "ab" if self._append else "wb")  # noqa: SIM115
+                if self._on_open is not None:
+                    self._on_open()
         return self._handle
 
     def write(self, record: dict[str, Any]) -> None:

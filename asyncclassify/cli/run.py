@@ -7,8 +7,10 @@ import os
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import anyio
+from yarl import URL
 
 from ..api import API_VERSIONS, DEFAULT_API_VERSION
 from ..client import Client
@@ -21,9 +23,10 @@ from ..errors import (
 )
 from ..models import CustomEntities, MultiLabel, SingleLabel, Task
 from ..stats import RunStats
-from .output import LineWriter, recover, result_record
+from .output import LineWriter, result_record
 from .progress import Progress
-from .readers import FORMATS, count_documents, detect_format, read_documents
+from .readers import FORMATS, Format, count_documents, detect_format, read_documents
+from .resuming import RunRecord, check_output, recover, write_record
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 _TASK_TYPES: dict[str, type[SingleLabel] | type[MultiLabel] | type[CustomEntities]] = {
@@ -33,18 +36,61 @@ _TASK_TYPES: dict[str, type[SingleLabel] | type[MultiLabel] | type[CustomEntitie
 }
 
 
+EPILOG = """\
+examples:
+  asyncclassify run --emulator demo.jsonl -o out.jsonl --task single:support:prod
+  export AZURE_LANGUAGE_ENDPOINT=https://<resource>.cognitiveservices.azure.com
+  export AZURE_LANGUAGE_KEY=...          # or --key-file, never --key on a shared machine
+  asyncclassify run tickets.csv -o labels.jsonl --task single:support-router:prod
+  asyncclassify run docs/ -o out.jsonl --task entities:loans:prod --task multi:genres:v3
+  asyncclassify run tickets.csv -o labels.jsonl --task single:support-router:prod --resume
+
+exit status:
+  0    every document answered
+  1    some documents have error lines (the run itself finished)
+  2    usage or configuration: bad options, a key or endpoint refused, a task that cannot run
+       (unknown project or deployment), an output that would destroy data; nothing lost
+  130  interrupted (Ctrl-C): jobs in flight were cancelled; --resume finishes the run
+"""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The `run` command's options."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
     parser.add_argument(
-        "input", help="JSONL, CSV or text file, a folder of .txt files, or - for stdin"
+        "input",
+        help="JSONL, JSON array, CSV/TSV or text file, a folder of .txt files, or - for stdin",
     )
     parser.add_argument(
         "-o", "--output", required=True, help="JSONL file to write, or - for stdout"
     )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish the run that wrote the output: keep its answered lines, send the rest "
+        "(and documents whose line is a transient error) again",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing output (default: refuse)"
+    )
+    parser.add_argument(
+        "--retry-errors",
+        action="store_true",
+        help="with --resume, send documents whose line is any error again",
+    )
     parser.add_argument("--format", choices=FORMATS, help="input format (default: from the name)")
-    parser.add_argument("--id-column", default="id", help="CSV column of the ids")
-    parser.add_argument("--text-column", default="text", help="CSV column of the texts")
-    parser.add_argument("--language-column", help="CSV column of the language codes")
+    parser.add_argument("--id-column", default="id", help="CSV column of the ids (default: id)")
+    parser.add_argument(
+        "--text-column", default="text", help="CSV column of the texts (default: text)"
+    )
+    parser.add_argument("--language-column", help="CSV column of the language codes (optional)")
+    parser.add_argument(
+        "--delimiter", help="CSV field delimiter (default: , for .csv, a tab for .tsv)"
+    )
+    parser.add_argument(
+        "--encoding", default="utf-8", help="text encoding of the input (default: utf-8)"
+    )
     parser.add_argument(
         "--task",
         action="append",
@@ -59,23 +105,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KIND:MODEL",
         help="a task of api-version v3.1-preview.ct.1, which names models",
     )
-    parser.add_argument("--api-version", default=DEFAULT_API_VERSION, choices=API_VERSIONS)
-    parser.add_argument("--endpoint", help="default: $AZURE_LANGUAGE_ENDPOINT")
-    parser.add_argument("--key", help="default: $AZURE_LANGUAGE_KEY")
+    parser.add_argument(
+        "--api-version",
+        default=DEFAULT_API_VERSION,
+        choices=API_VERSIONS,
+        help=f"the service's API (default: {DEFAULT_API_VERSION})",
+    )
+    parser.add_argument("--endpoint", help="the resource's URL (default: $AZURE_LANGUAGE_ENDPOINT)")
+    parser.add_argument(
+        "--key-file",
+        help="read the key from this file's first line, or from stdin with - "
+        "(default: $AZURE_LANGUAGE_KEY)",
+    )
+    parser.add_argument(
+        "--key",
+        help="the key itself: the worst choice, since every user of the machine sees it in "
+        "ps and it stays in the shell's history; prefer $AZURE_LANGUAGE_KEY or --key-file",
+    )
     parser.add_argument(
         "--emulator",
         action="store_true",
         help="run against the embedded emulator (a demo needing no Azure)",
     )
-    parser.add_argument("--language", default="en", help="language of documents that name none")
     parser.add_argument(
-        "--resume",
-        action="store_true",
-        help="keep the output's finished lines and do only the rest",
+        "--language", default="en", help="language of documents that name none (default: en)"
     )
-    parser.add_argument("--max-concurrency", type=int, default=100, help="most jobs in flight")
     parser.add_argument(
-        "--requests-per-minute", type=int, default=1000, help="the resource's request budget"
+        "--max-concurrency", type=int, default=100, help="most jobs in flight (default: 100)"
+    )
+    parser.add_argument(
+        "--requests-per-minute",
+        type=int,
+        default=1000,
+        help="the resource's request budget (default: 1000, the service's for custom tasks)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress and no summary")
 
@@ -106,34 +168,113 @@ def parse_tasks(arguments: argparse.Namespace) -> tuple[list[Task], list[str]]:
     return tasks, names
 
 
+EMULATOR_ENDPOINT = "embedded emulator"
+
+
 @asynccontextmanager
-async def _connection(arguments: argparse.Namespace) -> AsyncIterator[tuple[str, str]]:
+async def _connection(
+    arguments: argparse.Namespace, key: str | None
+) -> AsyncIterator[tuple[str, str]]:
     if arguments.emulator:
         from ..emulator import Emulator, Timing
 
         async with Emulator(timing=Timing(queue_delay=0.05, base=0.3, per_document=0.005)) as emu:
             yield emu.endpoint, emu.key or ""
         return
-    endpoint = arguments.endpoint or os.environ.get("AZURE_LANGUAGE_ENDPOINT")
-    key = arguments.key or os.environ.get("AZURE_LANGUAGE_KEY")
+    assert key is not None
+    yield _endpoint(arguments), key
+
+
+def _endpoint(arguments: argparse.Namespace) -> str:
+    if arguments.emulator:
+        return EMULATOR_ENDPOINT
+    endpoint: str | None = arguments.endpoint or os.environ.get("AZURE_LANGUAGE_ENDPOINT")
     if not endpoint:
         raise ConfigurationError("no endpoint: pass --endpoint or set AZURE_LANGUAGE_ENDPOINT")
+    return endpoint
+
+
+def _key(arguments: argparse.Namespace) -> str:
+    if arguments.key_file:
+        if arguments.key_file == "-":
+            key = sys.stdin.readline().strip()
+        else:
+            try:
+                with open(arguments.key_file, encoding="utf-8") as handle:
+                    key = handle.readline().strip()
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"cannot read the key file {arguments.key_file!r}: {exc.strerror}"
+                ) from None
+        if not key:
+            raise ConfigurationError(f"the key file {arguments.key_file!r} is empty")
+        return key
+    key = arguments.key or os.environ.get("AZURE_LANGUAGE_KEY")
     if not key:
-        raise ConfigurationError("no key: pass --key or set AZURE_LANGUAGE_KEY")
-    yield endpoint, key
+        raise ConfigurationError(
+            "no key: set AZURE_LANGUAGE_KEY, or pass --key-file (or, visible to others, --key)"
+        )
+    return str(key)
 
 
-async def _run(arguments: argparse.Namespace, progress_box: list[Progress]) -> int:
+def _record(arguments: argparse.Namespace, names: list[str]) -> RunRecord:
+    endpoint = _endpoint(arguments)
+    host = endpoint if endpoint == EMULATOR_ENDPOINT else (URL(endpoint).host or endpoint)
+    source = arguments.input if arguments.input == "-" else os.path.abspath(arguments.input)
+    return RunRecord(tuple(names), arguments.api_version, host, source)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What a run will do, settled before anything is sent or written."""
+
+    tasks: list[Task]
+    names: list[str]
+    form: Format
+    record: RunRecord
+    key: str | None
+    done: dict[str, bool]
+    """Ids the output holds already (with --resume), and whether each was answered."""
+    total: int | None
+
+
+def _plan(arguments: argparse.Namespace) -> _Plan:
+    """Check the options, the input, the output and the key; read what --resume keeps."""
     tasks, names = parse_tasks(arguments)
+    if arguments.key_file == "-" and arguments.input == "-":
+        raise ConfigurationError("stdin cannot be both the input and the key file")
+    if arguments.input != "-" and not os.path.exists(arguments.input):
+        raise ConfigurationError(f"the input {arguments.input!r} does not exist")
     form = arguments.format or detect_format(arguments.input)
-    if arguments.resume and arguments.output == "-":
-        raise ConfigurationError("--resume needs an output file, not stdout")
-    done = recover(arguments.output) if arguments.resume else {}
+    record = _record(arguments, names)
+    check_output(
+        arguments.input,
+        arguments.output,
+        record,
+        resume=arguments.resume,
+        overwrite=arguments.overwrite,
+    )
+    # A missing key stops the run before any output is touched.
+    key = None if arguments.emulator else _key(arguments)
+    done: dict[str, bool] = {}
+    if arguments.resume:
+        done = recover(arguments.output, resend_errors=arguments.retry_errors)
     show = not arguments.quiet and sys.stderr.isatty()
     total = count_documents(arguments.input, form) if show else None
-    progress = Progress(RunStats(), total, show)
+    return _Plan(tasks, names, form, record, key, done, total)
+
+
+async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Progress]) -> int:
+    tasks, names, record, done = plan.tasks, plan.names, plan.record, plan.done
+    show = not arguments.quiet and sys.stderr.isatty()
+    progress = Progress(RunStats(), plan.total, show)
     progress_box.append(progress)
-    writer = LineWriter(arguments.output, append=arguments.resume)
+
+    def keep_record() -> None:
+        if arguments.output != "-":
+            write_record(arguments.output, record)
+
+    writer = LineWriter(arguments.output, append=arguments.resume, on_open=keep_record)
     progress.ok = sum(done.values())
     progress.failed = len(done) - progress.ok
 
@@ -143,23 +284,24 @@ async def _run(arguments: argparse.Namespace, progress_box: list[Progress]) -> i
 
     documents = read_documents(
         arguments.input,
-        form,
+        plan.form,
         malformed,
         done,
         (arguments.id_column, arguments.text_column, arguments.language_column),
     )
     try:
         async with (
-            _connection(arguments) as (endpoint, key),
+            _connection(arguments, plan.key) as (endpoint, secret),
             Client(
                 endpoint,
-                key,
+                secret,
                 api_version=arguments.api_version,
                 language=arguments.language,
                 max_concurrency=arguments.max_concurrency,
                 requests_per_minute=arguments.requests_per_minute,
             ) as client,
-            client.stream(documents, *tasks) as results,
+            # Ctrl-C cancels the jobs in flight on the service: nobody would read them.
+            client.stream(documents, *tasks, cancel_remote=True) as results,
         ):
             progress.stats = results.stats
             async for result in results:
@@ -180,10 +322,13 @@ def run_command(arguments: argparse.Namespace) -> int:
     """Run `asyncclassify run` and return its exit status."""
     progress: list[Progress] = []
     try:
-        status = anyio.run(_run, arguments, progress)
+        status = anyio.run(_run, arguments, _plan(arguments), progress)
     except KeyboardInterrupt:
         status = EXIT_INTERRUPTED
-        print("interrupted; run again with --resume to finish", file=sys.stderr)
+        print(
+            "interrupted: the jobs in flight were cancelled; run again with --resume to finish",
+            file=sys.stderr,
+        )
     except (AsyncClassifyError, ValueError, OSError) as exc:
         print(f"asyncclassify: error: {exc}", file=sys.stderr)
         # A refused key, a wrong endpoint or a task that cannot run is the configuration's

@@ -121,6 +121,8 @@ async def test_ctrl_c_leaves_whole_lines_and_resume_finishes(
     partial = output_lines(output)  # every line whole and valid
     finished = set(by_id(partial))
     assert 0 < len(finished) < CORPUS_SIZE  # interrupted midway
+    # The jobs in flight were cancelled on the service: nobody would have read them.
+    assert slow_emulator.stats()["jobs_cancelled"] > 0
     messages = stderr.read_bytes()
     assert b"--resume" in messages
     assert b"Traceback" not in messages

@@ -50,7 +50,9 @@ async def test_a_bad_task_is_a_usage_error(emulator: Emulator, corpus: Path, spe
 async def test_a_missing_key_is_a_usage_error(emulator: Emulator, corpus: Path) -> None:
     output = corpus.with_name("out.jsonl")
     output.write_bytes(b'{"id":"earlier","classes":[]}\n')
-    done = await run_cli(corpus, "-o", output, "--task", SINGLE, "--endpoint", emulator.endpoint)
+    done = await run_cli(
+        corpus, "-o", output, "--overwrite", "--task", SINGLE, "--endpoint", emulator.endpoint
+    )
     assert done.returncode == 2
     assert b"AZURE_LANGUAGE_KEY" in done.stderr
     assert b"Traceback" not in done.stderr

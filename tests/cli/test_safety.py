@@ -1,0 +1,180 @@
+"""The command line never destroys data: outputs it may not write, runs it may not mix, and
+`--resume` that finishes a run with exactly one line per document."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+import asyncclassify
+from asyncclassify.emulator import Emulator
+
+from .helpers import (
+    COMMAND,
+    MULTI,
+    SINGLE,
+    by_id,
+    connect,
+    jsonl,
+    output_lines,
+    run_cli,
+    single_answer,
+)
+
+pytestmark = pytest.mark.anyio
+
+TEXTS = {f"t{n}": f"Ticket {n}: my invoice was charged twice" for n in range(60)}
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    path = tmp_path / "tickets.jsonl"
+    path.write_bytes(jsonl([{"id": key, "text": text} for key, text in TEXTS.items()]))
+    return path
+
+
+def _content(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+def _answers() -> dict[str, dict[str, object]]:
+    return {key: {"id": key, **single_answer(text)} for key, text in TEXTS.items()}
+
+
+@pytest.mark.parametrize("resume", [False, True])
+async def test_an_output_that_is_the_input_is_refused(
+    emulator: Emulator, corpus: Path, resume: bool
+) -> None:
+    before = _content(corpus)
+    link = corpus.with_name("link.jsonl")
+    link.symlink_to(corpus)
+    flags = ["--resume"] if resume else ["--overwrite"]
+    done = await run_cli(corpus, "-o", link, *flags, "--task", SINGLE, *connect(emulator))
+    assert done.returncode == 2
+    assert b"is the input" in done.stderr
+    assert _content(corpus) == before
+    assert emulator.stats()["requests"] == {}
+
+
+async def test_an_existing_output_is_kept_unless_resumed_or_overwritten(
+    emulator: Emulator, corpus: Path
+) -> None:
+    output = corpus.with_name("out.jsonl")
+    earlier = b'{"id":"earlier","classes":[]}\n'
+    output.write_bytes(earlier)
+    refused = await run_cli(corpus, "-o", output, "--task", SINGLE, *connect(emulator))
+    assert refused.returncode == 2
+    assert b"--resume" in refused.stderr
+    assert b"--overwrite" in refused.stderr
+    assert output.read_bytes() == earlier
+    assert emulator.stats()["requests"] == {}
+
+    replaced = await run_cli(
+        corpus, "-o", output, "--overwrite", "--task", SINGLE, *connect(emulator)
+    )
+    assert replaced.returncode == 0, replaced.stderr
+    assert by_id(output_lines(output)) == _answers()
+
+
+async def test_resume_refuses_another_runs_output(emulator: Emulator, corpus: Path) -> None:
+    output = corpus.with_name("out.jsonl")
+    first = await run_cli(corpus, "-o", output, "--task", SINGLE, *connect(emulator))
+    assert first.returncode == 0, first.stderr
+    written = output.read_bytes()
+    record = orjson.loads(output.with_name("out.jsonl.run.json").read_bytes())
+    assert record["tasks"] == [SINGLE]
+    assert emulator.key is not None
+    assert emulator.key not in str(record)
+
+    other = await run_cli(corpus, "-o", output, "--resume", "--task", MULTI, *connect(emulator))
+    assert other.returncode == 2
+    assert MULTI.encode() in other.stderr
+    assert b"another run" in other.stderr
+    assert output.read_bytes() == written
+
+
+async def test_resume_sends_transient_errors_again_and_keeps_permanent_ones(
+    emulator: Emulator, corpus: Path
+) -> None:
+    output = corpus.with_name("out.jsonl")
+    first = await run_cli(corpus, "-o", output, "--task", SINGLE, *connect(emulator))
+    assert first.returncode == 0, first.stderr
+    lines = output_lines(output)
+    outage = {"code": "ServiceUnavailable", "message": "GET failed for 600 s"}
+    refused = {"code": "InvalidArgument", "message": "Invalid document"}
+    lines[3] = {"id": lines[3]["id"], "error": outage}
+    lines[7] = {"id": lines[7]["id"], "error": refused}
+    output.write_bytes(jsonl(lines))
+    emulator.reset()
+
+    resumed = await run_cli(corpus, "-o", output, "--resume", "--task", SINGLE, *connect(emulator))
+    assert resumed.returncode == 1  # the permanent error stays
+    assert emulator.stats()["documents_received"] == 1
+    after = output_lines(output)
+    assert len(after) == len(TEXTS)  # one line per document
+    assert by_id(after)[lines[7]["id"]]["error"] == refused
+    assert by_id(after)[lines[3]["id"]] == _answers()[lines[3]["id"]]
+
+    emulator.reset()
+    again = await run_cli(
+        corpus, "-o", output, "--resume", "--retry-errors", "--task", SINGLE, *connect(emulator)
+    )
+    assert again.returncode == 0, again.stderr
+    assert emulator.stats()["documents_received"] == 1
+    assert by_id(output_lines(output)) == _answers()
+
+
+async def test_resume_stops_at_a_line_that_is_not_a_result(
+    emulator: Emulator, corpus: Path
+) -> None:
+    output = corpus.with_name("out.jsonl")
+    first = await run_cli(corpus, "-o", output, "--task", SINGLE, *connect(emulator))
+    assert first.returncode == 0, first.stderr
+    data = output.read_bytes().split(b"\n")
+    data[2] = b"edited by hand"
+    output.write_bytes(b"\n".join(data))
+    before = output.read_bytes()
+    done = await run_cli(corpus, "-o", output, "--resume", "--task", SINGLE, *connect(emulator))
+    assert done.returncode == 2
+    assert b"line 3" in done.stderr
+    assert output.read_bytes() == before  # nothing cut
+
+
+async def test_a_missing_output_directory_is_found_before_anything_is_sent(
+    emulator: Emulator, corpus: Path
+) -> None:
+    output = corpus.parent / "no-such-dir" / "out.jsonl"
+    done = await run_cli(corpus, "-o", output, "--task", SINGLE, *connect(emulator))
+    assert done.returncode == 2
+    assert b"no-such-dir" in done.stderr
+    assert emulator.stats()["requests"] == {}
+
+
+@pytest.mark.parametrize("from_stdin", [False, True])
+async def test_the_key_comes_from_a_file_or_stdin(
+    emulator: Emulator, corpus: Path, from_stdin: bool
+) -> None:
+    assert emulator.key is not None
+    key_file = corpus.with_name("key.txt")
+    key_file.write_text(emulator.key + "\n", encoding="utf-8")
+    source = "-" if from_stdin else str(key_file)
+    output = corpus.with_name("out.jsonl")
+    done = await run_cli(
+        corpus, "-o", output, "--task", SINGLE, "--endpoint", emulator.endpoint,
+        "--key-file", source, stdin=key_file.read_bytes() if from_stdin else None,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert emulator.key.encode() not in done.stderr
+    assert by_id(output_lines(output)) == _answers()
+
+
+async def test_version_and_help() -> None:
+    version = await run_cli("--version", command=COMMAND[:-1])  # no `run`
+    assert version.returncode == 0
+    assert asyncclassify.__version__.encode() in version.stdout
+    helped = await run_cli("--help")
+    assert helped.returncode == 0
+    for expected in (b"exit status", b"130", b"(default: 1000", b"--key-file", b"ps"):
+        assert expected in helped.stdout, expected
