@@ -1,67 +1,103 @@
-"""Reading a corpus lazily: JSONL, CSV, plain text lines, or a folder of .txt files."""
+"""Reading a corpus lazily, as users have it: JSONL, a JSON array, CSV or TSV, plain text
+lines, or a folder of .txt files.
+
+A record that cannot become a document (bad JSON, no id, bytes the encoding cannot decode)
+becomes that record's error line, naming the file and the line; the others go on. Blank
+lines and rows are skipped in every format. A folder's files keep their own newlines, so
+entity offsets index the file.
+"""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import sys
 from collections.abc import Callable, Container, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
+import ijson
 import orjson
 
-Format = Literal["jsonl", "csv", "text", "folder"]
-FORMATS: tuple[Format, ...] = ("jsonl", "csv", "text", "folder")
+Format = Literal["jsonl", "json", "csv", "text", "folder"]
+FORMATS: tuple[Format, ...] = ("jsonl", "json", "csv", "text", "folder")
 Malformed = Callable[[str, str], None]
 """Called with (id, problem) for an input record that cannot become a document."""
+Warn = Callable[[str], None]
+BOM = codecs.BOM_UTF8
+BINARY_SNIFF = 8192
+"""Bytes of a folder's file looked at for a NUL, the mark of a binary file."""
+
+csv.field_size_limit(sys.maxsize)  # a long document is a document, not a CSV error
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where the documents come from and how to read them."""
+
+    path: str
+    """A file or folder, or "-" for stdin."""
+    form: Format
+    encoding: str = "utf-8"
+    delimiter: str | None = None
+    """CSV delimiter (default: a tab for .tsv, else a comma)."""
+    columns: tuple[str, str, str | None] = ("id", "text", None)
+    """CSV columns: id, text, language (optional)."""
+
+    @property
+    def name(self) -> str:
+        """How messages name the source."""
+        return "stdin" if self.path == "-" else self.path
 
 
 def detect_format(source: str) -> Format:
-    """The format a path's name suggests (stdin is read as JSONL)."""
+    """The format a path's name (or a .json file's first byte) suggests; stdin is JSONL."""
     if source == "-":
         return "jsonl"
     path = Path(source)
     if path.is_dir():
         return "folder"
     suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson", ".json"):
+    if suffix == ".json":
+        return "json" if _first_byte(path) == b"[" else "jsonl"
+    if suffix in (".jsonl", ".ndjson"):
         return "jsonl"
     if suffix in (".csv", ".tsv"):
         return "csv"
     return "text"
 
 
-def count_documents(source: str, form: Format) -> int | None:
-    """How many documents the source holds, when that is cheap to know (not stdin)."""
-    if source == "-":
+def count_documents(source: Source) -> int | None:
+    """How many records the source holds (for progress; None for stdin)."""
+    if source.path == "-":
         return None
-    if form == "folder":
-        return sum(1 for _ in Path(source).rglob("*.txt"))
-    with open(source, "rb") as handle:
-        lines = sum(1 for line in handle if line.strip() or form == "text")
-    return lines - 1 if form == "csv" and lines else lines
+    if source.form == "folder":
+        return sum(1 for _ in Path(source.path).rglob("*.txt"))
+    return sum(1 for _ in read_documents(source, lambda _id, _problem: None))
 
 
 def read_documents(
-    source: str,
-    form: Format,
+    source: Source,
     on_malformed: Malformed,
     skip: Container[str] = (),
-    csv_columns: tuple[str, str, str | None] = ("id", "text", None),
+    warn: Warn | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Documents as {"id", "text", "language"?}, one at a time, leaving out ids in `skip`."""
-    if form == "folder":
-        yield from _folder(Path(source), skip)
+    if source.form == "folder":
+        yield from _folder(Path(source.path), source.encoding, on_malformed, skip, warn)
         return
-    handle = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
+    handle = sys.stdin.buffer if source.path == "-" else open(source.path, "rb")  # noqa: SIM115
     try:
-        if form == "jsonl":
-            yield from _jsonl(handle, on_malformed, skip)
-        elif form == "csv":
-            yield from _csv(handle, on_malformed, skip, csv_columns)
+        if source.form == "jsonl":
+            yield from _jsonl(handle, source, on_malformed, skip)
+        elif source.form == "json":
+            yield from _json_array(handle, source, on_malformed, skip)
+        elif source.form == "csv":
+            yield from _csv(handle, source, on_malformed, skip)
         else:
-            yield from _text(handle, skip)
+            yield from _text(handle, source, on_malformed, skip)
     finally:
         if handle is not sys.stdin.buffer:
             handle.close()
@@ -72,56 +108,131 @@ def malformed_id(line_number: int) -> str:
     return f"line:{line_number}"
 
 
+def _document(record: object) -> dict[str, Any]:
+    """A JSON record as a document, or ValueError saying what is wrong with it."""
+    if not isinstance(record, dict):
+        raise ValueError("a record must be a JSON object")
+    document_id = record.get("id")
+    if isinstance(document_id, int) and not isinstance(document_id, bool):
+        document_id = str(document_id)
+    if not isinstance(document_id, str) or not document_id:
+        raise ValueError('the object has no "id" string')
+    if not isinstance(record.get("text"), str):
+        raise ValueError('the object has no "text" string')
+    document = {"id": document_id, "text": record["text"]}
+    if record.get("language"):
+        document["language"] = record["language"]
+    return document
+
+
 def _jsonl(
-    handle: io.BufferedIOBase | Any, on_malformed: Malformed, skip: Container[str]
+    handle: IO[bytes], source: Source, on_malformed: Malformed, skip: Container[str]
 ) -> Iterator[dict[str, Any]]:
+    utf8 = codecs.lookup(source.encoding).name == "utf-8"
     for number, line in enumerate(handle, start=1):
+        if number == 1 and line.startswith(BOM):
+            line = line[len(BOM) :]
         if not line.strip():
             continue
         try:
-            record = orjson.loads(line)
-            if not isinstance(record, dict):
-                raise ValueError("a line must hold a JSON object")
-            document_id = record.get("id")
-            if isinstance(document_id, int) and not isinstance(document_id, bool):
-                document_id = str(document_id)
-            if not isinstance(document_id, str) or not document_id:
-                raise ValueError('the object has no "id" string')
-            if not isinstance(record.get("text"), str):
-                raise ValueError('the object has no "text" string')
-        except ValueError as exc:
+            document = _document(orjson.loads(line if utf8 else line.decode(source.encoding)))
+        except (ValueError, UnicodeDecodeError) as exc:
             key = malformed_id(number)
             if key not in skip:
-                on_malformed(key, f"line {number}: {exc}")
+                on_malformed(key, f"{source.name} line {number}: {_problem(exc)}")
             continue
-        if document_id in skip:
+        if document["id"] not in skip:
+            yield document
+
+
+def _json_array(
+    handle: IO[bytes], source: Source, on_malformed: Malformed, skip: Container[str]
+) -> Iterator[dict[str, Any]]:
+    """The items of a top-level JSON array, streamed (the file is never held whole)."""
+    stream: IO[bytes] | io.RawIOBase = handle
+    if codecs.lookup(source.encoding).name != "utf-8":
+        stream = _Reencoded(handle, source.encoding)
+    items = ijson.items(stream, "item", use_float=True)
+    number = 0
+    while True:
+        try:
+            record = next(items)
+        except StopIteration:
+            return
+        except ijson.JSONError as exc:
+            raise ValueError(f"{source.name} is not a JSON array of documents: {exc}") from None
+        number += 1
+        try:
+            document = _document(record)
+        except ValueError as exc:
+            key = f"item:{number}"
+            if key not in skip:
+                on_malformed(key, f"{source.name} item {number}: {exc}")
             continue
-        document = {"id": document_id, "text": record["text"]}
-        if record.get("language"):
-            document["language"] = record["language"]
-        yield document
+        if document["id"] not in skip:
+            yield document
+
+
+class _Reencoded(io.RawIOBase):
+    """A byte stream in another encoding, read as UTF-8."""
+
+    def __init__(self, handle: IO[bytes], encoding: str) -> None:
+        self._text = io.TextIOWrapper(handle, encoding=encoding)
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            chunk = self._text.read(65536)
+            if not chunk:
+                return 0
+            self._pending = chunk.encode("utf-8")
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
 
 
 def _csv(
-    handle: Any,
-    on_malformed: Malformed,
-    skip: Container[str],
-    columns: tuple[str, str, str | None],
+    handle: IO[bytes], source: Source, on_malformed: Malformed, skip: Container[str]
 ) -> Iterator[dict[str, Any]]:
-    id_column, text_column, language_column = columns
-    text_handle = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
-    reader = csv.DictReader(text_handle)
-    missing = [c for c in (id_column, text_column) if c not in (reader.fieldnames or ())]
+    id_column, text_column, language_column = source.columns
+    encoding = "utf-8-sig" if codecs.lookup(source.encoding).name == "utf-8" else source.encoding
+    # Undecodable bytes become lone surrogates, so that only their row fails.
+    text_handle = io.TextIOWrapper(handle, encoding=encoding, errors="surrogateescape", newline="")
+    delimiter = source.delimiter or ("\t" if source.path.lower().endswith(".tsv") else ",")
+    reader = csv.DictReader(text_handle, delimiter=delimiter)
+    fields = reader.fieldnames or ()
+    missing = [c for c in (id_column, text_column) if c not in fields]
     if missing:
-        raise ValueError(
-            f"the CSV has no column {missing[0]!r} (columns: {', '.join(reader.fieldnames or ())})"
-        )
-    for row in reader:
-        document_id, text = row.get(id_column), row.get(text_column)
-        if not document_id or text is None:
-            key = malformed_id(reader.line_num)
+        shown = ", ".join(repr(field) for field in fields)
+        hint = "" if len(fields) != 1 else "; is --delimiter right?"
+        raise ValueError(f"{source.name} has no column {missing[0]!r} (its columns: {shown}){hint}")
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            key = malformed_id(start)
             if key not in skip:
-                on_malformed(key, f"line {reader.line_num}: missing {id_column} or {text_column}")
+                on_malformed(key, f"{source.name} line {start}: {exc}")
+            continue
+        document_id, text = row.get(id_column), row.get(text_column)
+        undecodable = any(isinstance(value, str) and _escaped(value) for value in row.values())
+        if undecodable or not document_id or text is None:
+            key = malformed_id(start)
+            if key in skip:
+                continue
+            problem = (
+                f"bytes that are not {source.encoding}"
+                if undecodable
+                else f"no {id_column} or no {text_column}"
+            )
+            on_malformed(key, f"{source.name} line {start}: {problem}")
             continue
         if document_id in skip:
             continue
@@ -131,17 +242,64 @@ def _csv(
         yield document
 
 
-def _text(handle: Any, skip: Container[str]) -> Iterator[dict[str, Any]]:
-    for number, line in enumerate(handle, start=1):
+def _text(
+    handle: IO[bytes], source: Source, on_malformed: Malformed, skip: Container[str]
+) -> Iterator[dict[str, Any]]:
+    encoding = source.encoding
+    for number, raw in enumerate(handle, start=1):
+        if number == 1 and raw.startswith(BOM):
+            raw = raw[len(BOM) :]
         document_id = str(number)
         if document_id in skip:
             continue
-        yield {"id": document_id, "text": line.decode("utf-8", "replace").rstrip("\r\n")}
+        try:
+            line = raw.decode(encoding).rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            on_malformed(document_id, f"{source.name} line {number}: {_problem(exc)}")
+            continue
+        if line.strip():
+            yield {"id": document_id, "text": line}
 
 
-def _folder(root: Path, skip: Container[str]) -> Iterator[dict[str, Any]]:
+def _folder(
+    root: Path, encoding: str, on_malformed: Malformed, skip: Container[str], warn: Warn | None
+) -> Iterator[dict[str, Any]]:
     for path in sorted(root.rglob("*.txt")):
         document_id = path.relative_to(root).as_posix()
         if document_id in skip:
             continue
-        yield {"id": document_id, "text": path.read_text(encoding="utf-8", errors="replace")}
+        data = path.read_bytes()
+        if b"\0" in data[:BINARY_SNIFF]:
+            if warn is not None:
+                warn(f"skipping {path}: a binary file, not text")
+            continue
+        if data.startswith(BOM):
+            data = data[len(BOM) :]
+        try:
+            text = data.decode(encoding)  # newlines as the file has them
+        except UnicodeDecodeError as exc:
+            on_malformed(document_id, f"{path}: {_problem(exc)}")
+            continue
+        if text.strip():
+            yield {"id": document_id, "text": text}
+        else:
+            on_malformed(document_id, f"{path}: the file is empty")
+
+
+def _escaped(value: str) -> bool:
+    return any("\udc80" <= character <= "\udcff" for character in value)
+
+
+def _problem(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return (
+            f"byte 0x{exc.object[exc.start]:02x} at column {exc.start + 1} is not "
+            f"{exc.encoding} (pass --encoding for another)"
+        )
+    return str(exc)
+
+
+def _first_byte(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        head = handle.read(1024)
+    return head.removeprefix(BOM).lstrip()[:1]

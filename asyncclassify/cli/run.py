@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import os
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -25,7 +26,7 @@ from ..models import CustomEntities, MultiLabel, SingleLabel, Task
 from ..stats import RunStats
 from .output import LineWriter, result_record
 from .progress import Progress
-from .readers import FORMATS, Format, count_documents, detect_format, read_documents
+from .readers import FORMATS, Source, count_documents, detect_format, read_documents
 from .resuming import RunRecord, check_output, recover, write_record
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -230,7 +231,7 @@ class _Plan:
 
     tasks: list[Task]
     names: list[str]
-    form: Format
+    source: Source
     record: RunRecord
     key: str | None
     done: dict[str, bool]
@@ -245,7 +246,17 @@ def _plan(arguments: argparse.Namespace) -> _Plan:
         raise ConfigurationError("stdin cannot be both the input and the key file")
     if arguments.input != "-" and not os.path.exists(arguments.input):
         raise ConfigurationError(f"the input {arguments.input!r} does not exist")
-    form = arguments.format or detect_format(arguments.input)
+    try:
+        codecs.lookup(arguments.encoding)
+    except LookupError:
+        raise ConfigurationError(f"--encoding: no encoding {arguments.encoding!r}") from None
+    source = Source(
+        arguments.input,
+        arguments.format or detect_format(arguments.input),
+        arguments.encoding,
+        arguments.delimiter,
+        (arguments.id_column, arguments.text_column, arguments.language_column),
+    )
     record = _record(arguments, names)
     check_output(
         arguments.input,
@@ -260,8 +271,8 @@ def _plan(arguments: argparse.Namespace) -> _Plan:
     if arguments.resume:
         done = recover(arguments.output, resend_errors=arguments.retry_errors)
     show = not arguments.quiet and sys.stderr.isatty()
-    total = count_documents(arguments.input, form) if show else None
-    return _Plan(tasks, names, form, record, key, done, total)
+    total = count_documents(source) if show else None
+    return _Plan(tasks, names, source, record, key, done, total)
 
 
 async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Progress]) -> int:
@@ -282,13 +293,10 @@ async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Pr
         writer.write({"id": document_id, "error": {"code": "MalformedInput", "message": problem}})
         progress.failed += 1
 
-    documents = read_documents(
-        arguments.input,
-        plan.form,
-        malformed,
-        done,
-        (arguments.id_column, arguments.text_column, arguments.language_column),
-    )
+    def warn(message: str) -> None:
+        print(f"asyncclassify: warning: {message}", file=sys.stderr)
+
+    documents = read_documents(plan.source, malformed, done, warn)
     try:
         async with (
             _connection(arguments, plan.key) as (endpoint, secret),

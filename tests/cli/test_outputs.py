@@ -94,8 +94,16 @@ async def test_entity_offsets_are_code_points(emulator: Emulator, tmp_path: Path
 
 
 async def test_a_failed_document_is_an_error_line(emulator: Emulator, tmp_path: Path) -> None:
-    corpus = tmp_path / "tickets.txt"
-    corpus.write_text("My invoice is wrong\n\nThe app crashes\n", encoding="utf-8")
+    corpus = tmp_path / "tickets.jsonl"
+    corpus.write_bytes(
+        jsonl(
+            [
+                {"id": "1", "text": "My invoice is wrong"},
+                {"id": "2", "text": ""},
+                {"id": "3", "text": "The app crashes"},
+            ]
+        )
+    )
     output = tmp_path / "out.jsonl"
     done = await run_cli(corpus, "-o", output, "--task", SINGLE, *connect(emulator))
     assert done.returncode == 1, done.stderr

@@ -131,7 +131,7 @@ async def test_malformed_lines_become_error_lines(emulator: Emulator, tmp_path: 
     for number in (2, 3, 5, 6):
         error = lines[f"line:{number}"]["error"]
         assert error["code"] == "MalformedInput"
-        assert error["message"].startswith(f"line {number}:")
+        assert error["message"].startswith(f"{corpus} line {number}:")
     assert emulator.stats()["documents_received"] == 2
     summary = SUMMARY.fullmatch(done.stderr)
     assert summary is not None, done.stderr
@@ -162,7 +162,7 @@ async def test_a_missing_input_leaves_the_output_alone(emulator: Emulator, tmp_p
 
 async def test_resume_still_reports_earlier_failures(emulator: Emulator, tmp_path: Path) -> None:
     corpus = tmp_path / "tickets.txt"
-    corpus.write_text("My invoice is wrong\n\nThe app crashes\n", encoding="utf-8")
+    corpus.write_bytes(b"My invoice is wrong\nnot utf-8: \xff\nThe app crashes\n")
     output = tmp_path / "out.jsonl"
     first = await run_cli(corpus, "-o", output, "--task", SINGLE, *connect(emulator))
     assert first.returncode == 1

@@ -1,0 +1,130 @@
+"""Inputs as users have them: long CSV fields, other encodings, byte order marks, JSON arrays,
+TSV, folders with binary or CRLF files; a bad record is its own error line, naming the file
+and the line, and nothing else is lost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from asyncclassify.emulator import Emulator
+
+from .helpers import (
+    ENTITIES,
+    SINGLE,
+    by_id,
+    connect,
+    entities_answer,
+    output_lines,
+    run_cli,
+    single_answer,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+async def _classify(emulator: Emulator, corpus: Path, *options: str) -> tuple[int, bytes, dict]:
+    output = corpus.parent / "out.jsonl"
+    done = await run_cli(corpus, "-o", output, "--task", SINGLE, *options, *connect(emulator))
+    assert b"Traceback" not in done.stderr
+    return done.returncode, done.stderr, by_id(output_lines(output))
+
+
+async def test_a_csv_field_longer_than_the_csv_modules_limit(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "tickets.csv"
+    long_text = "refund " * 20_000  # 140,000 characters
+    corpus.write_text(f"id,text\na,My invoice is wrong\nlong,{long_text}\nb,App crashes\n")
+    status, _, lines = await _classify(emulator, corpus)
+    assert status == 1
+    assert lines["a"] == {"id": "a", **single_answer("My invoice is wrong")}
+    assert lines["b"] == {"id": "b", **single_answer("App crashes")}
+    assert lines["long"]["error"]["code"] == "InvalidInput"  # over the service's limit
+
+
+async def test_an_undecodable_csv_row_is_its_own_error(emulator: Emulator, tmp_path: Path) -> None:
+    corpus = tmp_path / "tickets.csv"
+    corpus.write_bytes(b"id,text\na,My invoice is wrong\nb,caf\xe9 order\nc,App crashes\n")
+    status, _, lines = await _classify(emulator, corpus)
+    assert status == 1
+    assert set(lines) == {"a", "line:3", "c"}
+    message = lines["line:3"]["error"]["message"]
+    assert f"{corpus} line 3" in message
+    assert "utf-8" in message
+
+
+async def test_another_encoding_is_read_with_encoding(emulator: Emulator, tmp_path: Path) -> None:
+    corpus = tmp_path / "tickets.csv"
+    corpus.write_bytes("id,text\na,Mon café est froid\n".encode("latin-1"))
+    status, _, lines = await _classify(emulator, corpus, "--encoding", "latin-1")
+    assert status == 0
+    assert lines == {"a": {"id": "a", **single_answer("Mon café est froid")}}
+
+
+async def test_tsv_and_a_delimiter(emulator: Emulator, tmp_path: Path) -> None:
+    tsv = tmp_path / "tickets.tsv"
+    tsv.write_text("id\ttext\na\tMy invoice, again, is wrong\n", encoding="utf-8")
+    status, _, lines = await _classify(emulator, tsv)
+    assert status == 0
+    assert lines == {"a": {"id": "a", **single_answer("My invoice, again, is wrong")}}
+    semicolons = tmp_path / "tickets.csv"
+    semicolons.write_text("id;text\nb;App crashes\n", encoding="utf-8")
+    status, _, lines = await _classify(emulator, semicolons, "--overwrite", "--delimiter", ";")
+    assert status == 0
+    assert lines == {"b": {"id": "b", **single_answer("App crashes")}}
+
+
+async def test_jsonl_with_a_byte_order_mark(emulator: Emulator, tmp_path: Path) -> None:
+    corpus = tmp_path / "tickets.jsonl"
+    corpus.write_bytes(b'\xef\xbb\xbf{"id": "a", "text": "My invoice is wrong"}\n')
+    status, _, lines = await _classify(emulator, corpus)
+    assert status == 0
+    assert lines == {"a": {"id": "a", **single_answer("My invoice is wrong")}}
+
+
+async def test_a_json_array_is_streamed(emulator: Emulator, tmp_path: Path) -> None:
+    corpus = tmp_path / "tickets.json"
+    records = [{"id": f"r{n}", "text": f"Ticket {n}: app crashes"} for n in range(40)]
+    corpus.write_bytes(orjson.dumps([*records[:20], {"text": "no id"}, *records[20:]]))
+    status, _, lines = await _classify(emulator, corpus)
+    assert status == 1
+    assert {key: lines[key] for key in lines if key.startswith("r")} == {
+        r["id"]: {"id": r["id"], **single_answer(r["text"])} for r in records
+    }
+    assert "item 21" in lines["item:21"]["error"]["message"]
+
+
+async def test_blank_lines_are_skipped_in_every_format(emulator: Emulator, tmp_path: Path) -> None:
+    for name, data in {
+        "a.jsonl": b'{"id": "1", "text": "App crashes"}\n\n  \n',
+        "a.csv": b"id,text\n1,App crashes\n\n",
+        "a.txt": b"App crashes\n\n  \n",
+    }.items():
+        corpus = tmp_path / name
+        corpus.write_bytes(data)
+        status, _, lines = await _classify(emulator, corpus, "--overwrite")
+        assert status == 0, name
+        assert lines == {"1": {"id": "1", **single_answer("App crashes")}}, name
+
+
+async def test_a_folder_skips_binary_files_and_keeps_each_files_newlines(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    root = tmp_path / "letters"
+    root.mkdir()
+    crlf = "Dear bank,\r\nAnna Smith paid 120 dollars to Li Wei.\r\n"
+    (root / "letter.txt").write_bytes(crlf.encode())
+    (root / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0")
+    (root / "latin.txt").write_bytes(b"caf\xe9")
+    output = tmp_path / "out.jsonl"
+    done = await run_cli(root, "-o", output, "--task", ENTITIES, *connect(emulator))
+    assert done.returncode == 1
+    assert b"image.txt" in done.stderr  # the warning
+    lines = by_id(output_lines(output))
+    assert set(lines) == {"letter.txt", "latin.txt"}
+    assert lines["letter.txt"] == {"id": "letter.txt", **entities_answer(crlf)}
+    assert lines["letter.txt"]["entities"]  # offsets index the file, \r\n included
+    assert "latin.txt" in lines["latin.txt"]["error"]["message"]
