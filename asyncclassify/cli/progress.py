@@ -1,68 +1,161 @@
-"""A one-line progress report on stderr, and the closing summary."""
+"""Progress of a run on stderr: a bar on a terminal (tqdm), a log line now and then without
+one, and the closing summary. Redrawn on a timer, so a run waiting on the budget or the
+service says so instead of freezing."""
 
 from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import Any, Literal, TextIO
 
+from tqdm import tqdm
+
+from ..pacing import Pacer
+from ..pacing.runtime import PacerRuntime
 from ..stats import RunStats
+
+Mode = Literal["bar", "log", "off"]
+BAR_EVERY = 0.5
+"""Seconds between redraws of the bar."""
+LOG_EVERY = 15.0
+"""Seconds between log lines without a terminal."""
+RATE_MEMORY = 10.0
+"""Seconds the recent rate remembers (a fading average)."""
 
 
 class Progress:
-    """Redraws a status line at most a few times a second when stderr is a terminal."""
+    """Counts what a run has written and reports it: `update()` per result, `tick()` on a
+    timer (every `interval` seconds), `summary()` at the end."""
 
-    def __init__(self, stats: RunStats, total: int | None, enabled: bool) -> None:
+    def __init__(
+        self,
+        stats: RunStats,
+        total: int | None,
+        mode: Mode,
+        *,
+        kept: int = 0,
+        pacer: Pacer | None = None,
+        stream: TextIO | None = None,
+    ) -> None:
         self.stats = stats
+        self.pacer = pacer
         self._total = total
-        self._enabled = enabled
+        self._mode = mode
+        self._stream = stream if stream is not None else sys.stderr
         self._started = time.monotonic()
-        self._drawn = 0.0
         self.ok = 0
         """Documents written with an answer (or kept from an earlier run)."""
         self.failed = 0
         """Documents written with an error (malformed input included)."""
-        self._stream: TextIO = sys.stderr
+        self._kept = kept
+        self._rate = 0.0
+        self._rate_at = self._started
+        self._rate_done = kept
+        self._bar: tqdm[Any] | None = None
+        if mode == "bar":
+            self._bar = tqdm(
+                total=total,
+                initial=kept,
+                unit="doc",
+                file=self._stream,
+                dynamic_ncols=True,
+                smoothing=0.1,
+                mininterval=BAR_EVERY,
+            )
+
+    @property
+    def interval(self) -> float:
+        """Seconds between ticks."""
+        return BAR_EVERY if self._mode == "bar" else LOG_EVERY
+
+    @property
+    def enabled(self) -> bool:
+        """Whether anything is reported while the run goes."""
+        return self._mode != "off"
 
     @property
     def elapsed(self) -> float:
         """Seconds since the run started."""
         return time.monotonic() - self._started
 
-    def update(self, force: bool = False) -> None:
-        """Redraw the line if it is time to."""
-        if not self._enabled:
-            return
-        now = time.monotonic()
-        if not force and now - self._drawn < 0.2:
-            return
-        self._drawn = now
-        done = self.ok + self.failed
-        rate = done / max(self.elapsed, 1e-9)
-        parts = [f"{done}/{self._total}" if self._total is not None else f"{done}", "docs"]
-        parts.append(f"{rate:,.0f}/s")
-        if self._total is not None and rate > 0 and done < self._total:
-            parts.append(f"ETA {(self._total - done) / rate:,.0f}s")
-        parts.append(f"errors {self.failed}")
-        parts.append(f"429s {self.stats.throttled}")
-        self._stream.write("\r" + "  ".join(parts) + "\x1b[K")
-        self._stream.flush()
+    @property
+    def done(self) -> int:
+        """Documents with their line (kept ones included)."""
+        return self.ok + self.failed
+
+    def update(self) -> None:
+        """One more line written."""
+        if self._bar is not None:
+            self._bar.update(self.done - self._bar.n)
+
+    def tick(self) -> None:
+        """Redraw (or log), with what the run waits for."""
+        self._measure()
+        if self._bar is not None:
+            self._bar.set_postfix_str(self._situation(), refresh=False)
+            self._bar.update(self.done - self._bar.n)
+            self._bar.refresh()
+        elif self._mode == "log":
+            self._stream.write(f"asyncclassify: {self._line()}\n")
+            self._stream.flush()
 
     def finish(self) -> None:
-        """End the status line."""
-        if self._enabled:
-            self.update(force=True)
-            self._stream.write("\n")
+        """End the bar."""
+        if self._bar is not None:
+            self._bar.update(self.done - self._bar.n)
+            self._bar.close()
+            self._bar = None
 
     def summary(self) -> str:
         """The closing summary line."""
         stats = self.stats
         ok, failed = self.ok, self.failed
         seconds = self.elapsed
+        new = ok + failed - self._kept
+        kept = f", {self._kept} kept from the earlier run" if self._kept else ""
         orphans = f", {stats.orphans} jobs maybe left unread" if stats.orphans else ""
         return (
             f"{ok + failed} documents: {ok} ok, {failed} failed in {seconds:.1f} s "
-            f"({(ok + failed) / max(seconds, 1e-9):,.1f} docs/s); {stats.requests} requests, "
+            f"({new / max(seconds, 1e-9):,.1f} docs/s{kept}); {stats.requests} requests, "
             f"{stats.jobs} jobs, {stats.gets_per_job:.2f} GETs/job, {stats.retries} retries, "
             f"{stats.throttled} throttled (429), {stats.resubmits} re-submits{orphans}"
         )
+
+    def _measure(self) -> None:
+        now = time.monotonic()
+        span = now - self._rate_at
+        if span <= 0:
+            return
+        instant = (self.done - self._rate_done) / span
+        weight = min(1.0, span / RATE_MEMORY)
+        first = self._rate_done == self._kept and self._rate == 0.0
+        self._rate = instant if first else self._rate + weight * (instant - self._rate)
+        self._rate_at, self._rate_done = now, self.done
+
+    def _situation(self) -> str:
+        parts = []
+        if self.pacer is not None:
+            pacer = self.pacer
+            parts.append(f"{pacer.in_flight.jobs} jobs in flight")
+            parts.append(f"waiting for {pacer.waiting_for(PacerRuntime.now())}")
+        parts.append(f"{self.failed} errors")
+        parts.append(f"{self.stats.throttled} 429s")
+        return ", ".join(parts)
+
+    def _line(self) -> str:
+        done, total = self.done, self._total
+        head = f"{done:,}/{total:,} documents" if total is not None else f"{done:,} documents"
+        eta = ""
+        if total is not None and self._rate > 0 and done < total:
+            eta = f", ETA {_duration((total - done) / self._rate)}"
+        return f"{head}, {self._rate:,.0f}/s lately{eta}; {self._situation()}"
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes:02} min"
+    if minutes:
+        return f"{minutes} min {secs:02} s"
+    return f"{secs} s"

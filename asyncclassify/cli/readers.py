@@ -75,7 +75,10 @@ def count_documents(source: Source) -> int | None:
         return None
     if source.form == "folder":
         return sum(1 for _ in Path(source.path).rglob("*.txt"))
-    return sum(1 for _ in read_documents(source, lambda _id, _problem: None))
+    if source.form in ("json", "csv"):  # records may span lines: parse them
+        return sum(1 for _ in read_documents(source, lambda _id, _problem: None))
+    with open(source.path, "rb") as handle:  # a record per non-blank line
+        return sum(1 for line in handle if line.strip(b" \t\r\n" + BOM))
 
 
 def read_documents(

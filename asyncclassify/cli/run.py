@@ -25,7 +25,7 @@ from ..errors import (
 from ..models import CustomEntities, MultiLabel, SingleLabel, Task
 from ..stats import RunStats
 from .output import LineWriter, result_record
-from .progress import Progress
+from .progress import Mode, Progress
 from .readers import FORMATS, Source, count_documents, detect_format, read_documents
 from .resuming import RunRecord, check_output, recover, write_record
 
@@ -270,24 +270,24 @@ def _plan(arguments: argparse.Namespace) -> _Plan:
     done: dict[str, bool] = {}
     if arguments.resume:
         done = recover(arguments.output, resend_errors=arguments.retry_errors)
-    show = not arguments.quiet and sys.stderr.isatty()
-    total = count_documents(source) if show else None
+    total = count_documents(source) if not arguments.quiet else None
     return _Plan(tasks, names, source, record, key, done, total)
 
 
 async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Progress]) -> int:
-    tasks, names, record, done = plan.tasks, plan.names, plan.record, plan.done
-    show = not arguments.quiet and sys.stderr.isatty()
-    progress = Progress(RunStats(), plan.total, show)
+    names, record, done = plan.names, plan.record, plan.done
+    mode: Mode = "off" if arguments.quiet else ("bar" if sys.stderr.isatty() else "log")
+    kept = len(done)
+    progress = Progress(RunStats(), plan.total, mode, kept=kept)
     progress_box.append(progress)
+    progress.ok = sum(done.values())
+    progress.failed = kept - progress.ok
 
     def keep_record() -> None:
         if arguments.output != "-":
             write_record(arguments.output, record)
 
     writer = LineWriter(arguments.output, append=arguments.resume, on_open=keep_record)
-    progress.ok = sum(done.values())
-    progress.failed = len(done) - progress.ok
 
     def malformed(document_id: str, problem: str) -> None:
         writer.write({"id": document_id, "error": {"code": "MalformedInput", "message": problem}})
@@ -309,21 +309,38 @@ async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Pr
                 requests_per_minute=arguments.requests_per_minute,
             ) as client,
             # Ctrl-C cancels the jobs in flight on the service: nobody would read them.
-            client.stream(documents, *tasks, cancel_remote=True) as results,
+            client.stream(documents, *plan.tasks, cancel_remote=True) as results,
         ):
-            progress.stats = results.stats
-            async for result in results:
-                writer.write(result_record(result, names))
-                if result.ok:
-                    progress.ok += 1
-                else:
-                    progress.failed += 1
-                progress.update()
+            progress.stats, progress.pacer = results.stats, client.pacer
+            failure: Exception | None = None
+            async with anyio.create_task_group() as reporting:
+                if progress.enabled:
+                    reporting.start_soon(_report, progress)
+                try:
+                    async for result in results:
+                        writer.write(result_record(result, names))
+                        if result.ok:
+                            progress.ok += 1
+                        else:
+                            progress.failed += 1
+                        progress.update()
+                except Exception as exc:  # raised as itself, not in a group with the timer
+                    failure = exc
+                reporting.cancel_scope.cancel()
+            if failure is not None:
+                raise failure
         writer.open()  # an empty corpus still leaves its (empty) output
     finally:
         writer.close()
         progress.finish()
     return EXIT_SOME_FAILED if progress.failed else EXIT_OK
+
+
+async def _report(progress: Progress) -> None:
+    """Redraw the progress on a timer, whether results come or not."""
+    while True:
+        await anyio.sleep(progress.interval)
+        progress.tick()
 
 
 def run_command(arguments: argparse.Namespace) -> int:

@@ -285,6 +285,17 @@ class Pacer:
 
     # -- how many jobs in flight -------------------------------------------------------------
 
+    def waiting_for(self, now: float) -> str:
+        """What requests wait on at `now`, for progress reports: "a Retry-After", "the
+        budget" (it is what holds requests back), "the service" (jobs run), or "input"."""
+        if self.budget.paused_until > now:
+            return "a Retry-After"
+        if self._submits and self.budget.utilization(now) >= SCARCE_USE:
+            return "the budget"
+        if self.in_flight.jobs:
+            return "the service"
+        return "input"
+
     def target_in_flight(self, now: float) -> int:
         """How many jobs may be in flight now (before the settings' caps)."""
         model = self.model
