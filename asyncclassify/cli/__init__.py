@@ -7,7 +7,8 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from .run import add_arguments, run_command
+from . import estimate
+from .run import add_arguments, add_input_arguments, estimate_command, run_command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,8 +26,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="classify a corpus into a JSONL file")
     add_arguments(run_parser)
+    estimate_parser = commands.add_parser(
+        "estimate",
+        help="what a run would cost and its shortest time (no key, nothing sent)",
+        description="Count documents, billed text records, jobs and requests for an input, "
+        "and the shortest time the resource's request budget allows.",
+    )
+    add_input_arguments(estimate_parser)
+    estimate.add_arguments(estimate_parser)
     commands.add_parser("emulator", help="serve the local emulator of the service")
     arguments = parser.parse_args(args)
+    if arguments.command == "estimate":
+        return estimate_command(arguments)
     return run_command(arguments)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import dataclasses
 import os
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -24,6 +25,7 @@ from ..errors import (
 )
 from ..models import CustomEntities, MultiLabel, SingleLabel, Task
 from ..stats import RunStats
+from .estimate import estimate, report
 from .output import LineWriter, result_record
 from .progress import Mode, Progress
 from .readers import FORMATS, Source, count_documents, detect_format, read_documents
@@ -55,30 +57,11 @@ exit status:
 """
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The `run` command's options."""
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.epilog = EPILOG
+def add_input_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that say what to read and which tasks to run (`run` and `estimate`)."""
     parser.add_argument(
         "input",
         help="JSONL, JSON array, CSV/TSV or text file, a folder of .txt files, or - for stdin",
-    )
-    parser.add_argument(
-        "-o", "--output", required=True, help="JSONL file to write, or - for stdout"
-    )
-    parser.add_argument(
-        "--resume",
-        action="store_true",
-        help="finish the run that wrote the output: keep its answered lines, send the rest "
-        "(and documents whose line is a transient error) again",
-    )
-    parser.add_argument(
-        "--overwrite", action="store_true", help="replace an existing output (default: refuse)"
-    )
-    parser.add_argument(
-        "--retry-errors",
-        action="store_true",
-        help="with --resume, send documents whose line is any error again",
     )
     parser.add_argument("--format", choices=FORMATS, help="input format (default: from the name)")
     parser.add_argument("--id-column", default="id", help="CSV column of the ids (default: id)")
@@ -112,6 +95,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=API_VERSIONS,
         help=f"the service's API (default: {DEFAULT_API_VERSION})",
     )
+    parser.add_argument(
+        "--requests-per-minute",
+        type=int,
+        default=1000,
+        help="the resource's request budget (default: 1000, the service's for custom tasks)",
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `run` command's options."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
+    add_input_arguments(parser)
+    parser.add_argument(
+        "-o", "--output", required=True, help="JSONL file to write, or - for stdout"
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish the run that wrote the output: keep its answered lines, send the rest "
+        "(and documents whose line is a transient error) again",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing output (default: refuse)"
+    )
+    parser.add_argument(
+        "--retry-errors",
+        action="store_true",
+        help="with --resume, send documents whose line is any error again",
+    )
     parser.add_argument("--endpoint", help="the resource's URL (default: $AZURE_LANGUAGE_ENDPOINT)")
     parser.add_argument(
         "--key-file",
@@ -133,12 +146,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-concurrency", type=int, default=100, help="most jobs in flight (default: 100)"
-    )
-    parser.add_argument(
-        "--requests-per-minute",
-        type=int,
-        default=1000,
-        help="the resource's request budget (default: 1000, the service's for custom tasks)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress and no summary")
 
@@ -167,6 +174,23 @@ def parse_tasks(arguments: argparse.Namespace) -> tuple[list[Task], list[str]]:
     if len(set(names)) != len(names):
         raise ConfigurationError("the same task is given twice")
     return tasks, names
+
+
+def input_source(arguments: argparse.Namespace) -> Source:
+    """The input the options name, checked to exist and to have a known encoding."""
+    if arguments.input != "-" and not os.path.exists(arguments.input):
+        raise ConfigurationError(f"the input {arguments.input!r} does not exist")
+    try:
+        codecs.lookup(arguments.encoding)
+    except LookupError:
+        raise ConfigurationError(f"--encoding: no encoding {arguments.encoding!r}") from None
+    return Source(
+        arguments.input,
+        arguments.format or detect_format(arguments.input),
+        arguments.encoding,
+        arguments.delimiter,
+        (arguments.id_column, arguments.text_column, arguments.language_column),
+    )
 
 
 EMULATOR_ENDPOINT = "embedded emulator"
@@ -244,19 +268,7 @@ def _plan(arguments: argparse.Namespace) -> _Plan:
     tasks, names = parse_tasks(arguments)
     if arguments.key_file == "-" and arguments.input == "-":
         raise ConfigurationError("stdin cannot be both the input and the key file")
-    if arguments.input != "-" and not os.path.exists(arguments.input):
-        raise ConfigurationError(f"the input {arguments.input!r} does not exist")
-    try:
-        codecs.lookup(arguments.encoding)
-    except LookupError:
-        raise ConfigurationError(f"--encoding: no encoding {arguments.encoding!r}") from None
-    source = Source(
-        arguments.input,
-        arguments.format or detect_format(arguments.input),
-        arguments.encoding,
-        arguments.delimiter,
-        (arguments.id_column, arguments.text_column, arguments.language_column),
-    )
+    source = input_source(arguments)
     record = _record(arguments, names)
     check_output(
         arguments.input,
@@ -341,6 +353,30 @@ async def _report(progress: Progress) -> None:
     while True:
         await anyio.sleep(progress.interval)
         progress.tick()
+
+
+def estimate_command(arguments: argparse.Namespace) -> int:
+    """Run `asyncclassify estimate` and return its exit status."""
+    try:
+        tasks, _ = parse_tasks(arguments)
+        source = input_source(arguments)
+        invalid = 0
+
+        def malformed(_id: str, _problem: str) -> None:
+            nonlocal invalid
+            invalid += 1
+
+        result = estimate(
+            read_documents(source, malformed),
+            tasks,
+            arguments.api_version,
+            arguments.requests_per_minute,
+        )
+    except (AsyncClassifyError, ValueError, OSError) as exc:
+        print(f"asyncclassify: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    report(dataclasses.replace(result, invalid=result.invalid + invalid), arguments.price)
+    return EXIT_OK
 
 
 def run_command(arguments: argparse.Namespace) -> int:
