@@ -277,7 +277,7 @@ class JobRunner:
         while True:
             with anyio.CancelScope(deadline=deadline) as limit:
                 return await self._wait(url, job, ordinal, task_ids, limit, clock)
-            read = await self._read_now(url, task_ids)
+            read = await self._read_now(url, task_ids, job)
             if isinstance(read, _Read):
                 return read
             if not isinstance(read, Running):
@@ -287,7 +287,7 @@ class JobRunner:
                 break
         cancelled = await self._cancel(job_url)
         if cancelled is False:  # it finished meanwhile
-            read = await self._read_now(url, task_ids)
+            read = await self._read_now(url, task_ids, job)
             if isinstance(read, _Read):
                 return read
         elif cancelled is None:
@@ -324,7 +324,7 @@ class JobRunner:
             job.eager = ordinal < FIRST_RESULT_JOBS and context.stats.documents == 0
             outcome, sent_at = await context.exchange("GET", url, read, Turn("poll", job))
             if isinstance(outcome, Gone):
-                runtime.answered(sent_at)
+                runtime.job_lost(job, sent_at)
                 return _Read(_EMPTY_PAGE, outcome.request_id, _lost(outcome))
             if isinstance(outcome, Running):
                 runtime.job_polled(
@@ -361,9 +361,11 @@ class JobRunner:
                 polls,
                 outcome.request_id,
             )
-            return await self._pages(outcome, task_ids)
+            return await self._pages(outcome, task_ids, job)
 
-    async def _read_now(self, url: URL, task_ids: tuple[int, ...]) -> _Read | Running | None:
+    async def _read_now(
+        self, url: URL, task_ids: tuple[int, ...], job: PolledJob
+    ) -> _Read | Running | None:
         """One urgent GET of the job: what it finished, how it runs, or None (unreadable)."""
         context = self._context
         context.stats.job_gets += 1
@@ -375,12 +377,12 @@ class JobRunner:
             return None
         context.runtime.answered(sent_at)
         if isinstance(outcome, Finished):
-            return await self._pages(outcome, task_ids)
+            return await self._pages(outcome, task_ids, job)
         if isinstance(outcome, Running):
             return outcome
         return None
 
-    async def _pages(self, first: Finished, task_ids: tuple[int, ...]) -> _Read:
+    async def _pages(self, first: Finished, task_ids: tuple[int, ...], job: PolledJob) -> _Read:
         """Every result page of a finished job, merged; cut short (`lost`) when a page is
         gone, with the pages read so far."""
         context = self._context
@@ -392,9 +394,10 @@ class JobRunner:
             following, sent_at = await context.exchange(
                 "GET", URL(next_link, encoded=True), read, Turn("urgent")
             )
-            context.runtime.answered(sent_at)
             if isinstance(following, Gone):
+                context.runtime.job_lost(job, sent_at)
                 return _Read(page, first.request_id, _lost(following))
+            context.runtime.answered(sent_at)
             if isinstance(following, Running):
                 # A later page of a finished job can only be finished too: it cannot be trusted.
                 lost = DocumentError(

@@ -82,6 +82,9 @@ IDLE_USE = 0.5
 """...and far from binding while it is below this."""
 TYPICAL_LATENCY = 0.05
 """Seconds a request takes, until answers tell."""
+LIFETIME_SHARE = 0.5
+"""Once a job was found gone (the service forgot it), the jobs in flight are held to what
+the budget can read within this share of that job's age: none waits long enough to expire."""
 
 
 class RateMeter:
@@ -145,6 +148,8 @@ class Pacer:
         """(model version, how long a job is held) as last computed."""
         self._finishing = RateMeter(max(settings.window * 0.1, settings.first_poll))
         """How fast jobs finish lately."""
+        self.lifetime = math.inf
+        """The least age at which a job was found gone: the service forgets jobs that soon."""
 
     # -- turns -------------------------------------------------------------------------------
 
@@ -265,6 +270,10 @@ class Pacer:
             times.survived = max(times.survived, age)
         self.model.changed()
 
+    def job_lost(self, job: PolledJob, now: float) -> None:
+        """A poll at `now` found `job` gone: the service keeps jobs no longer than its age."""
+        self.lifetime = min(self.lifetime, now - job.times.submitted_at)
+
     def job_gone(self, job: PolledJob) -> None:
         """`job` will not be polled again (finished, lost, cancelled, or given up on)."""
         job.finished = True
@@ -316,6 +325,11 @@ class Pacer:
             held = max(self.settings.first_poll, age) * LADDER_GROWTH
         held += self._latency if self._latency < math.inf else TYPICAL_LATENCY
         target = max(MIN_IN_FLIGHT, math.ceil(FRONT_LOAD * jobs_per_second * held))
+        if self.lifetime < math.inf:
+            # Jobs wait their turn about (jobs in flight / jobs read per second): keep that
+            # well within the time the service keeps them.
+            readable = budget.rate / 2.0 * LIFETIME_SHARE * self.lifetime
+            target = min(target, max(MIN_IN_FLIGHT, math.floor(readable)))
         return self._capped(target)
 
     def _capped(self, target: int) -> int:

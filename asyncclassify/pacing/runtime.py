@@ -111,6 +111,11 @@ class PacerRuntime:
         )
         self._poke()
 
+    def job_lost(self, job: PolledJob, sent_at: float) -> None:
+        """A poll of `job` sent at `sent_at` found it gone (expired on the service)."""
+        self.pacer.job_lost(job, sent_at)
+        self.pacer.answered(sent_at, self.now())
+
     def job_gone(self, job: PolledJob) -> None:
         """`job` will not be polled again."""
         self.pacer.job_gone(job)

@@ -162,3 +162,20 @@ def test_settings_are_checked() -> None:
         PacingSettings(max_jobs_in_flight=0)
     with pytest.raises(ValueError, match="first_poll"):
         PacingSettings(first_poll=0)
+
+
+def test_a_job_found_gone_holds_the_jobs_in_flight_to_what_is_read_before_others_expire() -> None:
+    pacer = _pacer()
+    clock = 0.0
+    for _ in range(200):  # learn durations of about 1 s
+        job = _accept(pacer, clock)
+        _finish(pacer, job, clock + 1.2, 1.0)
+        clock += 0.02
+    before = pacer.target_in_flight(clock)
+    lost = _accept(pacer, clock)
+    pacer.job_lost(lost, clock + 2.0)  # the service forgot it 2 s after it was submitted
+    assert pacer.lifetime == pytest.approx(2.0, abs=0.05)
+    after = pacer.target_in_flight(clock + 2.0)
+    # 1,000 requests per 6 s read about 83 jobs a second; half of 2 s holds about 83.
+    assert after <= 84
+    assert after < before
