@@ -15,6 +15,7 @@ from ..api.base import encode_document
 from ..batching import Batcher, Pending, TooLargeError
 from ..inputs import InvalidDocumentError, character_count, normalize
 from ..models import Task
+from .progress import duration
 
 CHARACTERS_PER_RECORD = 1000
 """The service bills text records: each document's text, per 1,000 characters, per task."""
@@ -51,7 +52,7 @@ class Estimate:
             f"text records   {self.text_records:,}  (per 1,000 characters, per task)",
             f"jobs           {self.jobs:,}",
             f"requests       {self.requests:,} at least (a submit and a GET per job)",
-            f"shortest time  {_duration(self.shortest_minutes * 60)} at "
+            f"shortest time  {duration(self.shortest_minutes * 60)} at "
             f"{self.requests_per_minute:,} requests per minute",
         ]
         if price is not None:
@@ -101,13 +102,3 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def report(result: Estimate, price: float | None) -> None:
     """Print the estimate on stdout."""
     sys.stdout.write("\n".join(result.lines(price)) + "\n")
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(math.ceil(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return f"{hours} h {minutes:02} min"
-    if minutes:
-        return f"{minutes} min {secs:02} s"
-    return f"{secs} s"

@@ -4,6 +4,7 @@ service says so instead of freezing."""
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from typing import Any, Literal, TextIO
@@ -147,12 +148,13 @@ class Progress:
         head = f"{done:,}/{total:,} documents" if total is not None else f"{done:,} documents"
         eta = ""
         if total is not None and self._rate > 0 and done < total:
-            eta = f", ETA {_duration((total - done) / self._rate)}"
+            eta = f", ETA {duration((total - done) / self._rate)}"
         return f"{head}, {self._rate:,.0f}/s lately{eta}; {self._situation()}"
 
 
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds + 0.5), 60)
+def duration(seconds: float) -> str:
+    """Seconds as people read them: "42 s", "3 min 05 s", "2 h 07 min"."""
+    minutes, secs = divmod(math.ceil(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     if hours:
         return f"{hours} h {minutes:02} min"

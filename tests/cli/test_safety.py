@@ -39,6 +39,14 @@ def _content(path: Path) -> bytes:
     return path.read_bytes()
 
 
+async def _finished_run(emulator: Emulator, corpus: Path) -> Path:
+    """Run the corpus once to its end; the output it wrote."""
+    output = corpus.with_name("out.jsonl")
+    first = await run_cli(corpus, "-o", output, "--task", SINGLE, *connect(emulator))
+    assert first.returncode == 0, first.stderr
+    return output
+
+
 def _answers() -> dict[str, dict[str, object]]:
     return {key: {"id": key, **single_answer(text)} for key, text in TEXTS.items()}
 
@@ -79,9 +87,7 @@ async def test_an_existing_output_is_kept_unless_resumed_or_overwritten(
 
 
 async def test_resume_refuses_another_runs_output(emulator: Emulator, corpus: Path) -> None:
-    output = corpus.with_name("out.jsonl")
-    first = await run_cli(corpus, "-o", output, "--task", SINGLE, *connect(emulator))
-    assert first.returncode == 0, first.stderr
+    output = await _finished_run(emulator, corpus)
     written = output.read_bytes()
     record = orjson.loads(output.with_name("out.jsonl.run.json").read_bytes())
     assert record["tasks"] == [SINGLE]
@@ -98,9 +104,7 @@ async def test_resume_refuses_another_runs_output(emulator: Emulator, corpus: Pa
 async def test_resume_sends_transient_errors_again_and_keeps_permanent_ones(
     emulator: Emulator, corpus: Path
 ) -> None:
-    output = corpus.with_name("out.jsonl")
-    first = await run_cli(corpus, "-o", output, "--task", SINGLE, *connect(emulator))
-    assert first.returncode == 0, first.stderr
+    output = await _finished_run(emulator, corpus)
     lines = output_lines(output)
     outage = {"code": "ServiceUnavailable", "message": "GET failed for 600 s"}
     refused = {"code": "InvalidArgument", "message": "Invalid document"}
@@ -129,9 +133,7 @@ async def test_resume_sends_transient_errors_again_and_keeps_permanent_ones(
 async def test_resume_stops_at_a_line_that_is_not_a_result(
     emulator: Emulator, corpus: Path
 ) -> None:
-    output = corpus.with_name("out.jsonl")
-    first = await run_cli(corpus, "-o", output, "--task", SINGLE, *connect(emulator))
-    assert first.returncode == 0, first.stderr
+    output = await _finished_run(emulator, corpus)
     data = output.read_bytes().split(b"\n")
     data[2] = b"edited by hand"
     output.write_bytes(b"\n".join(data))
