@@ -45,6 +45,8 @@ class Source:
     """CSV delimiter (default: a tab for .tsv, else a comma)."""
     columns: tuple[str, str, str | None] = ("id", "text", None)
     """CSV columns: id, text, language (optional)."""
+    exclude: frozenset[str] = frozenset()
+    """Files a folder holds that are not input (the run's own output), as absolute paths."""
 
     @property
     def name(self) -> str:
@@ -74,7 +76,8 @@ def count_documents(source: Source) -> int | None:
     if source.path == "-":
         return None
     if source.form == "folder":
-        return sum(1 for _ in Path(source.path).rglob("*.txt"))
+        files = Path(source.path).rglob("*.txt")
+        return sum(1 for path in files if str(path.resolve()) not in source.exclude)
     if source.form in ("json", "csv"):  # records may span lines: parse them
         return sum(1 for _ in read_documents(source, lambda _id, _problem: None))
     with open(source.path, "rb") as handle:  # a record per non-blank line
@@ -89,7 +92,7 @@ def read_documents(
 ) -> Iterator[dict[str, Any]]:
     """Documents as {"id", "text", "language"?}, one at a time, leaving out ids in `skip`."""
     if source.form == "folder":
-        yield from _folder(Path(source.path), source.encoding, on_malformed, skip, warn)
+        yield from _folder(source, on_malformed, skip, warn)
         return
     handle = sys.stdin.buffer if source.path == "-" else open(source.path, "rb")  # noqa: SIM115
     try:
@@ -231,7 +234,7 @@ def _csv(
             if key in skip:
                 continue
             problem = (
-                f"bytes that are not {source.encoding}"
+                f"bytes that are not {source.encoding} (pass --encoding for another)"
                 if undecodable
                 else f"no {id_column} or no {text_column}"
             )
@@ -265,9 +268,12 @@ def _text(
 
 
 def _folder(
-    root: Path, encoding: str, on_malformed: Malformed, skip: Container[str], warn: Warn | None
+    source: Source, on_malformed: Malformed, skip: Container[str], warn: Warn | None
 ) -> Iterator[dict[str, Any]]:
+    root, encoding = Path(source.path), source.encoding
     for path in sorted(root.rglob("*.txt")):
+        if str(path.resolve()) in source.exclude:
+            continue
         document_id = path.relative_to(root).as_posix()
         if document_id in skip:
             continue

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,9 @@ TRANSIENT_CODES = frozenset(
     }
 )
 """Error codes of an output line that another run may well turn into an answer."""
+RESENT_CODES = TRANSIENT_CODES | {"MalformedInput"}
+"""What `--resume` takes out and does again (a malformed record is re-read from the input)."""
+TASK_FIELDS = {"single": "classes", "multi": "classes", "entities": "entities"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +47,16 @@ class RunRecord:
         """What differs from `other`, as "name: ours (theirs)" phrases."""
         ours, theirs = asdict(self), asdict(other)
         return [
-            f"{name} {ours[name]!r}, not {theirs[name]!r}"
+            f"{name} {_shown(ours[name])}, not {_shown(theirs[name])}"
             for name in ours
             if ours[name] != theirs[name]
         ]
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, tuple):
+        return " ".join(repr(item) for item in value)
+    return repr(value)
 
 
 def record_path(output: str) -> Path:
@@ -111,12 +121,16 @@ def check_output(
         )
 
 
-def recover(path: str, *, resend_errors: bool) -> dict[str, bool]:
+def recover(
+    path: str, *, resend_errors: bool, tasks: Sequence[tuple[str, str]] = ()
+) -> dict[str, bool]:
     """What `--resume` keeps of `path`: each id mapped to whether it was answered.
 
     A torn last line is cut. Lines that another run may turn into answers (transient errors,
     or every error with `resend_errors`) are taken out of the file, so their documents are
-    sent again and each document ends with exactly one line.
+    sent again and each document ends with exactly one line; so are the error lines of
+    malformed records, which the input says again (or, read another way, answers). `tasks`
+    ((name, kind) of each task of this run) must match the shape of every line.
     """
     done: dict[str, bool] = {}
     if not os.path.exists(path):
@@ -137,8 +151,16 @@ def recover(path: str, *, resend_errors: bool) -> dict[str, bool]:
                     f"{path} line {number} is not a result line; fix or remove it, then resume"
                 ) from None
             if isinstance(record, dict) and isinstance(record.get("id"), str):
+                mismatch = _shape_problem(record, tasks) if tasks else None
+                if mismatch is not None:
+                    rewritten.close()
+                    os.remove(partial)
+                    raise ConfigurationError(
+                        f"--resume: {path} line {number} is not this run's: {mismatch}; "
+                        "give another output, or --overwrite to start over"
+                    )
                 errors = _error_codes(record)
-                if errors and (resend_errors or errors & TRANSIENT_CODES):
+                if errors and (resend_errors or errors & RESENT_CODES):
                     dropped = True
                     continue
                 done[record["id"]] = not errors
@@ -152,6 +174,24 @@ def recover(path: str, *, resend_errors: bool) -> dict[str, bool]:
         with open(path, "r+b") as handle:
             handle.truncate(kept_end)
     return done
+
+
+def _shape_problem(record: dict[str, Any], tasks: Sequence[tuple[str, str]]) -> str | None:
+    """Why a line cannot be one of a run with `tasks`, or None."""
+    if record.get("error") is not None and "tasks" not in record:
+        return None  # a document's error: any run writes it so
+    if len(tasks) == 1:
+        kind = tasks[0][1]
+        field = TASK_FIELDS[kind]
+        if field not in record:
+            return f"it holds no {field!r}, as a {kind} task's answer does"
+        return None
+    outcomes = record.get("tasks")
+    names = sorted(name for name, _ in tasks)
+    if not isinstance(outcomes, dict) or sorted(outcomes) != names:
+        found = sorted(outcomes) if isinstance(outcomes, dict) else "none"
+        return f"its tasks are {found}, not {names}"
+    return None
 
 
 def _error_codes(record: dict[str, Any]) -> set[str]:

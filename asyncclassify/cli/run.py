@@ -6,8 +6,9 @@ import argparse
 import codecs
 import dataclasses
 import os
+import signal
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Container, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -29,9 +30,9 @@ from .estimate import estimate, report
 from .output import LineWriter, result_record
 from .progress import Mode, Progress
 from .readers import FORMATS, Source, count_documents, detect_format, read_documents
-from .resuming import RunRecord, check_output, recover, write_record
+from .resuming import RECORD_SUFFIX, RunRecord, check_output, recover, write_record
 
-EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 _TASK_TYPES: dict[str, type[SingleLabel] | type[MultiLabel] | type[CustomEntities]] = {
     "single": SingleLabel,
     "multi": MultiLabel,
@@ -54,6 +55,7 @@ exit status:
   2    usage or configuration: bad options, a key or endpoint refused, a task that cannot run
        (unknown project or deployment), an output that would destroy data; nothing lost
   130  interrupted (Ctrl-C): jobs in flight were cancelled; --resume finishes the run
+  143  terminated (SIGTERM): the same
 """
 
 
@@ -184,13 +186,32 @@ def input_source(arguments: argparse.Namespace) -> Source:
         codecs.lookup(arguments.encoding)
     except LookupError:
         raise ConfigurationError(f"--encoding: no encoding {arguments.encoding!r}") from None
+    output = getattr(arguments, "output", "-")
+    exclude: frozenset[str] = frozenset()
+    if output and output != "-":
+        own = os.path.abspath(output)
+        exclude = frozenset(os.path.realpath(path) for path in (own, own + RECORD_SUFFIX))
     return Source(
         arguments.input,
         arguments.format or detect_format(arguments.input),
         arguments.encoding,
-        arguments.delimiter,
+        _delimiter(arguments.delimiter),
         (arguments.id_column, arguments.text_column, arguments.language_column),
+        exclude,
     )
+
+
+DELIMITER_NAMES = {"\\t": "\t", "tab": "\t", "\t": "\t", "comma": ",", "semicolon": ";"}
+
+
+def _delimiter(given: str | None) -> str | None:
+    """`--delimiter` as one character (`\\t` and `tab` name a tab)."""
+    if given is None:
+        return None
+    delimiter = DELIMITER_NAMES.get(given.lower(), given)
+    if len(delimiter) != 1:
+        raise ConfigurationError(f"--delimiter takes one character (or tab, \\t), got {given!r}")
+    return delimiter
 
 
 EMULATOR_ENDPOINT = "embedded emulator"
@@ -222,24 +243,40 @@ def _endpoint(arguments: argparse.Namespace) -> str:
 def _key(arguments: argparse.Namespace) -> str:
     if arguments.key_file:
         if arguments.key_file == "-":
-            key = sys.stdin.readline().strip()
+            key, where = sys.stdin.readline(), "the key read from stdin"
         else:
             try:
-                with open(arguments.key_file, encoding="utf-8") as handle:
-                    key = handle.readline().strip()
-            except OSError as exc:
+                with open(arguments.key_file, encoding="utf-8-sig") as handle:
+                    key = handle.readline()
+            except (OSError, UnicodeDecodeError) as exc:
+                problem = exc.strerror if isinstance(exc, OSError) else "it is not text"
                 raise ConfigurationError(
-                    f"cannot read the key file {arguments.key_file!r}: {exc.strerror}"
+                    f"cannot read the key file {arguments.key_file!r}: {problem}"
                 ) from None
-        if not key:
-            raise ConfigurationError(f"the key file {arguments.key_file!r} is empty")
-        return key
-    key = arguments.key or os.environ.get("AZURE_LANGUAGE_KEY")
+            where = f"the key file {arguments.key_file!r}"
+        return _checked_key(key, where)
+    if arguments.key:
+        return _checked_key(arguments.key, "--key")
+    key = os.environ.get("AZURE_LANGUAGE_KEY")
     if not key:
         raise ConfigurationError(
             "no key: set AZURE_LANGUAGE_KEY, or pass --key-file (or, visible to others, --key)"
         )
-    return str(key)
+    return _checked_key(key, "AZURE_LANGUAGE_KEY")
+
+
+def _checked_key(raw: str, where: str) -> str:
+    """The key without surrounding blanks (and a byte order mark); refused, without showing
+    it, when it holds what no key holds."""
+    key = raw.strip().removeprefix("\ufeff").strip()
+    if not key:
+        raise ConfigurationError(f"{where} is empty")
+    if not key.isascii() or not key.isprintable():
+        raise ConfigurationError(
+            f"{where} holds characters no key has (a line break, a tab, a non-ASCII "
+            "character?); the key is not shown"
+        )
+    return key
 
 
 def _record(arguments: argparse.Namespace, names: list[str]) -> RunRecord:
@@ -266,6 +303,10 @@ class _Plan:
 def _plan(arguments: argparse.Namespace) -> _Plan:
     """Check the options, the input, the output and the key; read what --resume keeps."""
     tasks, names = parse_tasks(arguments)
+    if arguments.resume and arguments.overwrite:
+        raise ConfigurationError("--resume and --overwrite contradict each other: choose one")
+    if not arguments.output:
+        raise ConfigurationError("-o needs a file name (or - for stdout)")
     if arguments.key_file == "-" and arguments.input == "-":
         raise ConfigurationError("stdin cannot be both the input and the key file")
     source = input_source(arguments)
@@ -281,7 +322,8 @@ def _plan(arguments: argparse.Namespace) -> _Plan:
     key = None if arguments.emulator else _key(arguments)
     done: dict[str, bool] = {}
     if arguments.resume:
-        done = recover(arguments.output, resend_errors=arguments.retry_errors)
+        kinds = [(name, task.kind) for name, task in zip(names, tasks, strict=True)]
+        done = recover(arguments.output, resend_errors=arguments.retry_errors, tasks=kinds)
     total = count_documents(source) if not arguments.quiet else None
     return _Plan(tasks, names, source, record, key, done, total)
 
@@ -308,7 +350,9 @@ async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Pr
     def warn(message: str) -> None:
         print(f"asyncclassify: warning: {message}", file=sys.stderr)
 
-    documents = read_documents(plan.source, malformed, done, warn)
+    kept_ids = _Kept(done)
+    documents = read_documents(plan.source, malformed, kept_ids, warn)
+    terminated = False
     try:
         async with (
             _connection(arguments, plan.key) as (endpoint, secret),
@@ -326,6 +370,13 @@ async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Pr
             progress.stats, progress.pacer = results.stats, client.pacer
             failure: Exception | None = None
             async with anyio.create_task_group() as reporting:
+
+                def terminate() -> None:
+                    nonlocal terminated
+                    terminated = True
+                    reporting.cancel_scope.cancel()
+
+                reporting.start_soon(_on_terminate, terminate)
                 if progress.enabled:
                     reporting.start_soon(_report, progress)
                 try:
@@ -341,11 +392,50 @@ async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Pr
                 reporting.cancel_scope.cancel()
             if failure is not None:
                 raise failure
+        if terminated:
+            print(
+                "terminated: the jobs in flight were cancelled; run again with --resume to finish",
+                file=sys.stderr,
+            )
+            return EXIT_TERMINATED
         writer.open()  # an empty corpus still leaves its (empty) output
     finally:
         writer.close()
         progress.finish()
+    if kept_ids.unseen:
+        warn(
+            f"{kept_ids.unseen} lines kept in {arguments.output} are for ids the input no "
+            "longer holds"
+        )
     return EXIT_SOME_FAILED if progress.failed else EXIT_OK
+
+
+class _Kept(Container[str]):
+    """The ids `--resume` keeps, noting which of them the input still holds."""
+
+    def __init__(self, done: dict[str, bool]) -> None:
+        self._done = done
+        self._seen: set[str] = set()
+
+    def __contains__(self, document_id: object) -> bool:
+        if document_id in self._done:
+            assert isinstance(document_id, str)
+            self._seen.add(document_id)
+            return True
+        return False
+
+    @property
+    def unseen(self) -> int:
+        """Kept ids the input did not hold (once it is read to its end)."""
+        return len(self._done) - len(self._seen)
+
+
+async def _on_terminate(terminate: Callable[[], None]) -> None:
+    """SIGTERM (a service manager stopping us) winds the run down as Ctrl-C does."""
+    with anyio.open_signal_receiver(signal.SIGTERM) as signals:
+        async for _ in signals:
+            terminate()
+            return
 
 
 async def _report(progress: Progress) -> None:
@@ -359,6 +449,8 @@ def estimate_command(arguments: argparse.Namespace) -> int:
     """Run `asyncclassify estimate` and return its exit status."""
     try:
         tasks, _ = parse_tasks(arguments)
+        if arguments.price is not None and arguments.price < 0:
+            raise ConfigurationError(f"--price must not be negative, got {arguments.price:g}")
         source = input_source(arguments)
         invalid = 0
 
@@ -374,6 +466,12 @@ def estimate_command(arguments: argparse.Namespace) -> int:
         )
     except (AsyncClassifyError, ValueError, OSError) as exc:
         print(f"asyncclassify: error: {exc}", file=sys.stderr)
+        if isinstance(exc, TaskConfigurationError) and exc.task is None:
+            print(
+                "asyncclassify: the refused documents have error lines: choose another "
+                "--language and run again with --resume --retry-errors",
+                file=sys.stderr,
+            )
         return EXIT_USAGE
     report(dataclasses.replace(result, invalid=result.invalid + invalid), arguments.price)
     return EXIT_OK
@@ -392,6 +490,12 @@ def run_command(arguments: argparse.Namespace) -> int:
         )
     except (AsyncClassifyError, ValueError, OSError) as exc:
         print(f"asyncclassify: error: {exc}", file=sys.stderr)
+        if isinstance(exc, TaskConfigurationError) and exc.task is None:
+            print(
+                "asyncclassify: the refused documents have error lines: choose another "
+                "--language and run again with --resume --retry-errors",
+                file=sys.stderr,
+            )
         # A refused key, a wrong endpoint or a task that cannot run is the configuration's
         # fault, like a missing key.
         configuration = (

@@ -136,8 +136,10 @@ class EmulatorService:
         if self.key is None and not self.bearer_tokens:
             return "anonymous"
         key = request.headers.get("Ocp-Apim-Subscription-Key")
-        if key is not None and self.key is not None and hmac.compare_digest(key, self.key):
-            return key
+        if key is not None and self.key is not None:
+            given = key.encode("utf-8", "surrogateescape")
+            if hmac.compare_digest(given, self.key.encode("utf-8")):
+                return key
         authorization = request.headers.get("Authorization", "")
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() == "bearer" and token in self.bearer_tokens:

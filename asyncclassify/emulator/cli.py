@@ -56,6 +56,17 @@ def parse_rate_limit(value: str) -> RateLimit | None:
         ) from None
 
 
+def parse_port(value: str) -> int:
+    """A TCP port number, 0 to 65535."""
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a port is a number, got {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is within 0..65535, got {port}")
+    return port
+
+
 def parse_outage(value: str) -> tuple[float, float]:
     """`START:SECONDS` as (start, seconds)."""
     try:
@@ -125,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)"
     )
     parser.add_argument(
-        "--port", type=int, default=8000, help="the port; 0 picks a free one (default 8000)"
+        "--port", type=parse_port, default=8000, help="the port; 0 picks a free one (default 8000)"
     )
     parser.add_argument(
         "--key", default="emulator-key", help="the accepted resource key (default emulator-key)"

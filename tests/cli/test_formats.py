@@ -75,6 +75,13 @@ async def test_tsv_and_a_delimiter(emulator: Emulator, tmp_path: Path) -> None:
     status, _, lines = await _classify(emulator, semicolons, "--overwrite", "--delimiter", ";")
     assert status == 0
     assert lines == {"b": {"id": "b", **single_answer("App crashes")}}
+    tabs = tmp_path / "tickets.txt"  # a tab-separated file by another name
+    tabs.write_text("id\ttext\nc\tParcel lost\n", encoding="utf-8")
+    status, _, lines = await _classify(
+        emulator, tabs, "--overwrite", "--format", "csv", "--delimiter", "\\t"
+    )
+    assert status == 0
+    assert lines == {"c": {"id": "c", **single_answer("Parcel lost")}}
 
 
 async def test_jsonl_with_a_byte_order_mark(emulator: Emulator, tmp_path: Path) -> None:

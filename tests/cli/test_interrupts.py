@@ -129,3 +129,22 @@ async def test_ctrl_c_leaves_whole_lines_and_resume_finishes(
     # The summary counts what was written, not what was still on its way.
     assert f"\n{len(finished)} documents: {len(finished)} ok, 0 failed".encode() in messages
     await resume_and_check(corpus, output, finished)
+
+
+async def test_sigterm_cancels_the_jobs_in_flight_and_resume_finishes(
+    slow_emulator: Emulator, corpus: Path, tmp_path: Path
+) -> None:
+    output, stderr = tmp_path / "out.jsonl", tmp_path / "stderr"
+    process = await start_run(corpus, output, slow_emulator, stderr)
+    async with process:
+        await wait_for_first_lines(output)
+        process.terminate()  # as a service manager stops it
+        with anyio.fail_after(10):
+            assert await process.wait() == 143
+    finished = set(by_id(output_lines(output)))
+    assert 0 < len(finished) < CORPUS_SIZE
+    assert slow_emulator.stats()["jobs_cancelled"] > 0
+    messages = stderr.read_bytes()
+    assert b"terminated" in messages
+    assert b"Traceback" not in messages
+    await resume_and_check(corpus, output, finished)

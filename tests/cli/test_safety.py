@@ -16,6 +16,7 @@ from .helpers import (
     MULTI,
     SINGLE,
     by_id,
+    clean_env,
     connect,
     jsonl,
     output_lines,
@@ -37,6 +38,10 @@ def corpus(tmp_path: Path) -> Path:
 
 def _content(path: Path) -> bytes:
     return path.read_bytes()
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
 
 
 async def _finished_run(emulator: Emulator, corpus: Path) -> Path:
@@ -180,3 +185,99 @@ async def test_version_and_help() -> None:
     assert helped.returncode == 0
     for expected in (b"exit status", b"130", b"(default: 1000", b"--key-file", b"ps"):
         assert expected in helped.stdout, expected
+
+
+async def test_a_key_file_as_editors_save_it_and_keys_no_service_has(
+    emulator: Emulator, corpus: Path
+) -> None:
+    assert emulator.key is not None
+    key_file = corpus.with_name("key.txt")
+    key_file.write_bytes(b"\xef\xbb\xbf" + emulator.key.encode() + b"\r\n")  # Notepad's way
+    output = corpus.with_name("out.jsonl")
+    done = await run_cli(
+        corpus, "-o", output, "--task", SINGLE, "--endpoint", emulator.endpoint,
+        "--key-file", key_file,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    env = clean_env(AZURE_LANGUAGE_KEY="s3cr3t\nk3y", AZURE_LANGUAGE_ENDPOINT=emulator.endpoint)
+    broken = await run_cli(corpus, "-o", "-", "--task", SINGLE, env=env)
+    assert broken.returncode == 2
+    assert b"AZURE_LANGUAGE_KEY holds characters" in broken.stderr
+    assert b"s3cr3t" not in broken.stderr
+    foreign = await run_cli(
+        corpus, "-o", "-", "--task", SINGLE, "--endpoint", emulator.endpoint, "--key", "café"
+    )
+    assert foreign.returncode == 2
+    assert emulator.stats()["requests"].get("POST 500", 0) == 0
+
+
+async def test_resume_after_fixing_the_encoding_leaves_one_line_per_record(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "tickets.csv"
+    corpus.write_bytes("id,text\na,My invoice\nb,Mon café est froid\n".encode("cp1252"))
+    output = tmp_path / "out.jsonl"
+    first = await run_cli(corpus, "-o", output, "--task", SINGLE, *connect(emulator))
+    assert first.returncode == 1
+    assert set(by_id(output_lines(output))) == {"a", "line:3"}
+    again = await run_cli(
+        corpus, "-o", output, "--resume", "--encoding", "cp1252", "--task", SINGLE,
+        *connect(emulator),
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert by_id(output_lines(output)) == {
+        "a": {"id": "a", **single_answer("My invoice")},
+        "b": {"id": "b", **single_answer("Mon café est froid")},
+    }
+
+
+async def test_an_output_inside_the_input_folder_is_not_read_as_input(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    root = tmp_path / "letters"
+    root.mkdir()
+    (root / "a.txt").write_text("My invoice is wrong", encoding="utf-8")
+    output = root / "results.txt"
+    for flags in ([], ["--resume"]):
+        done = await run_cli(root, "-o", output, *flags, "--task", SINGLE, *connect(emulator))
+        assert done.returncode == 0, done.stderr
+        assert set(by_id(output_lines(output))) == {"a.txt"}
+
+
+async def test_resume_without_a_run_record_still_checks_each_lines_shape(
+    emulator: Emulator, corpus: Path
+) -> None:
+    output = corpus.with_name("out.jsonl")
+    done = await run_cli(corpus, "-o", output, "--task", "entities:loans:prod", *connect(emulator))
+    assert done.returncode == 0, done.stderr
+    output.with_name("out.jsonl.run.json").unlink()
+    before = output.read_bytes()
+    other = await run_cli(corpus, "-o", output, "--resume", "--task", SINGLE, *connect(emulator))
+    assert other.returncode == 2
+    assert b"line 1 is not this run's" in other.stderr
+    assert output.read_bytes() == before
+
+
+async def test_resume_says_when_kept_lines_are_for_ids_the_input_lost(
+    emulator: Emulator, corpus: Path
+) -> None:
+    output = await _finished_run(emulator, corpus)
+    _write(corpus, jsonl([{"id": "t0", "text": TEXTS["t0"]}]))  # the others are gone
+    again = await run_cli(corpus, "-o", output, "--resume", "--task", SINGLE, *connect(emulator))
+    assert again.returncode == 0, again.stderr
+    assert f"{len(TEXTS) - 1} lines kept".encode() in again.stderr
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [["--resume", "--overwrite"], ["--delimiter", ";;"], ["-o", ""]],
+    ids=["resume-and-overwrite", "long-delimiter", "empty-output"],
+)
+async def test_contradictory_or_impossible_options_are_usage_errors(
+    emulator: Emulator, corpus: Path, flags: list[str]
+) -> None:
+    output = ["-o", str(corpus.with_name("out.jsonl"))] if "-o" not in flags else []
+    done = await run_cli(corpus, *output, *flags, "--task", SINGLE, *connect(emulator))
+    assert done.returncode == 2
+    assert b"Traceback" not in done.stderr
+    assert emulator.stats()["requests"] == {}
