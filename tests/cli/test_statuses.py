@@ -170,7 +170,8 @@ async def test_resume_still_reports_earlier_failures(emulator: Emulator, tmp_pat
     emulator.reset()
     again = await run_cli(corpus, "-o", output, "--task", SINGLE, "--resume", *connect(emulator))
     assert again.returncode == 1  # line 2 is still an error line in the output
-    assert output.read_bytes() == written
+    # The malformed line was read again from the input (and is malformed still).
+    assert sorted(output.read_bytes().splitlines()) == sorted(written.splitlines())
     assert emulator.stats()["documents_received"] == 0
     summary = SUMMARY.fullmatch(again.stderr)
     assert summary is not None, again.stderr

@@ -60,9 +60,12 @@ async def test_every_fault_at_once_with_short_pages_and_expiring_jobs(api_versio
     documents = corpus(3_000)
     async with Emulator(
         timing=FAST, faults=EVERY_FAULT, rate_limit=None, seed=3, page_size=7, top_limit=7,
-        retention_seconds=0.3,
+        retention_seconds=0.5,
     ) as emu:  # fmt: skip
-        results, stats = await _classify(emu, documents, TWO_TASKS, api_version=api_version)
+        results, stats = await _classify(
+            emu, documents, TWO_TASKS, limit=120, api_version=api_version,
+            retry=_retry(horizon=60.0),
+        )  # fmt: skip
         served = emu.stats()
 
     assert not check_exactly_once(results, documents, TWO_TASKS)  # not one error result
