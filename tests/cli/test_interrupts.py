@@ -31,6 +31,15 @@ from .helpers import (
 pytestmark = pytest.mark.anyio
 
 CORPUS_SIZE = 600
+INTERRUPTIBLE = [
+    COMMAND[0],
+    "-c",
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from asyncclassify.cli import main; sys.exit(main(sys.argv[1:]))",
+    "run",
+]
+"""The command, answering SIGINT even when started from a background job (which inherits
+SIGINT ignored, as a shell's `&` does): as a user's Ctrl-C at a terminal."""
 SLOW = Timing(base=0.1, per_document=0.0, jitter=0, max_running_jobs=1)
 """Jobs of 25 documents that run one at a time: 600 documents take a few seconds."""
 
@@ -57,7 +66,7 @@ async def start_run(corpus: Path, output: Path, emulator: Emulator, stderr: Path
     """Start a run in the background, its stderr going to a file."""
     with stderr.open("wb") as errors:
         return await anyio.open_process(
-            [*COMMAND, str(corpus), "-o", str(output), "--task", SINGLE, *connect(emulator)],
+            [*INTERRUPTIBLE, str(corpus), "-o", str(output), "--task", SINGLE, *connect(emulator)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=errors,
