@@ -75,7 +75,7 @@ class CallContext:
         self.stats = stats
         self.emitter = emitter
         self.options = options
-        self.mistakes = MistakeWatch(len(self.tasks))
+        self.mistakes = MistakeWatch(len(self.tasks), strikes=dialect.hides_missing_projects)
         self.default_language = "en"
         """The language of documents that name none (the pipeline sets it)."""
         self.stopping = False
@@ -131,6 +131,7 @@ class CallContext:
         runtime, stats, policy, transport = self.runtime, self.stats, self.retry, self.transport
         limits = policy.timeout(submit=submit)
         spell = FailureSpell()
+        throttled_since: float | None = None
         while True:
             if not turn.granted:
                 await runtime.wait(turn)
@@ -163,13 +164,26 @@ class CallContext:
                         status=429,
                         request_id=outcome.request_id,
                     )
+                if throttled_since is None:
+                    throttled_since = sent_at
+                elif sent_at - throttled_since >= policy.horizon:
+                    raise QuotaExceededError(
+                        f"every attempt of {method} {url.path} for "
+                        f"{sent_at - throttled_since:.0f} s was refused for the rate limit: "
+                        f"{outcome.message}",
+                        status=429,
+                        request_id=outcome.request_id,
+                    )
                 runtime.throttled(wait, sent_at)
                 continue
+            throttled_since = None
             if isinstance(outcome, Refused):
                 runtime.answered(sent_at)
                 raise _refusal(outcome, policy.max_retry_after)
             if isinstance(outcome, Transient):
                 runtime.answered(sent_at)
+                if outcome.orphaned:
+                    stats.orphans += 1
                 now = runtime.now()
                 spell.failed(sent_at)
                 if spell.outlasts(policy.horizon, now):

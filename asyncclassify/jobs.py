@@ -380,6 +380,9 @@ class JobRunner:
             return await self._pages(outcome, task_ids, job)
         if isinstance(outcome, Running):
             return outcome
+        if isinstance(outcome, Gone):
+            context.runtime.job_lost(job, sent_at)
+            return _Read(_EMPTY_PAGE, outcome.request_id, _lost(outcome))
         return None
 
     async def _pages(self, first: Finished, task_ids: tuple[int, ...], job: PolledJob) -> _Read:
@@ -391,9 +394,13 @@ class JobRunner:
         next_link = page.next_link
         while next_link:
             context.stats.job_gets += 1
-            following, sent_at = await context.exchange(
-                "GET", URL(next_link, encoded=True), read, Turn("urgent")
-            )
+            try:
+                following, sent_at = await context.exchange(
+                    "GET", URL(next_link, encoded=True), read, Turn("urgent")
+                )
+            except RetriesExhaustedError as exc:
+                # Keep what the pages read so far answered; the rest goes out again.
+                return _Read(page, first.request_id, DocumentError("ServiceUnavailable", str(exc)))
             if isinstance(following, Gone):
                 context.runtime.job_lost(job, sent_at)
                 return _Read(page, first.request_id, _lost(following))

@@ -53,20 +53,34 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+class _NeverRaisedError(Exception):
+    pass
+
+
+_CONNECT_TIMEOUT: type[Exception] = getattr(aiohttp, "ConnectionTimeoutError", _NeverRaisedError)
+"""aiohttp's timeout of the connection itself (not a `ClientConnectorError`; aiohttp >= 3.10)."""
+
+
 def new_session() -> aiohttp.ClientSession:
     """The session a client opens for itself: no connection limit, no silent retries."""
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), raise_for_status=False)
+    no_silent_retries(session)
+    return session
+
+
+def no_silent_retries(session: aiohttp.ClientSession) -> None:
+    """Turn off aiohttp's own retry on `session` (one the caller passed in, too)."""
     if hasattr(session, "_retry_connection"):
         # Not public: aiohttp retries an idempotent request once on a reused connection that
         # broke, bypassing the budget and the counters. Every attempt must be ours to pace.
         session._retry_connection = False
-    return session
 
 
 class Transport:
     """Sends requests to one endpoint's origin, with the credentials, one attempt at a time."""
 
     def __init__(self, session: aiohttp.ClientSession, endpoint: URL, auth: Authenticator) -> None:
+        no_silent_retries(session)
         self._session = session
         self._origin = endpoint.origin()
         self._auth = auth
@@ -111,7 +125,8 @@ class Transport:
                 self.answered = True
                 payload = await raw.read()
                 response = Response(raw.status, raw.headers, payload)
-        except aiohttp.ClientConnectorError as exc:
+        except (aiohttp.ClientConnectorError, _CONNECT_TIMEOUT) as exc:
+            # Refused, unknown host, or no answer to the connection itself: nothing was sent.
             raise ConnectionFailedError(
                 f"no connection to {self._origin}: {type(exc).__name__}: {exc}", connected=False
             ) from None

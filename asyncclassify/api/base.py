@@ -160,6 +160,8 @@ class Dialect(ABC):
     default_page_size: int = 20
     top_parameter: str = "top"
     """The query parameter that sets a page's size."""
+    hides_missing_projects: bool = False
+    """The dialect reports a task whose project is not there as an internal error."""
 
     @abstractmethod
     def submit_url(self, endpoint: URL) -> URL:

@@ -33,6 +33,7 @@ class LegacyDialect(Dialect):
     """`POST {endpoint}/text/analytics/{version}/analyze`; no cancel, `$top`/`$skip` paging."""
 
     top_parameter = "$top"
+    hides_missing_projects = True
 
     def __init__(self, api_version: str) -> None:
         self.api_version = api_version

@@ -53,6 +53,8 @@ class Transient:
     problem: str
     retry_after: float | None = None
     request_id: str | None = None
+    orphaned: bool = False
+    """The failed request left a job on the service that no one will read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,14 +158,11 @@ def read_submit(response: Response) -> SubmitOutcome:
         location = response.headers.get("operation-location")
         if location:
             return Accepted(location, response.request_id)
-        return Rejected(
-            DocumentError(
-                "MissingOperationLocation",
-                "the service accepted the job but did not say where it is",
-                None,
-                response.request_id,
-            ),
-            divisible=False,
+        # A job exists that no one can read; another submit will most likely say where.
+        return Transient(
+            "the service accepted the job but did not say where it is (no operation-location)",
+            request_id=response.request_id,
+            orphaned=True,
         )
     if response.status == 404:
         return NotServed(code(response), message(response), response.request_id)

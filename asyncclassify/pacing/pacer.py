@@ -149,7 +149,10 @@ class Pacer:
         self._finishing = RateMeter(max(settings.window * 0.1, settings.first_poll))
         """How fast jobs finish lately."""
         self.lifetime = math.inf
-        """The least age at which a job was found gone: the service forgets jobs that soon."""
+        """The least age at which a job was found gone lately: the service forgets jobs that
+        soon. It doubles every window without another such loss (one restart of the service
+        must not hold the jobs in flight down for good)."""
+        self._lost_at = 0.0
 
     # -- turns -------------------------------------------------------------------------------
 
@@ -272,7 +275,14 @@ class Pacer:
 
     def job_lost(self, job: PolledJob, now: float) -> None:
         """A poll at `now` found `job` gone: the service keeps jobs no longer than its age."""
-        self.lifetime = min(self.lifetime, now - job.times.submitted_at)
+        self.lifetime = min(self.lifetime_at(now), now - job.times.submitted_at)
+        self._lost_at = now
+
+    def lifetime_at(self, now: float) -> float:
+        """How long the service keeps jobs, as far as we know at `now` (inf: no limit seen)."""
+        if self.lifetime == math.inf:
+            return math.inf
+        return float(self.lifetime * 2.0 ** ((now - self._lost_at) / self.settings.window))
 
     def job_gone(self, job: PolledJob) -> None:
         """`job` will not be polled again (finished, lost, cancelled, or given up on)."""
@@ -325,10 +335,11 @@ class Pacer:
             held = max(self.settings.first_poll, age) * LADDER_GROWTH
         held += self._latency if self._latency < math.inf else TYPICAL_LATENCY
         target = max(MIN_IN_FLIGHT, math.ceil(FRONT_LOAD * jobs_per_second * held))
-        if self.lifetime < math.inf:
+        lifetime = self.lifetime_at(now)
+        if lifetime < math.inf:
             # Jobs wait their turn about (jobs in flight / jobs read per second): keep that
             # well within the time the service keeps them.
-            readable = budget.rate / 2.0 * LIFETIME_SHARE * self.lifetime
+            readable = budget.rate / 2.0 * LIFETIME_SHARE * lifetime
             target = min(target, max(MIN_IN_FLIGHT, math.floor(readable)))
         return self._capped(target)
 

@@ -179,3 +179,5 @@ def test_a_job_found_gone_holds_the_jobs_in_flight_to_what_is_read_before_others
     # 1,000 requests per 6 s read about 83 jobs a second; half of 2 s holds about 83.
     assert after <= 84
     assert after < before
+    # No other loss for a few windows: the limit fades (a restart is not a retention).
+    assert pacer.lifetime_at(clock + 2.0 + 5 * WINDOW) == pytest.approx(2.0 * 2**5, rel=0.03)

@@ -106,11 +106,13 @@ async def test_every_fault_at_once_with_throttling(api_version: str, ordered: bo
         assert [result.index for result in results] == list(range(len(documents)))
 
 
-async def test_a_task_failing_in_every_job_before_it_ever_ran_stops_the_call() -> None:
+async def test_a_task_failing_in_every_job_before_it_ever_ran_stops_an_older_api_call() -> None:
     documents = corpus(60)
     async with (
         Emulator(timing=FAST, faults=Faults(job_failed=1.0), rate_limit=None) as emu,
-        fast_client(emu.endpoint, emu.key, retry=PATIENT_RETRY) as client,
+        fast_client(
+            emu.endpoint, emu.key, retry=PATIENT_RETRY, api_version="v3.2-preview.2"
+        ) as client,
     ):
         with anyio.fail_after(10), pytest.raises(ac.TaskConfigurationError) as raised:
             await client.classify(documents, SINGLE, ENTITIES)
@@ -122,6 +124,26 @@ async def test_a_task_failing_in_every_job_before_it_ever_ran_stops_the_call() -
     assert "not there" in str(raised.value)
     batches = -(-len(documents) // 25)
     assert TRANSIENT_STRIKES <= served["jobs_created"] <= TRANSIENT_STRIKES + batches
+
+
+async def test_a_task_failing_in_every_job_is_retried_for_the_horizon_then_reported() -> None:
+    documents = corpus(60)
+    retry = ac.RetryPolicy(backoff_base=0.01, backoff_max=0.05, horizon=0.5)
+    async with (
+        Emulator(timing=FAST, faults=Faults(job_failed=1.0), rate_limit=None) as emu,
+        fast_client(emu.endpoint, emu.key, retry=retry) as client,
+    ):
+        with anyio.fail_after(10):
+            results = await client.classify(documents, SINGLE, ENTITIES)
+
+    # The current API says NotFound of a missing project: an internal error is a fault.
+    errors = check_exactly_once(
+        results, documents, (SINGLE, ENTITIES), frozenset({"InternalServerError"})
+    )
+    assert errors["InternalServerError"] == 2 * len(documents)
+    for result in results:
+        assert result.error is not None
+        assert "failing for" in result.error.message
 
 
 async def test_a_partly_failed_job_resubmits_only_the_failed_task() -> None:
