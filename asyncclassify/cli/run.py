@@ -466,12 +466,6 @@ def estimate_command(arguments: argparse.Namespace) -> int:
         )
     except (AsyncClassifyError, ValueError, OSError) as exc:
         print(f"asyncclassify: error: {exc}", file=sys.stderr)
-        if isinstance(exc, TaskConfigurationError) and exc.task is None:
-            print(
-                "asyncclassify: the refused documents have error lines: choose another "
-                "--language and run again with --resume --retry-errors",
-                file=sys.stderr,
-            )
         return EXIT_USAGE
     report(dataclasses.replace(result, invalid=result.invalid + invalid), arguments.price)
     return EXIT_OK
