@@ -117,43 +117,30 @@ async def test_resume_after_sigkill_and_a_torn_line(
     await resume_and_check(corpus, output, finished)
 
 
-async def test_ctrl_c_leaves_whole_lines_and_resume_finishes(
-    slow_emulator: Emulator, corpus: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("signum", "status", "said"),
+    [(signal.SIGINT, 130, b"interrupted"), (signal.SIGTERM, 143, b"terminated")],
+    ids=["ctrl-c", "sigterm"],
+)
+async def test_a_stop_signal_cancels_the_jobs_in_flight_and_resume_finishes(
+    slow_emulator: Emulator, corpus: Path, tmp_path: Path, signum: int, status: int, said: bytes
 ) -> None:
     output, stderr = tmp_path / "out.jsonl", tmp_path / "stderr"
     process = await start_run(corpus, output, slow_emulator, stderr)
     async with process:
         await wait_for_first_lines(output)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)  # Ctrl-C, or a service manager stopping the run
         with anyio.fail_after(10):
-            assert await process.wait() == 130
+            assert await process.wait() == status
     partial = output_lines(output)  # every line whole and valid
     finished = set(by_id(partial))
     assert 0 < len(finished) < CORPUS_SIZE  # interrupted midway
     # The jobs in flight were cancelled on the service: nobody would have read them.
     assert slow_emulator.stats()["jobs_cancelled"] > 0
     messages = stderr.read_bytes()
+    assert said in messages
     assert b"--resume" in messages
     assert b"Traceback" not in messages
     # The summary counts what was written, not what was still on its way.
     assert f"\n{len(finished)} documents: {len(finished)} ok, 0 failed".encode() in messages
-    await resume_and_check(corpus, output, finished)
-
-
-async def test_sigterm_cancels_the_jobs_in_flight_and_resume_finishes(
-    slow_emulator: Emulator, corpus: Path, tmp_path: Path
-) -> None:
-    output, stderr = tmp_path / "out.jsonl", tmp_path / "stderr"
-    process = await start_run(corpus, output, slow_emulator, stderr)
-    async with process:
-        await wait_for_first_lines(output)
-        process.terminate()  # as a service manager stops it
-        with anyio.fail_after(10):
-            assert await process.wait() == 143
-    finished = set(by_id(output_lines(output)))
-    assert 0 < len(finished) < CORPUS_SIZE
-    assert slow_emulator.stats()["jobs_cancelled"] > 0
-    messages = stderr.read_bytes()
-    assert b"terminated" in messages
-    assert b"Traceback" not in messages
     await resume_and_check(corpus, output, finished)
