@@ -81,6 +81,8 @@ class CallContext:
         self.stopping = False
         """Set when the call must wind down (its deadline passed): no new work starts."""
         self.jobs_accepted = 0
+        self._limits = {submit: retry.timeout(submit=submit) for submit in (True, False)}
+        """The time limits of a submit (True) and of any other request, built once."""
         self._templates: dict[tuple[int, ...], BodyTemplate] = {}
         self._interruptible: set[anyio.CancelScope] = set()
 
@@ -129,7 +131,7 @@ class CallContext:
         limit, and `RetriesExhaustedError` when transient failures outlast the horizon.
         """
         runtime, stats, policy, transport = self.runtime, self.stats, self.retry, self.transport
-        limits = policy.timeout(submit=submit)
+        limits = self._limits[submit]
         spell = FailureSpell()
         throttled_since: float | None = None
         while True:

@@ -13,14 +13,10 @@ from dataclasses import dataclass, field
 
 from .api.base import JobError, JobPage
 from .batching import Pending
-from .mistakes import UNSUPPORTED_LANGUAGE, Mistake, MistakeWatch
+from .mistakes import TRANSIENT_CODES, UNSUPPORTED_LANGUAGE, Mistake, MistakeWatch
 from .models import DocumentError, Task, TaskResult
 
 SUCCEEDED = frozenset({"succeeded", "completed"})
-TRANSIENT_DOCUMENT_CODES = frozenset(
-    {"InternalServerError", "ServiceUnavailable", "Timeout", "TooManyRequests"}
-)
-"""Per-document error codes another submission may well answer."""
 
 
 @dataclass(slots=True)
@@ -82,7 +78,7 @@ def collect(
                 retry(document, task_index, lost or _missing(page, request_id))
                 continue
             problem = outcome.error
-            if problem is not None and problem.code in TRANSIENT_DOCUMENT_CODES:
+            if problem is not None and problem.code in TRANSIENT_CODES:
                 retry(document, task_index, problem)
                 continue
             collected.answers.append((document, task_index, outcome))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import anyio
 from yarl import URL
@@ -134,7 +134,7 @@ class JobRunner:
                     # One bad document must not sink the others: find it by halving.
                     middle = len(item.documents) // 2
                     for half in (item.documents[middle:], item.documents[:middle]):
-                        work.append(_Work(half, item.task_ids, _copy(item.spell)))
+                        work.append(_Work(half, item.task_ids, replace(item.spell)))
                     continue
                 self._settle(item.documents, item.task_ids, outcome.error)
             elif isinstance(outcome, _Unavailable):
@@ -171,7 +171,7 @@ class JobRunner:
         now = context.runtime.now()
         again: list[_Work] = []
         for documents, task_ids, error in collected.retry:
-            spell = _copy(item.spell)
+            spell = replace(item.spell)
             spell.failed(now)
             if spell.outlasts(context.retry.horizon, now):
                 self._settle(documents, task_ids, _gave_up(error, spell, now))
@@ -429,7 +429,8 @@ class JobRunner:
 
     async def _cancel(self, job_url: URL) -> bool | None:
         """Ask the service to cancel the job: True if it took the cancel, False if the job
-        had finished already, None when the cancel failed (or the dialect has none)."""
+        runs no more (finished already, or gone), None when the cancel failed (or the dialect
+        has none)."""
         context = self._context
         cancel_url = context.dialect.cancel_url(job_url)
         if cancel_url is None:
@@ -444,7 +445,7 @@ class JobRunner:
                 return None
             context.runtime.answered(sent_at)
             if not isinstance(outcome, bool):  # gone: expired, or never stored
-                return None
+                return False
             if outcome:
                 logger.info("cancelled job %s", job_url.path.rsplit("/", 1)[-1])
             return outcome
@@ -472,10 +473,6 @@ class JobRunner:
             complete: tuple[TaskResult, ...] = tuple(o for o in outcomes if o is not None)
             finished.append(Result(document.id, document.index, complete))
         await self._context.emitter.emit(finished)
-
-
-def _copy(spell: FailureSpell) -> FailureSpell:
-    return FailureSpell(spell.since, spell.attempts)
 
 
 def _gave_up(error: DocumentError, spell: FailureSpell, now: float) -> DocumentError:

@@ -26,8 +26,8 @@ TRANSIENT_CODES = frozenset(
         "MissingResult",
     }
 )
-"""Task-level error codes another submission may well turn into answers; any other code
-(InvalidRequest, NotFound, an unknown one) another submission would only repeat."""
+"""Error codes (of a task, or of one document) another submission may well turn into
+answers; any other code (InvalidRequest, NotFound, an unknown one) it would only repeat."""
 CANCELLED = "Cancelled"
 """A task someone cancelled: final, but no mistake of the call's."""
 UNSUPPORTED_LANGUAGE = "UnsupportedLanguageCode"

@@ -22,11 +22,11 @@ from _harness import (
     DEPLOYMENT,
     KEY,
     PROJECT,
-    SDK_API_VERSION,
     Progress,
     chunks,
     corpus,
     emit,
+    run_sdk,
     scaled_options,
 )
 
@@ -69,53 +69,25 @@ async def _ours(endpoint: str, name: str, documents: int | None) -> dict[str, An
 
 
 async def _sdk(endpoint: str, concurrency: int, polling: float, seconds: float) -> dict[str, Any]:
-    from azure.ai.textanalytics.aio import TextAnalyticsClient
-    from azure.core.credentials import AzureKeyCredential
-
     progress = Progress()
-    first: float | None = None
-    batches = chunks(corpus())
     cpu = time.process_time()
     started = time.perf_counter()
-
-    async def worker(client: TextAnalyticsClient) -> None:
-        nonlocal first
-        for batch in batches:
-            try:
-                poller = await client.begin_single_label_classify(
-                    batch,
-                    project_name=PROJECT,
-                    deployment_name=DEPLOYMENT,
-                    polling_interval=polling,
-                )
-                pages = await poller.result()
-                async for document in pages:
-                    if first is None:
-                        first = time.perf_counter() - started
-                    progress.documents += 1
-                    if document.is_error:
-                        progress.failed += 1
-            except Exception as exc:  # what a user sees: the job's documents are lost
-                progress.documents += len(batch)
-                progress.failed += len(batch)
-                message = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
-                if message not in progress.errors and len(progress.errors) < 5:
-                    progress.errors.append(message)
-
-    client = TextAnalyticsClient(endpoint, AzureKeyCredential(KEY), api_version=SDK_API_VERSION)
-    async with client:
-        tasks = [asyncio.ensure_future(worker(client)) for _ in range(concurrency)]
-        await asyncio.sleep(seconds)
-        done_at = time.perf_counter() - started
-        answered, failed = progress.documents, progress.failed
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    pool = asyncio.ensure_future(
+        run_sdk(
+            endpoint, chunks(corpus()), progress, concurrency=concurrency, polling_interval=polling
+        )
+    )
+    await asyncio.sleep(seconds)
+    done_at = time.perf_counter() - started
+    answered, failed = progress.documents, progress.failed
+    pool.cancel()
+    await asyncio.gather(pool, return_exceptions=True)
+    first = progress.first_at - started if progress.first_at is not None else 0.0
     return {
         "documents": answered,
         "failed": failed,
         "elapsed_s": round(done_at, 3),
-        "first_result_s": round(first or 0.0, 3),
+        "first_result_s": round(first, 3),
         "client_cpu_s": round(time.process_time() - cpu, 3),
         "errors": progress.errors,
     }

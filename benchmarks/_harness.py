@@ -139,6 +139,8 @@ class Progress:
     documents: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    first_at: float | None = None
+    """`time.perf_counter()` when the first result came."""
 
 
 async def run_sdk(
@@ -171,6 +173,8 @@ async def run_sdk(
                 )
                 pages = await poller.result()
                 async for document in pages:
+                    if progress.first_at is None:
+                        progress.first_at = time.perf_counter()
                     progress.documents += 1
                     if document.is_error:
                         progress.failed += 1

@@ -64,6 +64,13 @@ class Progress:
                 mininterval=BAR_EVERY,
             )
 
+    def set_total(self, total: int | None) -> None:
+        """The number of records the input holds, once counted (while the run goes)."""
+        self._total = total
+        if self._bar is not None:
+            self._bar.total = total
+            self._bar.refresh()
+
     @property
     def interval(self) -> float:
         """Seconds between ticks."""

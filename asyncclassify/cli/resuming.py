@@ -12,23 +12,13 @@ from typing import Any
 import orjson
 
 from ..errors import ConfigurationError
+from ..mistakes import TRANSIENT_CODES
 
 RECORD_SUFFIX = ".run.json"
-TRANSIENT_CODES = frozenset(
-    {
-        "ServiceUnavailable",
-        "JobLost",
-        "Timeout",
-        "InternalServerError",
-        "MissingResult",
-        "DeadlineExceeded",
-        "TooManyRequests",
-        "TaskFailed",
-    }
-)
-"""Error codes of an output line that another run may well turn into an answer."""
-RESENT_CODES = TRANSIENT_CODES | {"MalformedInput"}
-"""What `--resume` takes out and does again (a malformed record is re-read from the input)."""
+RESENT_CODES = TRANSIENT_CODES | {"DeadlineExceeded", "MalformedInput"}
+"""What `--resume` takes out and does again: what another attempt may answer (the library's
+transient codes, and a call cut short by its deadline), and malformed records, which are
+read again from the input."""
 TASK_FIELDS = {"single": "classes", "multi": "classes", "entities": "entities"}
 
 

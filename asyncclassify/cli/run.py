@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import anyio
+import anyio.to_thread
 from yarl import URL
 
 from ..api import API_VERSIONS, DEFAULT_API_VERSION
@@ -297,7 +298,6 @@ class _Plan:
     key: str | None
     done: dict[str, bool]
     """Ids the output holds already (with --resume), and whether each was answered."""
-    total: int | None
 
 
 def _plan(arguments: argparse.Namespace) -> _Plan:
@@ -324,15 +324,14 @@ def _plan(arguments: argparse.Namespace) -> _Plan:
     if arguments.resume:
         kinds = [(name, task.kind) for name, task in zip(names, tasks, strict=True)]
         done = recover(arguments.output, resend_errors=arguments.retry_errors, tasks=kinds)
-    total = count_documents(source) if not arguments.quiet else None
-    return _Plan(tasks, names, source, record, key, done, total)
+    return _Plan(tasks, names, source, record, key, done)
 
 
 async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Progress]) -> int:
     names, record, done = plan.names, plan.record, plan.done
     mode: Mode = "off" if arguments.quiet else ("bar" if sys.stderr.isatty() else "log")
     kept = len(done)
-    progress = Progress(RunStats(), plan.total, mode, kept=kept)
+    progress = Progress(RunStats(), None, mode, kept=kept)
     progress_box.append(progress)
     progress.ok = sum(done.values())
     progress.failed = kept - progress.ok
@@ -379,6 +378,8 @@ async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Pr
                 reporting.start_soon(_on_terminate, terminate)
                 if progress.enabled:
                     reporting.start_soon(_report, progress)
+                    if plan.source.path != "-":
+                        reporting.start_soon(_count, progress, plan.source)
                 try:
                     async for result in results:
                         writer.write(result_record(result, names))
@@ -436,6 +437,13 @@ async def _on_terminate(terminate: Callable[[], None]) -> None:
         async for _ in signals:
             terminate()
             return
+
+
+async def _count(progress: Progress, source: Source) -> None:
+    """Count the input's records beside the run, for the progress's total: nothing waits
+    for a large input to be read twice."""
+    total = await anyio.to_thread.run_sync(count_documents, source, abandon_on_cancel=True)
+    progress.set_total(total)
 
 
 async def _report(progress: Progress) -> None:
