@@ -50,7 +50,12 @@ _NORMAL = NormalDist()
 
 @dataclass(eq=False, slots=True)
 class JobTimes:
-    """What is known of one job's duration so far (times on the local monotonic clock)."""
+    """What is known of one job's duration so far (times on the local monotonic clock).
+
+    Ages count from `origin`: when the job was submitted, or, while the service queues our
+    jobs, when it is estimated to have started running (see `queueing.StartLine`), so that
+    durations are the service's running times, not our queue's length.
+    """
 
     submitted_at: float
     """When the service created the job, as near as we can tell (the submit's midpoint)."""
@@ -60,6 +65,28 @@ class JobTimes:
     """The age of the poll that found the job finished."""
     duration: float | None = None
     """The exact duration, from the service's timestamps, when known."""
+    origin: float = math.nan
+    """When its running time starts to count (the submit unless the service queues jobs)."""
+    unfinished_at: float = -math.inf
+    """When a poll last found it unfinished (local clock)."""
+    waiting_at: float = -math.inf
+    """When a poll last found it `notStarted` (it started after that)."""
+    started_by: float = math.inf
+    """When a poll first found it started (it started before that)."""
+
+    def __post_init__(self) -> None:
+        if math.isnan(self.origin):
+            self.origin = self.submitted_at
+
+    def unfinished(self, at: float) -> None:
+        """A poll sent at `at` found the job unfinished."""
+        self.unfinished_at = max(self.unfinished_at, at)
+        self.survived = max(self.survived, at - self.origin)
+
+    def move_origin(self, origin: float) -> None:
+        """Count its ages from `origin` (an unfinished job whose start is estimated anew)."""
+        self.origin = origin
+        self.survived = max(0.0, self.unfinished_at - origin)
 
     def finished(self, done_age: float, duration: float | None) -> None:
         """Record the poll that found the job done, and its exact duration if known."""

@@ -11,7 +11,9 @@ Who gets the next request: urgent turns; then, while no job has finished yet, th
 find out how long jobs take (see `probes`); then a submit, if another job may be in flight;
 then the poll of the job most overdue (before submits while little is known of durations).
 Polls are thrifty (due when their job is finished with probability `thrifty_quantile`) while
-requests are scarce: a submit waits and the budget is in full use. Otherwise they are eager,
+requests are scarce: a submit waits and the budget is in full use, or the service queues our
+jobs (then a poll sooner would buy nothing: the service, not a place in flight, is what a
+queued job waits for). Otherwise they are eager,
 for latency and for the room in flight a finished job holds (`eager_quantile`;
 `first_result_quantile` while a job's call has had no result yet: the caller sets
 `PolledJob.eager` before each poll).
@@ -22,7 +24,8 @@ job has finished (`HELD_QUANTILE`), and three times that: submits made while the
 run keep the budget busy, and at the end of a run the polls of the jobs still in flight keep
 it busy while the slowest of them finish (twice would do, were that far quantile known; it is
 extrapolated from a few hundred jobs, and real tails are heavier than fitted). Then capped
-by the service's queue, if it queues our jobs, and by the settings' jobs and bytes in flight.
+by the service's queue, if it queues our jobs (see `queueing`), and by the settings' jobs and
+bytes in flight.
 """
 
 from __future__ import annotations
@@ -34,9 +37,9 @@ from dataclasses import dataclass
 
 from .budget import RequestBudget
 from .durations import SMALL_SAMPLE, DurationModel, JobTimes, ServiceClock
-from .polls import PollQueue
+from .polls import NOT_STARTED_AHEAD, PollQueue
 from .probes import LADDER_GROWTH, LADDER_START, PROBES, ColdProbes
-from .queueing import QueueWatch
+from .queueing import QueueWatch, StartLine
 from .turns import PolledJob, Turn
 
 
@@ -88,21 +91,31 @@ the budget can read within this share of that job's age: none waits long enough 
 
 
 class RateMeter:
-    """Events per second lately: an exponentially fading count over `memory` seconds."""
+    """Events per second lately: an exponentially fading count over `memory` seconds
+    (counted from the first event when `since_first`, not from time 0)."""
 
-    def __init__(self, memory: float) -> None:
+    def __init__(self, memory: float, *, since_first: bool = False) -> None:
         self.memory = memory
         self._count = 0.0
         self._at = 0.0
+        self._since_first = since_first
+        self._first: float | None = None
 
     def tick(self, now: float) -> None:
         """One event at `now`."""
+        if self._first is None:
+            self._first = now
         self._count = self._count * math.exp(-(now - self._at) / self.memory) + 1.0
         self._at = now
 
     def rate(self, now: float) -> float:
         """Events per second lately."""
-        return self._count * math.exp(-(now - self._at) / self.memory) / self.memory
+        count = self._count * math.exp(-(now - self._at) / self.memory)
+        if self._since_first and self._first is not None:
+            # Early on, the count has had less than `memory` to build up: divide by what it had.
+            span = self.memory * -math.expm1(-(now - self._first) / self.memory)
+            return count / span if span > 0 else 0.0
+        return count / self.memory
 
 
 @dataclass(slots=True)
@@ -153,6 +166,10 @@ class Pacer:
         soon. It doubles every window without another such loss (one restart of the service
         must not hold the jobs in flight down for good)."""
         self._lost_at = 0.0
+        self.line = StartLine()
+        """When queued jobs start (used once the service is seen to queue our jobs)."""
+        self._starting = RateMeter(settings.window / 2, since_first=True)
+        """How fast jobs finish on the service (so how fast queued ones start)."""
 
     # -- turns -------------------------------------------------------------------------------
 
@@ -260,17 +277,25 @@ class Pacer:
         age = sent_at - times.submitted_at
         if created_wall is not None and job.polls == 1:
             self.clock.observe_created(created_wall, times.submitted_at + wall_offset)
+        if status == "notStarted":
+            times.waiting_at = max(times.waiting_at, sent_at)
+        else:
+            times.started_by = min(times.started_by, answered_at)
         self._watch_queue(job, status, age, answered_at)
+        finished_at = None
+        if finished and finished_wall is not None:
+            finished_at = finished_wall - self.clock.offset() - wall_offset
         if finished:
-            duration = None
-            if finished_wall is not None:
-                finished_at = finished_wall - self.clock.offset() - wall_offset
-                duration = finished_at - times.submitted_at
-            times.finished(answered_at - times.submitted_at, duration)
+            self._starting.tick(answered_at)
+        if self.queue.cap is not None:
+            self._follow_line(job, answered_at, finished_at)
+        if finished:
+            duration = None if finished_at is None else finished_at - times.origin
+            times.finished(answered_at - times.origin, duration)
             self._finishing.tick(answered_at)
             self.job_gone(job)
         else:
-            times.survived = max(times.survived, age)
+            times.unfinished(sent_at)
         self.model.changed()
 
     def job_lost(self, job: PolledJob, now: float) -> None:
@@ -359,6 +384,8 @@ class Pacer:
             return False
         if counts.bytes + turn.size > settings.max_bytes_in_flight:
             return False
+        if self.queue.cap is not None:
+            return self._at_service(now) < self.target_in_flight(now)
         return counts.jobs < self.target_in_flight(now)
 
     def _admit(self, size: int) -> None:
@@ -403,12 +430,15 @@ class Pacer:
         return poll
 
     def _scarce(self, now: float) -> bool:
-        """Whether polls should be thrifty: a submit waits and the budget has no request to
-        spare. When something else holds the work back (the service's queue, the settings'
-        caps) with requests to spare, polling sooner is what speeds it up: a finished job not
-        yet polled holds a place in flight that a queued job could take."""
+        """Whether polls should be thrifty: a submit waits, and the budget has no request to
+        spare or the service queues our jobs (its queue's cap counts only the jobs at the
+        service: a finished job polled late takes no queued job's place). When the settings'
+        caps hold the work back with requests to spare, polling sooner is what speeds it up:
+        a finished job not yet polled holds a place in flight that a new one could take."""
         if self._head_submit() is None:
             return False
+        if self.queue.cap is not None:
+            return True
         return self.budget.utilization(now) >= SCARCE_USE
 
     def _head_submit(self) -> Turn | None:
@@ -488,7 +518,41 @@ class Pacer:
         queued = status == "notStarted" and age >= queue.queued_after(typical)
         if queued or job.start_probe:
             ahead = self._unfinished_ahead(job) if queued and queue.cap is None else 0
-            queue.observed(queued=queued, in_flight=self.in_flight.jobs, ahead=ahead)
+            in_flight = self.in_flight.jobs if queue.cap is None else self._at_service(now)
+            queue.observed(queued=queued, in_flight=in_flight, ahead=ahead)
+
+    # -- when queued jobs start --------------------------------------------------------------
+
+    def _start_rate(self, now: float) -> float:
+        """Queued jobs start about as fast as jobs finish (at least one per typical run)."""
+        return max(self._starting.rate(now), 1.0 / self.model.median(now))
+
+    def _at_service(self, now: float) -> int:
+        """Our jobs queued or running at the service, as far as we can tell: the unfinished
+        ones, less those that have most likely finished (half of jobs run shorter than the
+        time since the line says they started)."""
+        typical = self.model.median(now)
+        count = 0
+        for job in self._unfinished:
+            if not job.finished and job.times.origin + typical > now:
+                count += 1
+        return count
+
+    def _follow_line(self, job: PolledJob, now: float, finished_at: float | None) -> None:
+        """The service queues our jobs: move the line of their starts with what a poll of
+        `job` told, and count every unfinished job's running time from its start anew."""
+        times = job.times
+        rate = self._start_rate(now)
+        if finished_at is not None:
+            # It ran at least as long as a fast job does.
+            fast_run = self.model.quantile(NOT_STARTED_AHEAD, now)
+            times.started_by = min(times.started_by, finished_at - fast_run)
+        self.line.seen(job.position, times, rate)
+        times.move_origin(self.line.start_of(job.position, times, rate))
+        for other in self._unfinished:
+            if not other.finished and other is not job:
+                other.times.move_origin(self.line.start_of(other.position, other.times, rate))
+        self._polls.rekey()
 
     # -- jobs in order -----------------------------------------------------------------------
 

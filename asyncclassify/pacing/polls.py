@@ -105,6 +105,10 @@ class PollQueue:
             age = max(age, survived + model.quantile(NOT_STARTED_AHEAD, now))
         return age
 
+    def rekey(self) -> None:
+        """Jobs' origins moved: their due times are computed anew when next asked."""
+        self._keyed = -1
+
     def _fresh_head(self) -> Turn | None:
         fresh = self._fresh
         while fresh and not fresh[0].live:
@@ -116,13 +120,13 @@ class PollQueue:
         assert job is not None
         model = self.model
         age = min(model.quantile(self._quantiles[scarce], now), FIRST_POLL_CAP * model.median(now))
-        return job.times.submitted_at + age
+        return job.times.origin + age
 
     def _push(self, turn: Turn, now: float) -> None:
         job = turn.job
         assert job is not None
         for scarce, heap in self._heaps.items():
-            due = job.times.submitted_at + self.due_age(job, scarce, now)
+            due = job.times.origin + self.due_age(job, scarce, now)
             heapq.heappush(heap, (due, next(self._order), turn))
 
     def _heap(self, now: float, scarce: bool) -> _Heap:

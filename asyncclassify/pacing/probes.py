@@ -80,8 +80,9 @@ class ColdProbes:
         job = turn.job
         assert job is not None
         times = job.times
-        if times.survived > 0:
-            return times.submitted_at + times.survived * LADDER_GROWTH
+        if times.unfinished_at > times.submitted_at:
+            # The age since the submit, not the running time: a queued job's ladder climbs too.
+            return times.submitted_at + (times.unfinished_at - times.submitted_at) * LADDER_GROWTH
         stagger: float = LADDER_GROWTH ** ((job.position % PROBES) / PROBES)
         return times.submitted_at + self.guess * LADDER_START * stagger
 

@@ -131,3 +131,13 @@ def test_the_service_clock_offset_is_learnt_from_whole_second_created_times() ->
         ours = 1_700_000_000 + rng.uniform(0, 10_000)
         clock.observe_created(math.floor(ours + offset), ours)
     assert clock.offset() == pytest.approx(offset, abs=0.05)
+
+
+def test_a_job_whose_start_is_estimated_anew_counts_its_running_time_from_it() -> None:
+    job = JobTimes(submitted_at=10.0)
+    job.unfinished(13.0)
+    assert job.survived == 3.0
+    job.move_origin(12.0)  # it waited in a queue until 12 s
+    assert job.survived == 1.0
+    job.move_origin(14.0)  # not started when last seen
+    assert job.survived == 0.0
