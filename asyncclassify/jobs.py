@@ -467,11 +467,16 @@ class JobRunner:
         finished: list[Result] = []
         for document in documents:
             outcomes = self._outcomes.get(document.index)
-            if outcomes is None or any(outcome is None for outcome in outcomes):
+            if outcomes is None:
                 continue
-            del self._outcomes[document.index]
-            complete: tuple[TaskResult, ...] = tuple(o for o in outcomes if o is not None)
-            finished.append(Result(document.id, document.index, complete))
+            complete: list[TaskResult] = []
+            for outcome in outcomes:
+                if outcome is None:
+                    break
+                complete.append(outcome)
+            else:
+                del self._outcomes[document.index]
+                finished.append(Result(document.id, document.index, tuple(complete)))
         await self._context.emitter.emit(finished)
 
 

@@ -130,7 +130,7 @@ class Result:
     @property
     def ok(self) -> bool:
         """True when every task produced an answer for the document."""
-        return all(outcome.error is None for outcome in self.tasks)
+        return self.error is None
 
     @property
     def error(self) -> DocumentError | None:

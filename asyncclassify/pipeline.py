@@ -86,9 +86,11 @@ class Pipeline:
         for index, item in enumerate(source):
             if self._context.stopping:
                 break
-            batch = await self._take(index, item)
-            if batch is not None:
-                await send.send(batch)
+            taken = self._take(index, item)
+            if isinstance(taken, InvalidDocumentError):
+                await self._reject(index, taken)
+            elif taken is not None:
+                await send.send(taken)
         last = self._batcher.flush()
         if last is not None:
             await send.send(last)
@@ -129,8 +131,13 @@ class Pipeline:
                     continue
                 if leave_at == math.inf:
                     leave_at = anyio.current_time() + self._options.linger
-                batch = await self._take(index, item)
+                taken = self._take(index, item)
                 index += 1
+                batch = None
+                if isinstance(taken, InvalidDocumentError):
+                    await self._reject(index - 1, taken)
+                else:
+                    batch = taken
                 if batch is not None:
                     await send.send(batch)
                     # The document just read either closed the batch or starts the next one.
@@ -141,8 +148,10 @@ class Pipeline:
         if last is not None:
             await send.send(last)
 
-    async def _take(self, index: int, item: Any) -> Batch | None:
-        """Check one input document: batch it, or give it its error result at once."""
+    def _take(self, index: int, item: Any) -> Batch | InvalidDocumentError | None:
+        """Check one input document and batch it: the batch it closed, if any, or what is
+        wrong with it (it gets its error result at once). Not a coroutine: this runs for
+        every document."""
         self._documents_read = index + 1
         options = self._options
         try:
@@ -160,8 +169,7 @@ class Pipeline:
             except TooLargeError as exc:
                 raise InvalidDocumentError(document_id, index, str(exc)) from None
         except InvalidDocumentError as exc:
-            await self._reject(index, exc)
-            return None
+            return exc
         pending = Pending(index, document_id, encoded, language == options.default_language)
         return self._batcher.add(pending, characters)
 

@@ -27,10 +27,15 @@ def parse_task_results(
 
 
 def _parse_document(document: dict[str, Any], task: Task) -> TaskResult:
-    warnings = tuple(
-        ServiceWarning(str(item.get("code", "")), str(item.get("message", "")))
-        for item in document.get("warnings") or ()
-    )
+    listed = document.get("warnings")
+    warnings: tuple[ServiceWarning, ...] = ()
+    if listed:
+        warnings = tuple(
+            [
+                ServiceWarning(str(item.get("code", "")), str(item.get("message", "")))
+                for item in listed
+            ]
+        )
     if task.kind == "entities":
         entities = tuple(
             Entity(
@@ -50,7 +55,7 @@ def _parse_document(document: dict[str, Any], task: Task) -> TaskResult:
             break
     if isinstance(answer, dict):
         answer = (answer,)
-    labels = tuple(Label(item["category"], item["confidenceScore"]) for item in answer or ())
+    labels = tuple([Label(item["category"], item["confidenceScore"]) for item in answer or ()])
     return TaskResult(task, labels=labels, warnings=warnings)
 
 
