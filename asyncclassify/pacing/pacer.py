@@ -79,6 +79,11 @@ START_PROBES_FILLING = 4.0
 before submits..."""
 START_PROBES_SPARE = 2.0
 """...and later this many, on requests the budget has to spare while submits wait."""
+STRAGGLER_SPACING = 0.25
+"""While requests are not scarce, an unfinished job is polled at least this often (of a
+typical duration)..."""
+SPARE_SHARE = 0.1
+"""...as far as this share of the budget allows over every job in flight."""
 SCARCE_USE = 0.9
 """Requests are scarce while the budget's recent utilization is at least this..."""
 IDLE_USE = 0.5
@@ -220,7 +225,7 @@ class Pacer:
         probe = self._next_probe(now)
         if probe is not None:
             times.append(max(probe[1], ready))
-        due = self._polls.next_due(now, self._scarce(now))
+        due = self._polls.next_due(now, self._scarce_polls(now))
         if due is not None:
             times.append(max(due, ready))
         if self._submits and not self.model.warm(now) and self.in_flight.jobs > 0:
@@ -416,18 +421,28 @@ class Pacer:
             if self.model.events < SMALL_SAMPLE:
                 # While little is known of durations, a poll that is due goes first: submits
                 # must not starve the polls that teach how long jobs take.
-                poll = self._polls.take_due(now, self._scarce(now))
+                poll = self._polls.take_due(now, self._scarce_polls(now))
                 if poll is not None:
                     return poll
             return self._submits.popleft()
         if submit is not None and self.model.warm(now):
             self._filled = True
-        poll = self._polls.take_due(now, self._scarce(now))
+        poll = self._polls.take_due(now, self._scarce_polls(now))
         if poll is None and submit is not None:
             # Work waits, yet the budget has a request to spare: the jobs in flight, not the
             # budget, hold it back. See whether the service queues them.
             poll = self._start_probe(now, START_PROBES_SPARE)
         return poll
+
+    def _scarce_polls(self, now: float) -> bool:
+        """Whether polls should be thrifty now (see `_scarce`); when they need not be, how
+        far apart the follow-ups of one job may be: a fraction of a typical duration, or
+        what a share of the budget affords over every job in flight."""
+        scarce = self._scarce(now)
+        if not scarce and self.model.warm(now):
+            affords = self.in_flight.jobs / (SPARE_SHARE * self.budget.rate)
+            self._polls.spacing = max(STRAGGLER_SPACING * self.model.median(now), affords)
+        return scarce
 
     def _scarce(self, now: float) -> bool:
         """Whether polls should be thrifty: a submit waits, and the budget has no request to

@@ -8,7 +8,10 @@ change under the model (four typical durations for a first poll, twice the age s
 follow-up). Two quantiles are kept at once: a thrifty one (requests are scarce) and an eager
 one (they are not; and lower still for the first jobs of a call, `first_result_quantile`).
 A job last seen `notStarted` waits in a queue or is about to start: it is due no sooner than a
-fast job's duration later.
+fast job's duration later. While requests are not scarce, a job found unfinished is polled
+again at least every `spacing` seconds: the stragglers at the end of a run are what it waits
+for, and a long tail's conditional quantiles would leave them unpolled for long after they
+finish.
 """
 
 from __future__ import annotations
@@ -49,6 +52,9 @@ class PollQueue:
         self._order = itertools.count()
         self._keyed = -1
         """The model version the heaps' due times were computed with."""
+        self.spacing = math.inf
+        """The longest wait between two polls of an unfinished job while requests are not
+        scarce (set by the pacer from the requests it has to spare)."""
 
     def add(self, turn: Turn, now: float) -> None:
         """A poll turn starts to wait."""
@@ -100,6 +106,8 @@ class PollQueue:
         if survived <= 0:
             return min(age, FIRST_POLL_CAP * model.median(now))
         age = min(age, FOLLOW_UP_CAP * survived)
+        if not scarce:
+            age = min(age, survived + self.spacing)
         if job.status == "notStarted":
             # The remaining time of a job that has not started is at least a run's.
             age = max(age, survived + model.quantile(NOT_STARTED_AHEAD, now))

@@ -155,7 +155,6 @@ def matrix() -> list[Scenario]:
         Scenario(
             "long queue (20 running at once)",
             realistic_timing(0.4, max_running_jobs=20),
-            jobs=600,
         )
     )
     scenarios.append(

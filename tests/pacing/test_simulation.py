@@ -68,6 +68,15 @@ def test_a_wide_spread_costs_no_extra_gets(name: str) -> None:
     assert figures["fraction_of_bound"] >= 0.6, figures
 
 
+def test_the_stragglers_of_a_wide_spread_are_polled_soon_after_they_finish() -> None:
+    # The run's end waits on its slowest jobs; with requests to spare they are polled often,
+    # not at a long tail's conditional quantiles (which left one run 12% under the ceiling).
+    scenario = replace(SCENARIOS["sigma 0.7, guess right"], seed=3)
+    figures = simulate(scenario)
+    assert figures["fraction_of_bound"] >= 0.97 * clairvoyant_fraction(scenario), figures
+    assert figures["gets_per_job"] <= 1.05, figures
+
+
 def test_two_clients_on_one_key_share_the_bound_without_429_storms() -> None:
     figures = _run("two clients on one key")
     assert figures["fraction_of_bound"] >= 0.9, figures
