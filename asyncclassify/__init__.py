@@ -1,6 +1,7 @@
 """Asynchronous batch client for Azure AI Language custom text classification and NER."""
 
 from .api import API_VERSIONS, DEFAULT_API_VERSION
+from .calls import Drainage
 from .client import Client
 from .errors import (
     AsyncClassifyError,
@@ -31,8 +32,9 @@ from .models import (
     TaskResult,
 )
 from .pacing.budget import RequestBudget
+from .resources import Resource
 from .retrying import RetryPolicy
-from .stats import RunStats
+from .stats import ResourceStats, RunStats
 from .streaming import ResultStream
 
 __version__ = "0.1.0"
@@ -49,6 +51,7 @@ __all__ = [
     "DeadlineExceededError",
     "Document",
     "DocumentError",
+    "Drainage",
     "EndpointError",
     "Entity",
     "Label",
@@ -56,6 +59,8 @@ __all__ = [
     "OverloadedError",
     "QuotaExceededError",
     "RequestBudget",
+    "Resource",
+    "ResourceStats",
     "Result",
     "ResultStream",
     "RetryPolicy",

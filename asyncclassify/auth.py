@@ -7,6 +7,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import anyio
 
+from .errors import ConfigurationError
+
 SCOPE = "https://cognitiveservices.azure.com/.default"
 REFRESH_MARGIN = 300.0
 """Seconds before expiry at which a token is refreshed."""
@@ -43,6 +45,57 @@ class KeyAuth:
 
     def __repr__(self) -> str:
         return "KeyAuth(key=<hidden>)"
+
+
+@runtime_checkable
+class KeyCredential(Protocol):
+    """A key holder such as `azure.core.credentials.AzureKeyCredential`: its `key` is read for
+    every request, so that a rotated key (`update()`) takes effect on the next one."""
+
+    @property
+    def key(self) -> str:
+        """The current key."""
+
+
+class KeyCredentialAuth:
+    """`Ocp-Apim-Subscription-Key` from a key holder, read anew for each request."""
+
+    needs_https = False
+    __slots__ = ("_credential",)
+
+    def __init__(self, credential: KeyCredential) -> None:
+        self._credential = credential
+
+    async def header(self) -> tuple[str, str]:
+        key = self._credential.key
+        if not isinstance(key, str) or not key.strip():
+            raise ConfigurationError("the key credential holds no key")
+        return ("Ocp-Apim-Subscription-Key", key)
+
+    def __repr__(self) -> str:
+        return f"KeyCredentialAuth(credential={type(self._credential).__name__})"
+
+
+Credential = str | KeyCredential | AsyncTokenCredential
+"""A resource key, a key holder (`AzureKeyCredential`), or an async token credential."""
+
+
+def authenticator_for(credential: Credential) -> Authenticator:
+    """The authenticator for `credential` (azure-core's types are recognised by shape, so
+    azure-core need not be installed)."""
+    if isinstance(credential, str):
+        if not credential.strip():
+            raise ConfigurationError("the key is empty")
+        return KeyAuth(credential)
+    if isinstance(credential, AsyncTokenCredential):
+        return TokenAuth(credential)
+    if isinstance(getattr(credential, "key", None), str):
+        return KeyCredentialAuth(credential)
+    raise ConfigurationError(
+        "credential must be the resource key (str), a key credential with .key (such as "
+        "AzureKeyCredential) or an async token credential with get_token(), not "
+        f"{type(credential).__name__}"
+    )
 
 
 class TokenAuth:

@@ -1,5 +1,7 @@
 """What every job of one call shares, and how each of its requests is sent: paced, counted,
-retried through transient failures for as long as the retry horizon, or stopped at once."""
+retried through transient failures for as long as the retry horizon, or stopped at once;
+with several resources, a resource that fails is drained instead (`ResourceDownError`) while
+another can take its jobs (see `routing`)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
+import aiohttp
 import anyio
 from yarl import URL
 
@@ -16,6 +19,7 @@ from .api.base import BodyTemplate, Dialect
 from .api.outcomes import Refused, Response, Throttled, Transient
 from .emitting import Emitter
 from .errors import (
+    AsyncClassifyError,
     AuthenticationError,
     EndpointError,
     QuotaExceededError,
@@ -25,9 +29,11 @@ from .mistakes import MistakeWatch
 from .models import Task
 from .pacing.runtime import PacerRuntime
 from .pacing.turns import Turn
+from .resources import ResourceLink
 from .retrying import FailureSpell, RetryPolicy
+from .routing import choose, others_usable
 from .stats import RunStats
-from .transport import ConnectionFailedError, Transport
+from .transport import ConnectionFailedError
 
 logger = logging.getLogger("asyncclassify")
 
@@ -38,6 +44,25 @@ FIRST_CONTACT_BACKOFF = 1.0
 found within `RetryPolicy.first_contact`, not after a long backoff."""
 
 Outcome = TypeVar("Outcome")
+
+
+class ResourceDownError(Exception):
+    """A resource was drained (another takes its jobs): the job on it goes elsewhere."""
+
+    def __init__(self, link: ResourceLink, why: str) -> None:
+        super().__init__(f"{link.label} drained: {why}")
+        self.link = link
+        self.why = why
+
+
+@dataclass(frozen=True, slots=True)
+class Drainage:
+    """When a failing resource is drained, while another can take its jobs."""
+
+    drain_after: float = 60.0
+    """Seconds of every request to it failing."""
+    revive_after: float = 300.0
+    """Seconds until a resource drained for failing requests is tried again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,31 +76,38 @@ class JobOptions:
 
 
 class CallContext:
-    """What every job of one call shares: the transport, the pacer, the counters, the
-    emitter, the retry policy and what the call has learnt about its tasks."""
+    """What every job of one call shares: the resources (each with its pacer and transport),
+    the counters, the emitter, the retry policy and what the call has learnt about its
+    tasks (on each resource)."""
 
     def __init__(
         self,
-        transport: Transport,
+        session: aiohttp.ClientSession,
+        links: Sequence[ResourceLink],
         dialect: Dialect,
-        endpoint: URL,
         tasks: Sequence[Task],
-        runtime: PacerRuntime,
         retry: RetryPolicy,
         stats: RunStats,
         emitter: Emitter,
         options: JobOptions,
+        drainage: Drainage | None = None,
     ) -> None:
-        self.transport = transport
+        self.session = session
+        self.links = tuple(links)
         self.dialect = dialect
-        self.submit_url = dialect.submit_url(endpoint)
         self.tasks = tuple(tasks)
-        self.runtime = runtime
         self.retry = retry
         self.stats = stats
         self.emitter = emitter
         self.options = options
-        self.mistakes = MistakeWatch(len(self.tasks), strikes=dialect.hides_missing_projects)
+        self.drainage = drainage or Drainage()
+        self._submit_urls = {link: dialect.submit_url(link.endpoint) for link in self.links}
+        self._mistakes = {
+            link: MistakeWatch(len(self.tasks), strikes=dialect.hides_missing_projects)
+            for link in self.links
+        }
+        for link in self.links:
+            stats.resource(link.label)
         self.default_language = "en"
         """The language of documents that name none (the pipeline sets it)."""
         self.stopping = False
@@ -85,6 +117,50 @@ class CallContext:
         """The time limits of a submit (True) and of any other request, built once."""
         self._templates: dict[tuple[int, ...], BodyTemplate] = {}
         self._interruptible: set[anyio.CancelScope] = set()
+
+    @property
+    def runtime(self) -> PacerRuntime:
+        """The first resource's pacer runtime (its clock is every resource's)."""
+        return self.links[0].runtime
+
+    def submit_url(self, link: ResourceLink) -> URL:
+        """Where jobs are submitted on `link`'s resource."""
+        return self._submit_urls[link]
+
+    def mistakes(self, link: ResourceLink) -> MistakeWatch:
+        """What the call has learnt about its tasks on `link`'s resource."""
+        return self._mistakes[link]
+
+    def choose(self, now: float, current: ResourceLink | None = None) -> ResourceLink | None:
+        """The usable resource to send a job to (see `routing.choose`)."""
+        return choose(self.links, now, current)
+
+    def drain_instead(self, link: ResourceLink, error: AsyncClassifyError) -> ResourceDownError:
+        """`error` on `link`'s resource: drain it for good when another can take its jobs
+        (the `ResourceDownError` to raise), else raise `error` itself."""
+        if not others_usable(self.links, link, self.runtime.now()):
+            raise error
+        return self._drained(link, str(error), until=float("inf"))
+
+    def _drained(self, link: ResourceLink, why: str, *, until: float) -> ResourceDownError:
+        if link.health.drained is None:
+            logger.warning("resource %s drained, its jobs go to the others: %s", link.label, why)
+            self.stats.resource(link.label).drained = why
+        link.health.drain(why, until)
+        return ResourceDownError(link, why)
+
+    def _drain_failing(self, link: ResourceLink, now: float, problem: str) -> None:
+        """Drain `link` for a while when every request to it has failed long enough (or at
+        once while it is on probation), if another resource can take its jobs."""
+        health = link.health
+        health.failed(now)
+        failing = health.failing_for(now)
+        if not health.on_probation and failing < self.drainage.drain_after:
+            return
+        if not others_usable(self.links, link, now):
+            return
+        why = f"every request failed for {failing:.0f} s; last: {problem}"
+        raise self._drained(link, why, until=now + self.drainage.revive_after)
 
     @contextmanager
     def interruptible(self) -> Iterator[anyio.CancelScope]:
@@ -115,6 +191,7 @@ class CallContext:
 
     async def exchange(
         self,
+        link: ResourceLink,
         method: str,
         url: URL,
         read: Callable[[Response], Outcome | Throttled | Transient | Refused],
@@ -123,14 +200,18 @@ class CallContext:
         *,
         submit: bool = False,
     ) -> tuple[Outcome, float]:
-        """Send once `turn` is granted, again (on urgent turns) after 429s and transient
-        failures; the first other outcome, and when its request was sent.
+        """Send to `link`'s resource once `turn` is granted, again (on urgent turns) after
+        429s and transient failures; the first other outcome, and when its request was sent.
 
         Raises `AuthenticationError` / `QuotaExceededError` on refused credentials or a spent
         quota, `EndpointError` when the endpoint has never answered within the first-contact
-        limit, and `RetriesExhaustedError` when transient failures outlast the horizon.
+        limit, and `RetriesExhaustedError` when transient failures outlast the horizon; or,
+        for any of these and for requests failing for `Drainage.drain_after`, `ResourceDownError`
+        when another resource can take the job.
         """
-        runtime, stats, policy, transport = self.runtime, self.stats, self.retry, self.transport
+        stats, policy = self.stats, self.retry
+        runtime, transport = link.runtime, link.transport(self.session)
+        counts = stats.resource(link.label)
         limits = self._limits[submit]
         spell = FailureSpell()
         throttled_since: float | None = None
@@ -138,14 +219,17 @@ class CallContext:
             if not turn.granted:
                 await runtime.wait(turn)
             sent_at = runtime.now()
+            if not link.health.usable(sent_at) and others_usable(self.links, link, sent_at):
+                raise ResourceDownError(link, link.health.drained or "drained")
             if transport.first_attempt_at is None:
                 transport.first_attempt_at = sent_at
             stats.requests += 1
+            counts.requests += 1
             outcome: Outcome | Throttled | Transient | Refused
             try:
                 response = await transport.send(method, url, body, limits=limits)
             except ConnectionFailedError as exc:
-                self._check_first_contact(exc, runtime.now())
+                self._check_first_contact(link, exc, runtime.now())
                 if submit and exc.connected:
                     # The body may have reached the service: a job may exist that no one reads.
                     stats.orphans += 1
@@ -154,39 +238,49 @@ class CallContext:
             else:
                 outcome = read(response)
             turn = Turn("urgent")
+            if not isinstance(outcome, Transient):
+                link.health.answered()
             if isinstance(outcome, Throttled):
                 stats.throttled += 1
+                counts.throttled += 1
                 wait = (
                     outcome.retry_after if outcome.retry_after is not None else DEFAULT_RETRY_AFTER
                 )
                 if wait > policy.max_retry_after:
-                    raise QuotaExceededError(
-                        f"the service asks to retry after {wait:.0f} s, longer than the "
-                        f"{policy.max_retry_after:.0f} s the client waits: {outcome.message}",
-                        status=429,
-                        request_id=outcome.request_id,
+                    raise self.drain_instead(
+                        link,
+                        QuotaExceededError(
+                            f"the service asks to retry after {wait:.0f} s, longer than the "
+                            f"{policy.max_retry_after:.0f} s the client waits: {outcome.message}",
+                            status=429,
+                            request_id=outcome.request_id,
+                        ),
                     )
                 if throttled_since is None:
                     throttled_since = sent_at
                 elif sent_at - throttled_since >= policy.horizon:
-                    raise QuotaExceededError(
-                        f"every attempt of {method} {url.path} for "
-                        f"{sent_at - throttled_since:.0f} s was refused for the rate limit: "
-                        f"{outcome.message}",
-                        status=429,
-                        request_id=outcome.request_id,
+                    raise self.drain_instead(
+                        link,
+                        QuotaExceededError(
+                            f"every attempt of {method} {url.path} for "
+                            f"{sent_at - throttled_since:.0f} s was refused for the rate limit: "
+                            f"{outcome.message}",
+                            status=429,
+                            request_id=outcome.request_id,
+                        ),
                     )
                 runtime.throttled(wait, sent_at)
                 continue
             throttled_since = None
             if isinstance(outcome, Refused):
                 runtime.answered(sent_at)
-                raise _refusal(outcome, policy.max_retry_after)
+                raise self.drain_instead(link, _refusal(outcome, policy.max_retry_after))
             if isinstance(outcome, Transient):
                 runtime.answered(sent_at)
                 if outcome.orphaned:
                     stats.orphans += 1
                 now = runtime.now()
+                self._drain_failing(link, now, outcome.problem)
                 spell.failed(sent_at)
                 if spell.outlasts(policy.horizon, now):
                     raise RetriesExhaustedError(
@@ -208,17 +302,23 @@ class CallContext:
                 continue
             return outcome, sent_at
 
-    def _check_first_contact(self, failure: ConnectionFailedError, now: float) -> None:
-        """Stop the call when the endpoint has refused every connection since the first
-        attempt, for `first_contact` seconds: a wrong endpoint, not an outage."""
-        transport = self.transport
+    def _check_first_contact(
+        self, link: ResourceLink, failure: ConnectionFailedError, now: float
+    ) -> None:
+        """Stop the call (or drain the resource) when the endpoint has refused every
+        connection since the first attempt, for `first_contact` seconds: a wrong endpoint,
+        not an outage."""
+        transport = link.transport(self.session)
         started = transport.first_attempt_at
         if transport.answered or failure.connected or started is None:
             return
         if now - started >= self.retry.first_contact:
-            raise EndpointError(
-                f"no connection to the endpoint {transport.origin} in "
-                f"{now - started:.0f} s of trying: {failure}; check the endpoint"
+            raise self.drain_instead(
+                link,
+                EndpointError(
+                    f"no connection to the endpoint {transport.origin} in "
+                    f"{now - started:.0f} s of trying: {failure}; check the endpoint"
+                ),
             )
 
 

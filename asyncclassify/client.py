@@ -3,31 +3,30 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
 import aiohttp
 import anyio
-from anyio.abc import ObjectSendStream
-from yarl import URL
+from anyio.abc import ObjectSendStream, TaskGroup
 
 from .api import DEFAULT_API_VERSION, dialect_for
-from .auth import AsyncTokenCredential, Authenticator, KeyAuth, TokenAuth
-from .calls import CallContext, JobOptions
+from .auth import Credential
+from .calls import CallContext, Drainage, JobOptions
 from .coalescing import Coalescer
 from .emitting import Emitter
 from .errors import ConfigurationError
 from .models import Result, Task
-from .pacing import Pacer, PacingSettings
+from .pacing import Pacer
 from .pacing.budget import RequestBudget
-from .pacing.runtime import PacerRuntime
+from .pacing.runtime import Spawn
 from .pipeline import DEFAULT_LINGER, Pipeline, StreamOptions
+from .resources import Resource, ResourceLink
 from .retrying import RetryPolicy
 from .stats import RunStats
 from .streaming import ResultStream
-from .transport import Transport, check_endpoint, new_session
+from .transport import new_session
 
 Documents = Iterable[Any] | AsyncIterable[Any]
 
@@ -35,13 +34,21 @@ Documents = Iterable[Any] | AsyncIterable[Any]
 class Client:
     """An asynchronous client for custom text classification and custom NER jobs.
 
-    One client holds one HTTP session and one request budget for its endpoint; any number
-    of concurrent `stream()` / `classify()` calls may share it. Use it as an async context
-    manager (or call `aclose()`).
+    One client holds one HTTP session and, for each resource, one request budget and pacer;
+    any number of concurrent `stream()` / `classify()` calls may share it. Use it as an async
+    context manager (or call `aclose()`).
 
-    `credential` is the resource key, or an async Entra ID token credential (https only).
-    `requests_per_minute` is the service's budget for the resource (1,000 for custom
+    `Client(endpoint, credential)` uses one resource. `credential` is the resource key, a key
+    holder such as `azure.core.credentials.AzureKeyCredential` (read for every request: a
+    rotated key takes effect on the next one), or an async Entra ID token credential (https
+    only). `requests_per_minute` is the service's budget for the resource (1,000 for custom
     features); `rate_window` scales its window (seconds) for tests on an emulator.
+
+    `Client(resources=[Resource(endpoint, credential), ...])` spreads the jobs over several
+    resources the projects are deployed to, each with its own budget and pacer: each batch
+    goes to the resource that can start it first; a resource that fails (refused
+    credentials, spent quota, every request failing for `drainage.drain_after` seconds, a
+    project not deployed there) is drained and its unfinished jobs go to the others.
     `max_concurrency` caps the jobs in flight (the pacer keeps as many as the budget needs,
     from how long jobs take); `first_poll` is the guess of a job's duration (seconds) until
     jobs have been seen to finish. `job_timeout` (seconds) bounds how long a job may run
@@ -56,9 +63,10 @@ class Client:
 
     def __init__(
         self,
-        endpoint: str,
-        credential: str | AsyncTokenCredential,
+        endpoint: str | None = None,
+        credential: Credential | None = None,
         *,
+        resources: Sequence[Resource] | None = None,
         api_version: str = DEFAULT_API_VERSION,
         language: str = "en",
         max_concurrency: int = 2000,
@@ -67,6 +75,7 @@ class Client:
         job_timeout: float = 1800.0,
         first_poll: float = 1.0,
         retry: RetryPolicy | None = None,
+        drainage: Drainage | None = None,
         allow_insecure_http: bool = False,
         session: aiohttp.ClientSession | None = None,
         coalesce_linger: float = 0.03,
@@ -74,9 +83,6 @@ class Client:
     ) -> None:
         self._dialect = dialect_for(api_version)
         self.api_version = api_version
-        self._endpoint = URL(endpoint.rstrip("/"))
-        self._auth = _authenticator(credential)
-        check_endpoint(self._endpoint, self._auth, allow_insecure_http)
         if max_concurrency < 1:
             raise ConfigurationError("max_concurrency must be at least 1")
         if not language:
@@ -87,44 +93,70 @@ class Client:
             raise ConfigurationError("coalesce_max_pending must be at least 1")
         self._language = language
         self._max_concurrency = max_concurrency
-        try:
-            settings = PacingSettings(
-                requests_per_minute=requests_per_minute,
-                window=rate_window,
-                first_poll=first_poll,
-                max_jobs_in_flight=max_concurrency,
-            )
-        except ValueError as exc:
-            raise ConfigurationError(str(exc)) from None
-        self._pacer = PacerRuntime(Pacer(settings))
+        if resources is None:
+            if endpoint is None or credential is None:
+                raise ConfigurationError("Client needs an endpoint and a credential, or resources")
+            resources = [Resource(endpoint, credential, requests_per_minute, rate_window)]
+        elif endpoint is not None or credential is not None:
+            raise ConfigurationError("give either an endpoint and a credential, or resources")
+        self._links = _links(resources, first_poll, max_concurrency, allow_insecure_http)
         self._retry = retry or RetryPolicy()
+        self._drainage = drainage or Drainage()
         self._job_defaults = JobOptions(job_timeout=job_timeout)
         self._session = session
         self._owns_session = session is None
-        self._transport: Transport | None = None
-        self._running: set[asyncio.Task[None]] = set()
+        self._group: TaskGroup | None = None
+        """Where the client's calls and coalescing lanes run (open between enter and exit)."""
+        self._pacing: TaskGroup | None = None
+        """Where the pacers' dispatchers run: closed after the calls, which need them to
+        cancel their jobs on the way out."""
         self._coalesce_linger = coalesce_linger
         self._coalescer = Coalescer(
             self._open_lane,
-            self._running,
+            self._spawner,
             max_pending=coalesce_max_pending,
             default_language=language,
         )
 
     @property
     def budget(self) -> RequestBudget:
-        """The resource's request budget (what it has learnt of the real limit included)."""
-        return self._pacer.pacer.budget
+        """The (first) resource's request budget (what it has learnt of the limit included)."""
+        return self._links[0].pacer.budget
 
     @property
     def pacer(self) -> Pacer:
-        """The resource's pacer: its budget, learnt durations, jobs in flight (read-only)."""
-        return self._pacer.pacer
+        """The (first) resource's pacer: its budget, learnt durations, jobs in flight
+        (read-only)."""
+        return self._links[0].pacer
+
+    @property
+    def pacers(self) -> dict[str, Pacer]:
+        """Every resource's pacer, by the resource's label (read-only)."""
+        return {link.label: link.pacer for link in self._links}
+
+    @property
+    def resources(self) -> tuple[Resource, ...]:
+        """The resources the client spreads its jobs over."""
+        return tuple(link.resource for link in self._links)
 
     def __repr__(self) -> str:
-        return f"Client(endpoint={str(self._endpoint)!r}, api_version={self.api_version!r})"
+        endpoints = ", ".join(repr(str(link.endpoint)) for link in self._links)
+        return f"Client(endpoints=[{endpoints}], api_version={self.api_version!r})"
 
     async def __aenter__(self) -> Client:
+        if self._group is not None:
+            raise ConfigurationError("the client is open already")
+        pacing = anyio.create_task_group()
+        await pacing.__aenter__()
+        calls = anyio.create_task_group()
+        try:
+            await calls.__aenter__()
+        except BaseException:
+            await pacing.__aexit__(None, None, None)
+            raise
+        self._pacing, self._group = pacing, calls
+        for link in self._links:
+            link.runtime.attach(pacing.start_soon)
         return self
 
     async def __aexit__(
@@ -133,20 +165,32 @@ class Client:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        await self.aclose()
+        calls, self._group = self._group, None
+        pacing, self._pacing = self._pacing, None
+        try:
+            if calls is not None:
+                # Calls still running stop (their jobs are cancelled if they asked for it).
+                calls.cancel_scope.cancel()
+                # Not told the body's exception: it goes on as it is, not wrapped in a group.
+                await calls.__aexit__(None, None, None)
+        finally:
+            try:
+                if pacing is not None:
+                    pacing.cancel_scope.cancel()
+                    await pacing.__aexit__(None, None, None)
+            finally:
+                await self._close()
 
     async def aclose(self) -> None:
-        """Stop calls still running, then close the HTTP session if the client opened it."""
-        for task in list(self._running):
-            task.cancel()
-        if self._running:
-            with anyio.CancelScope(shield=True):
-                await asyncio.gather(*self._running, return_exceptions=True)
-        self._pacer.close()
+        """Close the client (as leaving `async with` does; from the task that opened it)."""
+        await self.__aexit__(None, None, None)
+
+    async def _close(self) -> None:
+        for link in self._links:
+            link.close()
         if self._owns_session and self._session is not None:
             await self._session.close()
             self._session = None
-        self._transport = None
 
     def stream(
         self,
@@ -194,19 +238,19 @@ class Client:
         async def run(source: Documents, send: ObjectSendStream[list[Result]]) -> None:
             emitter = Emitter(send, stats, ordered, window)
             context = CallContext(
-                self._open_transport(),
+                self._open_session(),
+                self._links,
                 self._dialect,
-                self._endpoint,
                 tasks,
-                self._pacer,
                 self._retry,
                 stats,
                 emitter,
                 job_options,
+                self._drainage,
             )
             await Pipeline(context, stream_options).run(source)
 
-        return ResultStream(run, documents, stats, self._running)
+        return ResultStream(run, documents, stats, self._spawner())
 
     async def classify(self, documents: Documents, *tasks: Task, **options: Any) -> list[Result]:
         """All results in input order: for small inputs (it holds every result in memory)."""
@@ -245,22 +289,38 @@ class Client:
             documents, *tasks, check_duplicate_ids=False, linger=self._coalesce_linger
         )
 
-    def _open_transport(self) -> Transport:
-        if self._transport is None:
-            if self._session is None:
-                self._session = new_session()
-            self._transport = Transport(self._session, self._endpoint, self._auth)
-        return self._transport
+    def _spawner(self) -> Spawn:
+        """Starts tasks in the client's group; refused while the client is not open."""
+        if self._group is None:
+            raise ConfigurationError(
+                "the client is not open: use it as `async with Client(...) as client`"
+            )
+        return self._group.start_soon
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = new_session()
+        return self._session
 
 
-def _authenticator(credential: str | AsyncTokenCredential) -> Authenticator:
-    if isinstance(credential, str):
-        if not credential.strip():
-            raise ConfigurationError("the key is empty")
-        return KeyAuth(credential)
-    if isinstance(credential, AsyncTokenCredential):
-        return TokenAuth(credential)
-    raise ConfigurationError(
-        "credential must be the resource key (str) or an async token credential with "
-        f"get_token(), not {type(credential).__name__}"
+def _links(
+    resources: Sequence[Resource],
+    first_poll: float,
+    max_concurrency: int,
+    allow_insecure_http: bool,
+) -> tuple[ResourceLink, ...]:
+    if not resources:
+        raise ConfigurationError("resources must name at least one resource")
+    links = tuple(
+        ResourceLink(
+            resource,
+            first_poll=first_poll,
+            max_jobs_in_flight=max_concurrency,
+            allow_insecure_http=allow_insecure_http,
+        )
+        for resource in resources
     )
+    labels = [link.label for link in links]
+    if len(set(labels)) != len(labels):
+        raise ConfigurationError(f"resources need distinct names, got {labels}")
+    return links

@@ -8,7 +8,6 @@ use the same ids as each other; results are routed back to the caller that sent 
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import AsyncIterable, Callable, Sequence
 from types import TracebackType
@@ -20,6 +19,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from .errors import CallStoppedError, ConfigurationError, OverloadedError
 from .inputs import InvalidDocumentError, normalize
 from .models import Document, DocumentError, Result, Task, TaskResult
+from .pacing.runtime import Spawn
 from .streaming import ResultStream
 
 OpenStream = Callable[[AsyncIterable[Document], tuple[Task, ...]], ResultStream]
@@ -113,19 +113,19 @@ class Coalescer:
 
     At most `max_pending` documents may be waiting for their results (queued or in jobs,
     those of callers that left included); a call that would go over is refused with
-    `OverloadedError` at once. Lane tasks are added to `running`, which the client stops.
+    `OverloadedError` at once. Lanes run in the client's task group (`spawn`).
     """
 
     def __init__(
         self,
         open_stream: OpenStream,
-        running: set[asyncio.Task[None]],
+        spawn: Callable[[], Spawn],
         *,
         max_pending: int,
         default_language: str,
     ) -> None:
         self._open_stream = open_stream
-        self._running = running
+        self._spawn = spawn
         self._max_pending = max_pending
         self._default_language = default_language
         self._lanes: dict[tuple[Task, ...], _Lane] = {}
@@ -189,16 +189,20 @@ class Coalescer:
         lane = _Lane(send, receive)
         self._lanes[tasks] = lane
 
-        def finished(task: asyncio.Task[None]) -> None:
-            self._running.discard(task)
-            # Also when the task was cancelled before it began (the client closed at once).
-            lane.close(CallStoppedError("the client was closed before every result was out"))
-            if self._lanes.get(tasks) is lane:
-                del self._lanes[tasks]
+        async def run() -> None:
+            try:
+                await lane.run(results)
+            finally:
+                lane.close(CallStoppedError("the client was closed before every result was out"))
+                if self._lanes.get(tasks) is lane:
+                    del self._lanes[tasks]
 
-        task = asyncio.get_running_loop().create_task(lane.run(results))
-        self._running.add(task)
-        task.add_done_callback(finished)
+        try:
+            self._spawn()(run)
+        except BaseException:
+            lane.close(CallStoppedError("the client is not open"))
+            del self._lanes[tasks]
+            raise
         return lane
 
 

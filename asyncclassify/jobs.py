@@ -32,13 +32,15 @@ from .api.outcomes import (
     read_submit,
 )
 from .batching import Batch, Pending
-from .calls import CallContext
+from .calls import CallContext, ResourceDownError
 from .collecting import collect, early_mistake
 from .errors import EndpointError, RetriesExhaustedError, TaskConfigurationError
 from .mistakes import Mistake
 from .models import DocumentError, Result, TaskResult
 from .pacing.turns import PolledJob, Turn
+from .resources import ResourceLink
 from .retrying import FailureSpell
+from .routing import others_usable
 
 logger = logging.getLogger("asyncclassify")
 
@@ -100,14 +102,23 @@ class _Unavailable:
     error: DocumentError
 
 
+@dataclass(slots=True)
+class _Moved:
+    """The resource was drained: the same work goes to another one."""
+
+
 class JobRunner:
     """Runs one batch to the end: every document of it gets exactly one result."""
 
-    def __init__(self, context: CallContext, batch: Batch, admitted: Turn | None) -> None:
+    def __init__(
+        self, context: CallContext, batch: Batch, admitted: Turn | None, link: ResourceLink
+    ) -> None:
         self._context = context
         self._batch = batch
         self._admitted: Turn | None = admitted
-        """The granted turn of the batch's first submit."""
+        """The granted turn of the batch's first submit (on `link`'s resource)."""
+        self._link = link
+        """The resource of the current attempt."""
         self._outcomes: dict[int, list[TaskResult | None]] = {
             document.index: [None] * len(context.tasks) for document in batch.documents
         }
@@ -122,13 +133,17 @@ class JobRunner:
         work = [_Work(self._batch.documents, all_tasks, FailureSpell())]
         while work and not context.stopping:
             item = work.pop()
-            outcome: _Rejected | _Read | _Unavailable | None = None
+            outcome: _Rejected | _Read | _Unavailable | _Moved | None = None
             with context.interruptible():
                 if item.spell.attempts:
                     await anyio.sleep(policy.backoff(item.spell.attempts))
                 outcome = await self._attempt(item.documents, item.task_ids)
             if outcome is None:
                 break
+            if isinstance(outcome, _Moved):
+                context.stats.resubmits += 1
+                work.append(item)
+                continue
             if isinstance(outcome, _Rejected):
                 if outcome.divisible and len(item.documents) > 1:
                     # One bad document must not sink the others: find it by halving.
@@ -156,7 +171,7 @@ class JobRunner:
             item.documents,
             item.task_ids,
             context.tasks,
-            context.mistakes,
+            context.mistakes(self._link),
             request_id=read.request_id,
             lost=read.lost,
         )
@@ -165,8 +180,11 @@ class JobRunner:
             if outcomes is not None and outcomes[task_index] is None:
                 outcomes[task_index] = result
         if collected.mistake is not None:
+            stop = self._mistake(collected.mistake)
+            if self._drained_for(stop):
+                return [item]  # its resource cannot run the tasks; another may
             # Every document would fail so: stop, once what this job answered is out.
-            self._stop_for = self._mistake(collected.mistake)
+            self._stop_for = stop
             return []
         now = context.runtime.now()
         again: list[_Work] = []
@@ -200,48 +218,74 @@ class JobRunner:
             else f"project {task.project!r}, deployment {task.deployment!r}"
         )
         hint = ""
-        if not self._context.mistakes.permanent(mistake.code):
+        if not self._context.mistakes(self._link).permanent(mistake.code):
             hint = (
                 " (every job so far failed it so; the service reports a project or deployment "
                 "that is not there this way, or it is failing)"
             )
+        where += f" on {self._link.label}" if len(self._context.links) > 1 else ""
         return TaskConfigurationError(
             f"the {task.kind} task on {where} cannot run: {mistake.code}: {mistake.message}{hint}",
             task=task,
             code=mistake.code,
         )
 
-    def _submit_turn(self) -> Turn:
+    def _drained_for(self, error: TaskConfigurationError) -> bool:
+        """Drain the current resource for `error` if another can run the tasks instead."""
+        try:
+            raise self._context.drain_instead(self._link, error)
+        except ResourceDownError:
+            return True
+        except TaskConfigurationError:
+            return False
+
+    def _route(self) -> tuple[ResourceLink, Turn]:
+        """The resource of the next attempt, and the turn of its submit: the first goes where
+        the batch was admitted; others to the usable resource that starts them soonest."""
         turn, self._admitted = self._admitted, None
-        return turn if turn is not None else Turn("urgent")
+        if turn is not None:
+            return self._link, turn
+        context = self._context
+        link = context.choose(context.runtime.now(), self._link) or self._link
+        self._link = link
+        return link, Turn("urgent")
 
     async def _attempt(
         self, documents: list[Pending], task_ids: tuple[int, ...]
-    ) -> _Rejected | _Read | _Unavailable:
+    ) -> _Rejected | _Read | _Unavailable | _Moved:
         context = self._context
+        link, turn = self._route()
+        runtime = link.runtime
         body = context.template(task_ids).render([document.encoded for document in documents])
         try:
             outcome, sent_at = await context.exchange(
-                "POST", context.submit_url, read_submit, self._submit_turn(), body, submit=True
+                link, "POST", context.submit_url(link), read_submit, turn, body, submit=True
             )
+            if isinstance(outcome, NotServed):
+                origin = link.transport(context.session).origin
+                raise context.drain_instead(
+                    link,
+                    EndpointError(
+                        f"the endpoint {origin} does not serve this API (404); "
+                        "check the endpoint and api_version",
+                        status=404,
+                        code=outcome.code,
+                        request_id=outcome.request_id,
+                    ),
+                )
         except RetriesExhaustedError as exc:
             return _Unavailable(DocumentError("ServiceUnavailable", str(exc)))
-        if isinstance(outcome, NotServed):
-            raise EndpointError(
-                f"the endpoint {context.transport.origin} does not serve this API (404); "
-                "check the endpoint and api_version",
-                status=404,
-                code=outcome.code,
-                request_id=outcome.request_id,
-            )
+        except ResourceDownError:
+            return _Moved()
         if isinstance(outcome, Rejected):
-            context.runtime.answered(sent_at)
+            runtime.answered(sent_at)
             return _Rejected(outcome.error, outcome.divisible)
         assert isinstance(outcome, Accepted)
         context.stats.jobs += 1
+        context.stats.resource(link.label).jobs += 1
         job_url = URL(outcome.location, encoded=True)
-        context.transport.check_origin(job_url)
-        job = context.runtime.job_accepted(sent_at, created_wall=None)
+        link.transport(context.session).check_origin(job_url)
+        job = runtime.job_accepted(sent_at, created_wall=None)
         ordinal = context.jobs_accepted
         context.jobs_accepted += 1
         try:
@@ -249,6 +293,16 @@ class JobRunner:
         except RetriesExhaustedError as exc:
             await self._abandon(job_url)
             return _Unavailable(DocumentError("ServiceUnavailable", str(exc)))
+        except ResourceDownError:
+            self._orphaned(job_url, "its resource was drained")
+            return _Moved()
+        except TaskConfigurationError as exc:
+            if others_usable(context.links, link, runtime.now()) and self._drained_for(exc):
+                await self._cancel(job_url)
+                return _Moved()
+            if context.options.cancel_remote or context.stopping:
+                await self._cancel(job_url)
+            raise
         except BaseException:
             # Leaving early (the caller stopped, the deadline passed, or something broke): the
             # service keeps running the job unless asked not to; past the deadline nobody
@@ -257,7 +311,7 @@ class JobRunner:
                 await self._cancel(job_url)
             raise
         finally:
-            context.runtime.job_gone(job)
+            runtime.job_gone(job)
 
     async def _follow(
         self,
@@ -314,7 +368,7 @@ class JobRunner:
         clock: _RunClock,
     ) -> _Read:
         context = self._context
-        runtime = context.runtime
+        runtime = self._link.runtime
         read = self._reader(task_ids)
         polls = 0
         while True:
@@ -322,7 +376,9 @@ class JobRunner:
             polls += 1
             # Until the call's first result is out, its first jobs are polled for latency.
             job.eager = ordinal < FIRST_RESULT_JOBS and context.stats.documents == 0
-            outcome, sent_at = await context.exchange("GET", url, read, Turn("poll", job))
+            outcome, sent_at = await context.exchange(
+                self._link, "GET", url, read, Turn("poll", job)
+            )
             if isinstance(outcome, Gone):
                 runtime.job_lost(job, sent_at)
                 return _Read(_EMPTY_PAGE, outcome.request_id, _lost(outcome))
@@ -339,7 +395,7 @@ class JobRunner:
                 )
                 if outcome.page is not None and outcome.page.tasks:
                     mistake = early_mistake(
-                        outcome.page, task_ids, context.mistakes, outcome.request_id
+                        outcome.page, task_ids, context.mistakes(self._link), outcome.request_id
                     )
                     if mistake is not None:
                         raise self._mistake(mistake)
@@ -371,17 +427,17 @@ class JobRunner:
         context.stats.job_gets += 1
         try:
             outcome, sent_at = await context.exchange(
-                "GET", url, self._reader(task_ids), Turn("urgent")
+                self._link, "GET", url, self._reader(task_ids), Turn("urgent")
             )
         except RetriesExhaustedError:
             return None
-        context.runtime.answered(sent_at)
+        self._link.runtime.answered(sent_at)
         if isinstance(outcome, Finished):
             return await self._pages(outcome, task_ids, job)
         if isinstance(outcome, Running):
             return outcome
         if isinstance(outcome, Gone):
-            context.runtime.job_lost(job, sent_at)
+            self._link.runtime.job_lost(job, sent_at)
             return _Read(_EMPTY_PAGE, outcome.request_id, _lost(outcome))
         return None
 
@@ -396,15 +452,15 @@ class JobRunner:
             context.stats.job_gets += 1
             try:
                 following, sent_at = await context.exchange(
-                    "GET", URL(next_link, encoded=True), read, Turn("urgent")
+                    self._link, "GET", URL(next_link, encoded=True), read, Turn("urgent")
                 )
             except RetriesExhaustedError as exc:
                 # Keep what the pages read so far answered; the rest goes out again.
                 return _Read(page, first.request_id, DocumentError("ServiceUnavailable", str(exc)))
             if isinstance(following, Gone):
-                context.runtime.job_lost(job, sent_at)
+                self._link.runtime.job_lost(job, sent_at)
                 return _Read(page, first.request_id, _lost(following))
-            context.runtime.answered(sent_at)
+            self._link.runtime.answered(sent_at)
             if isinstance(following, Running):
                 # A later page of a finished job can only be finished too: it cannot be trusted.
                 lost = DocumentError(
@@ -438,12 +494,12 @@ class JobRunner:
         with anyio.CancelScope(shield=True), anyio.move_on_after(CANCEL_TIMEOUT):
             try:
                 outcome, sent_at = await context.exchange(
-                    "POST", cancel_url, read_cancel, Turn("urgent")
+                    self._link, "POST", cancel_url, read_cancel, Turn("urgent")
                 )
             except Exception as exc:  # a failed cancel must not hide why we are leaving
                 logger.warning("could not cancel job %s: %s", job_url.path, exc)
                 return None
-            context.runtime.answered(sent_at)
+            self._link.runtime.answered(sent_at)
             if not isinstance(outcome, bool):  # gone: expired, or never stored
                 return False
             if outcome:

@@ -18,6 +18,7 @@ from .inputs import InvalidDocumentError, character_count, normalize
 from .jobs import JobRunner
 from .models import DocumentError, Result, TaskResult
 from .pacing.turns import Turn
+from .resources import ResourceLink
 
 DEFAULT_LINGER = 0.05
 """Seconds a partly filled batch from an async source waits for more documents."""
@@ -181,21 +182,41 @@ class Pipeline:
         await emitter.emit([Result(problem.document_id, index, outcomes)])
 
     async def _dispatch(self, batches: ObjectReceiveStream[Batch], group: TaskGroup) -> None:
-        context = self._context
-        async with batches:
-            async for batch in batches:
-                await context.emitter.wait_for_room(batch.documents[-1].index)
-                # The pacer admits the batch among the jobs in flight when it grants the turn
-                # of its first submit.
-                turn = Turn("submit", size=batch.size, admits=True)
-                with context.interruptible():
-                    await context.runtime.wait(turn)
-                if not turn.granted:
-                    group.start_soon(self._run_job, batch, None)
-                    continue
-                group.start_soon(self._run_job, batch, turn)
+        """Each resource pulls the next batch as soon as its pacer may admit one, so that
+        every batch goes to the resource that can start it first."""
+        async with batches, anyio.create_task_group() as feeders:
+            for link in self._context.links:
+                feeders.start_soon(self._feed, link, batches, group)
 
-    async def _run_job(self, batch: Batch, admitted: Turn | None) -> None:
+    async def _feed(
+        self, link: ResourceLink, batches: ObjectReceiveStream[Batch], group: TaskGroup
+    ) -> None:
+        context = self._context
+        while True:
+            if not await self._wait_usable(link):
+                return
+            try:
+                batch = await batches.receive()
+            except (anyio.EndOfStream, anyio.ClosedResourceError):
+                return
+            await context.emitter.wait_for_room(batch.documents[-1].index)
+            # The pacer admits the batch among the jobs in flight when it grants the turn
+            # of its first submit.
+            turn = Turn("submit", size=batch.size, admits=True)
+            with context.interruptible():
+                await link.runtime.wait(turn)
+            group.start_soon(self._run_job, batch, turn if turn.granted else None, link)
+
+    async def _wait_usable(self, link: ResourceLink) -> bool:
+        """Wait while `link`'s resource is drained for a while; False if drained for good."""
+        health = link.health
+        while not health.usable(anyio.current_time()):
+            if health.drained_until == math.inf:
+                return False
+            await anyio.sleep(max(0.0, health.drained_until - anyio.current_time()))
+        return True
+
+    async def _run_job(self, batch: Batch, admitted: Turn | None, link: ResourceLink) -> None:
         context = self._context
         stats = context.stats
         self._documents_in_flight += len(batch)
@@ -203,8 +224,8 @@ class Pipeline:
             stats.peak_documents_in_flight, self._documents_in_flight
         )
         try:
-            await JobRunner(context, batch, admitted).run()
+            await JobRunner(context, batch, admitted, link).run()
         finally:
             self._documents_in_flight -= len(batch)
             if admitted is not None:
-                context.runtime.released(batch.size)
+                link.runtime.released(batch.size)

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class ResourceStats:
+    """What a call has done on one resource."""
+
+    requests: int = 0
+    jobs: int = 0
+    throttled: int = 0
+    drained: str | None = None
+    """Why the resource was drained during the call (its jobs went to the others), if it was."""
 
 
 @dataclass(slots=True)
@@ -27,6 +39,8 @@ class RunStats:
     Each may be billed; the service forgets them after its retention time."""
     peak_documents_in_flight: int = 0
     """Most documents submitted and not yet given their result at once."""
+    resources: dict[str, ResourceStats] = field(default_factory=dict)
+    """The same counters per resource, by its label."""
 
     @property
     def documents(self) -> int:
@@ -38,9 +52,16 @@ class RunStats:
         """Status and page GETs per submitted job: one is the least possible."""
         return self.job_gets / self.jobs if self.jobs else 0.0
 
-    def as_dict(self) -> dict[str, float]:
+    def resource(self, label: str) -> ResourceStats:
+        """The counters of the resource labelled `label` (made on first use)."""
+        stats = self.resources.get(label)
+        if stats is None:
+            stats = self.resources[label] = ResourceStats()
+        return stats
+
+    def as_dict(self) -> dict[str, Any]:
         """The counters, plus the derived figures, as plain JSON-ready data."""
-        figures: dict[str, float] = asdict(self)
+        figures: dict[str, Any] = asdict(self)
         figures["documents"] = self.documents
         figures["gets_per_job"] = round(self.gets_per_job, 3)
         return figures

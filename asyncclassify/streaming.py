@@ -1,8 +1,7 @@
-"""`ResultStream`: the async iterator a call returns, running the call in a task of its own."""
+"""`ResultStream`: the async iterator a call returns; the call runs in the client's task group."""
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from collections.abc import AsyncIterable, Callable, Coroutine, Iterable
 from types import TracebackType
@@ -10,9 +9,11 @@ from typing import Any
 
 import anyio
 from anyio.abc import ObjectSendStream
+from anyio.streams.memory import MemoryObjectSendStream
 
 from .errors import CallStoppedError
 from .models import Result
+from .pacing.runtime import Spawn
 from .stats import RunStats
 
 RESULT_BUFFER = 4
@@ -28,9 +29,11 @@ Runner = Callable[
 class ResultStream:
     """Results of one call, one per input document, as they become ready.
 
-    Iterate it with ``async for``; leave early by breaking out (the work is cancelled), or
-    use ``async with`` / `aclose()` to wait until the call has wound down (including remote
-    cancels). `stats` counts what the call has done so far.
+    Iterate it inside ``async with``: leaving the block (a `break`, an exception, a
+    cancellation) stops the call and waits until it has wound down (remote cancels
+    included); `aclose()` does the same. The call runs in the client's task group, so a
+    stream left without either runs on until the client closes. `stats` counts what the call
+    has done so far.
     """
 
     def __init__(
@@ -38,16 +41,15 @@ class ResultStream:
         runner: Runner,
         source: Iterable[Any] | AsyncIterable[Any],
         stats: RunStats,
-        running: set[asyncio.Task[None]],
+        spawn: Spawn,
     ) -> None:
         self.stats = stats
         self._runner = runner
         self._source = source
-        self._running = running
+        self._spawn = spawn
         self._send, self._receive = anyio.create_memory_object_stream[list[Result]](RESULT_BUFFER)
         self._ready: deque[Result] = deque()
-        self._task: asyncio.Task[None] | None = None
-        self._outcome = _Outcome()
+        self._call: _Call | None = None
 
     def __aiter__(self) -> ResultStream:
         return self
@@ -55,20 +57,18 @@ class ResultStream:
     async def __anext__(self) -> Result:
         if self._ready:
             return self._ready.popleft()
-        if self._task is None:
-            # The task must not refer to this object, so that dropping it stops the work.
-            call = _run_call(self._runner, self._source, self._send, self._outcome)
-            self._task = asyncio.get_running_loop().create_task(call)
-            self._running.add(self._task)
-            self._task.add_done_callback(self._running.discard)
+        call = self._call
+        if call is None:
+            call = self._call = _Call()
+            self._spawn(lambda: call.run(self._runner, self._source, self._send))
         try:
             results = await self._receive.receive()
         except anyio.EndOfStream:
-            await asyncio.gather(self._task, return_exceptions=True)
-            failure, self._outcome.failure = self._outcome.failure, None
+            await call.done.wait()
+            failure, call.failure = call.failure, None
             if failure is not None:
                 raise failure from None
-            if self._task.cancelled():
+            if call.stopped:
                 # Stopped from outside (the client was closed): the results are incomplete,
                 # and ending quietly would pass that off as a finished run.
                 raise CallStoppedError(
@@ -91,45 +91,49 @@ class ResultStream:
 
     async def aclose(self) -> None:
         """Stop the call (if still running) and wait until it has wound down."""
-        task = self._task
-        if task is not None and not task.done():
-            task.cancel()
+        call = self._call
+        if call is not None and not call.done.is_set():
+            call.scope.cancel()
             with anyio.CancelScope(shield=True):
-                await asyncio.gather(task, return_exceptions=True)
+                await call.done.wait()
         self._receive.close()
 
     def cancel(self) -> None:
         """Stop the call without waiting for it."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-
-    def __del__(self) -> None:
-        # Dropped mid-iteration (a `break`, or the consumer was cancelled): stop the work.
-        task = self._task
-        if task is not None and not task.done():
-            task.cancel()
+        if self._call is not None:
+            self._call.scope.cancel()
 
 
-class _Outcome:
-    __slots__ = ("failure",)
+class _Call:
+    """One call running in the client's task group: how to stop it, and how it ended."""
+
+    __slots__ = ("done", "failure", "scope", "stopped")
 
     def __init__(self) -> None:
+        self.scope = anyio.CancelScope()
+        self.done = anyio.Event()
         self.failure: BaseException | None = None
+        self.stopped = False
+        """Cancelled from outside (the client closed), not by `aclose()`."""
 
-
-async def _run_call(
-    runner: Runner,
-    source: Iterable[Any] | AsyncIterable[Any],
-    send: ObjectSendStream[list[Result]],
-    outcome: _Outcome,
-) -> None:
-    try:
-        async with send:
-            await runner(source, send)
-    except anyio.get_cancelled_exc_class():
-        raise
-    except Exception as exc:  # handed to the consumer, who raises it
-        outcome.failure = _primary(exc)
+    async def run(
+        self,
+        runner: Runner,
+        source: Iterable[Any] | AsyncIterable[Any],
+        send: MemoryObjectSendStream[list[Result]],
+    ) -> None:
+        try:
+            with self.scope:
+                async with send:
+                    await runner(source, send)
+        except anyio.get_cancelled_exc_class():
+            self.stopped = True
+            raise
+        except Exception as exc:  # handed to the consumer, who raises it
+            self.failure = _primary(exc)
+        finally:
+            send.close()
+            self.done.set()
 
 
 def _primary(exc: BaseException) -> BaseException:

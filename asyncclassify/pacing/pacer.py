@@ -345,6 +345,19 @@ class Pacer:
             return "the service"
         return "input"
 
+    def expected_start(self, now: float) -> float:
+        """Seconds until a new job asked for now would be submitted, about: the requests
+        waiting before it, at the pace the budget allows, and a finished job's place when
+        the jobs in flight are at their target."""
+        jobs_per_second = max(self.budget.rate / 2.0, 1e-9)
+        waiting = len(self._urgent) + len(self._submits)
+        start = max(0.0, self.budget.ready_at(now) - now) + waiting / jobs_per_second
+        over = self.in_flight.jobs - self.target_in_flight(now) + 1
+        if over > 0:
+            finishing = max(self._finishing.rate(now), 1.0 / self.model.median(now))
+            start += over / finishing
+        return start
+
     def target_in_flight(self, now: float) -> int:
         """How many jobs may be in flight now (before the settings' caps)."""
         model = self.model

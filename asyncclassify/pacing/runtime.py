@@ -13,6 +13,8 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import anyio
 
@@ -25,14 +27,24 @@ IDLE_STEP = 0.0005
 """The least the dispatcher waits when it granted nothing (seconds)."""
 
 
+Spawn = Callable[[Callable[[], Coroutine[Any, Any, None]]], object]
+"""Starts a task (the client's task group's `start_soon`)."""
+
+
 class PacerRuntime:
-    """Runs one resource's `Pacer` on the event loop."""
+    """Runs one resource's `Pacer` on the event loop, its dispatcher in the client's tasks."""
 
     def __init__(self, pacer: Pacer) -> None:
         self.pacer = pacer
         self._changed: anyio.Event | None = None
         """Set when the dispatcher should think again (made on the event loop, lazily)."""
-        self._dispatcher: asyncio.Task[None] | None = None
+        self._spawn: Spawn | None = None
+        self._dispatching: anyio.CancelScope | None = None
+        """The running dispatcher's scope (None while none runs)."""
+
+    def attach(self, spawn: Spawn | None) -> None:
+        """Run the dispatcher with `spawn` (the client's task group); None detaches it."""
+        self._spawn = spawn
 
     @staticmethod
     def now() -> float:
@@ -72,9 +84,10 @@ class PacerRuntime:
 
     def close(self) -> None:
         """Stop the dispatcher (waiting turns are cancelled with their callers)."""
-        if self._dispatcher is not None:
-            self._dispatcher.cancel()
-            self._dispatcher = None
+        if self._dispatching is not None:
+            self._dispatching.cancel()
+            self._dispatching = None
+        self._spawn = None
 
     # -- events (each wakes the dispatcher) --------------------------------------------------
 
@@ -139,11 +152,24 @@ class PacerRuntime:
     def _poke(self) -> None:
         if self._changed is not None:
             self._changed.set()
-        dispatcher = self._dispatcher
-        if dispatcher is None or dispatcher.done():
-            if dispatcher is not None and not dispatcher.cancelled() and dispatcher.exception():
-                logger.error("the pacer's dispatcher failed", exc_info=dispatcher.exception())
-            self._dispatcher = asyncio.get_running_loop().create_task(self._dispatch())
+        if self._dispatching is None:
+            if self._spawn is None:
+                raise RuntimeError("the client is not open: use it as `async with Client(...)`")
+            self._dispatching = anyio.CancelScope()
+            self._spawn(self._run_dispatcher)
+
+    async def _run_dispatcher(self) -> None:
+        scope = self._dispatching
+        if scope is None:
+            return
+        try:
+            with scope:
+                await self._dispatch()
+        except Exception:
+            logger.exception("the pacer's dispatcher failed")
+        finally:
+            if self._dispatching is scope:
+                self._dispatching = None
 
     async def _dispatch(self) -> None:
         pacer = self.pacer
@@ -159,7 +185,7 @@ class PacerRuntime:
             if wake is None and not changed.is_set():
                 # Nothing is due at any time: only an event can change that, and every event
                 # starts the dispatcher again. No task is left behind between calls.
-                self._dispatcher = None
+                self._dispatching = None
                 return
             delay = math.inf if wake is None else max(0.0, wake - now)
             if not granted:

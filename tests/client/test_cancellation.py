@@ -1,4 +1,6 @@
-"""Leaving early (break, cancel, aclose) stops every task, and remote jobs when asked."""
+"""Leaving early (break, cancel, aclose) stops every task, and remote jobs when asked: at once
+when the stream is left through `async with` or `aclose()`, at the client's close otherwise
+(its calls run in its task group)."""
 
 from __future__ import annotations
 
@@ -41,19 +43,22 @@ def _baseline() -> set[asyncio.Task[Any]]:
 
 
 @pytest.mark.parametrize("cancel_remote", [True, False])
-async def test_break_stops_everything(emulator: EmulatorFactory, cancel_remote: bool) -> None:
-    async with emulator(timing=SLOW) as emu, _client(emu) as client:
+async def test_a_stream_left_open_stops_when_the_client_closes(
+    emulator: EmulatorFactory, cancel_remote: bool
+) -> None:
+    async with emulator(timing=SLOW) as emu:
         baseline = _baseline()
-        task = task_for("single", "2023-04-01")
-        async for result in client.stream(INPUTS, task, cancel_remote=cancel_remote):
-            assert result.index == 0
-            await _jobs_running(emu)
-            break
-        await wait_for_no_client_tasks(baseline)
-        if cancel_remote:
-            await wait_until(lambda: emu.stats()["jobs_cancelled"] > 0)
-        else:
-            assert emu.stats()["jobs_cancelled"] == 0
+        async with _client(emu) as client:
+            task = task_for("single", "2023-04-01")
+            async for result in client.stream(INPUTS, task, cancel_remote=cancel_remote):
+                assert result.index == 0
+                await _jobs_running(emu)
+                break
+            assert client_tasks(baseline)  # the call is the client's until it closes
+        # Leaving the client waited for its calls, remote cancels included.
+        assert client_tasks(baseline) == set()
+        cancelled = emu.stats()["jobs_cancelled"]
+        assert cancelled > 0 if cancel_remote else cancelled == 0
 
 
 @pytest.mark.parametrize("cancel_remote", [True, False])
@@ -79,11 +84,12 @@ async def test_cancel_scope_around_the_loop(emulator: EmulatorFactory) -> None:
         received = 0
         with anyio.CancelScope() as scope:
             task = task_for("entities", "2023-04-01")
-            async for _ in client.stream(INPUTS, task, cancel_remote=True):
-                received += 1
-                await _jobs_running(emu)
-                scope.cancel()
-                await anyio.sleep(5)  # cancelled at once
+            async with client.stream(INPUTS, task, cancel_remote=True) as stream:
+                async for _ in stream:
+                    received += 1
+                    await _jobs_running(emu)
+                    scope.cancel()
+                    await anyio.sleep(5)  # cancelled at once
         assert scope.cancel_called
         assert received == 1
         await wait_for_no_client_tasks(baseline)
@@ -126,11 +132,10 @@ async def test_aclose_stops_a_stream_still_referenced(emulator: EmulatorFactory)
 async def test_closing_the_client_stops_its_calls(emulator: EmulatorFactory) -> None:
     async with emulator(timing=SLOW) as emu:
         baseline = _baseline()
-        client = _client(emu)
         consumer_done = anyio.Event()
         received: list[ac.Result] = []
 
-        async def consume() -> None:
+        async def consume(client: ac.Client) -> None:
             task = task_for("single", "2023-04-01")
             stream = client.stream(INPUTS, task, cancel_remote=True)
 
@@ -143,10 +148,11 @@ async def test_closing_the_client_stops_its_calls(emulator: EmulatorFactory) -> 
             consumer_done.set()
 
         async with anyio.create_task_group() as group:
-            group.start_soon(consume)
-            await wait_until(lambda: bool(received))
-            await _jobs_running(emu)
-            await client.aclose()
+            async with _client(emu) as client:
+                group.start_soon(consume, client)
+                await wait_until(lambda: bool(received))
+                await _jobs_running(emu)
+            # The client closed while another task still read its stream.
             with anyio.fail_after(5):
                 await consumer_done.wait()
         assert [result.index for result in received] == [0]

@@ -118,45 +118,46 @@ async def test_cancelled_callers_leave_the_others_alone_and_nothing_leaks() -> N
     slow = Timing(base=0.3, per_document=0.0, jitter=0)
     async with fast_emulator(timing=slow) as emu:
         baseline = set(asyncio.all_tasks())
-        # Few jobs in flight: some of the cancelled callers' documents are still queued.
-        client = client_for(emu, max_concurrency=2)
         answers: dict[int, ac.Result] = {}
         scopes: dict[int, anyio.CancelScope] = {}
 
-        async def caller(number: int) -> None:
-            with anyio.CancelScope() as scope:
-                scopes[number] = scope
-                answers[number] = await client.classify_one(("same-id", text_for(number)), SINGLE)
-
+        # Few jobs in flight: some of the cancelled callers' documents are still queued.
         with anyio.fail_after(15):
-            async with anyio.create_task_group() as group:
-                for number in range(100):
-                    group.start_soon(caller, number)
-                await wait_until(lambda: emu.stats()["jobs_created"] >= 2)
-                assert client.coalesced_pending == 100
-                for number in range(0, 100, 3):  # these clients disconnect mid-flight
-                    scopes[number].cancel()
+            async with client_for(emu, max_concurrency=2) as client:
 
-            cancelled = set(range(0, 100, 3))
-            assert set(answers) == set(range(100)) - cancelled
-            for number, result in answers.items():
-                assert result.id == "same-id"
-                assert result.labels == expected_single(text_for(number))
-            # The cancelled callers' documents were processed; their results were dropped.
-            await wait_until(lambda: client.coalesced_pending == 0)
-            assert emu.stats()["documents_received"] == 100
-            assert client_tasks(baseline), "the shared stream runs until the client closes"
-            await client.aclose()
-            await wait_until(lambda: not client_tasks(baseline))
+                async def caller(number: int) -> None:
+                    with anyio.CancelScope() as scope:
+                        scopes[number] = scope
+                        answers[number] = await client.classify_one(
+                            ("same-id", text_for(number)), SINGLE
+                        )
+
+                async with anyio.create_task_group() as group:
+                    for number in range(100):
+                        group.start_soon(caller, number)
+                    await wait_until(lambda: emu.stats()["jobs_created"] >= 2)
+                    assert client.coalesced_pending == 100
+                    for number in range(0, 100, 3):  # these clients disconnect mid-flight
+                        scopes[number].cancel()
+
+                cancelled = set(range(0, 100, 3))
+                assert set(answers) == set(range(100)) - cancelled
+                for number, result in answers.items():
+                    assert result.id == "same-id"
+                    assert result.labels == expected_single(text_for(number))
+                # The cancelled callers' documents were processed; their results were dropped.
+                await wait_until(lambda: client.coalesced_pending == 0)
+                assert emu.stats()["documents_received"] == 100
+                assert client_tasks(baseline), "the shared stream runs until the client closes"
+            assert not client_tasks(baseline)
 
 
 async def test_overload_is_refused_at_once() -> None:
     never = Timing(base=30.0, per_document=0.0, jitter=0)
     async with fast_emulator(timing=never) as emu:
-        client = client_for(emu, coalesce_max_pending=30)
         outcomes: list[BaseException | None] = []
 
-        async def waiting(documents: list[str]) -> None:
+        async def waiting(client: ac.Client, documents: list[str]) -> None:
             try:
                 await client.classify_many(documents, SINGLE)
             except ac.AsyncClassifyError as exc:
@@ -164,10 +165,13 @@ async def test_overload_is_refused_at_once() -> None:
             else:
                 outcomes.append(None)
 
-        async with anyio.create_task_group() as group:
-            group.start_soon(waiting, [text_for(i) for i in range(BATCH)])
+        async with (
+            anyio.create_task_group() as group,
+            client_for(emu, coalesce_max_pending=30) as client,
+        ):
+            group.start_soon(waiting, client, [text_for(i) for i in range(BATCH)])
             for number in range(5):
-                group.start_soon(waiting, [text_for(100 + number)])
+                group.start_soon(waiting, client, [text_for(100 + number)])
             await wait_until(lambda: client.coalesced_pending == 30)
 
             with anyio.fail_after(0.5), pytest.raises(ac.OverloadedError) as refused:
@@ -180,9 +184,7 @@ async def test_overload_is_refused_at_once() -> None:
             (empty,) = await client.classify_many([""], SINGLE)
             assert empty.error is not None
             assert empty.error.code == "InvalidInput"
-
-            # Closing the client stops the shared work: every waiting caller learns it.
-            await client.aclose()
+        # Closing the client stopped the shared work: every waiting caller learns it.
 
         assert len(outcomes) == 6
         assert all(isinstance(outcome, ac.CallStoppedError) for outcome in outcomes)
@@ -233,21 +235,20 @@ async def test_calls_need_a_task_and_check_it() -> None:
 
 async def test_closing_at_once_stops_callers_whose_shared_stream_never_began() -> None:
     async with fast_emulator() as emu:
-        client = client_for(emu)
         outcome: list[BaseException] = []
 
-        async def caller() -> None:
+        async def caller(client: ac.Client) -> None:
             try:
                 await client.classify_one("my invoice was charged twice", SINGLE)
             except ac.CallStoppedError as exc:
                 outcome.append(exc)
 
         with anyio.fail_after(5):
-            async with anyio.create_task_group() as group:
-                group.start_soon(caller)
-                await asyncio.sleep(0)  # the caller queues its document and starts the lane
+            async with anyio.create_task_group() as group, client_for(emu) as client:
+                group.start_soon(caller, client)
+                await asyncio.sleep(0)  # the caller queues its document, starts the lane
                 assert client.coalesced_pending == 1
-                await client.aclose()  # before the lane's task has run at all
+                # The client closed before the lane's task had run at all.
         assert len(outcome) == 1
         assert client.coalesced_pending == 0
         assert emu.stats()["documents_received"] == 0

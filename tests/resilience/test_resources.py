@@ -1,0 +1,160 @@
+"""Several resources in one client: the work spread over them, a failing one drained and its
+jobs sent to the others, every document answered exactly once; credentials as Azure users
+hold them."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from typing import Any
+
+import anyio
+import pytest
+
+import asyncclassify as ac
+from asyncclassify.emulator import DEFAULT_PROJECTS, Emulator, Timing
+
+from .conftest import FAST, FAST_RETRY, SINGLE, check_exactly_once, corpus
+
+pytestmark = pytest.mark.anyio
+
+QUICK_DRAIN = ac.Drainage(drain_after=0.5, revive_after=60.0)
+
+
+def _resource(emulator: Emulator, name: str, key: str | None = None) -> ac.Resource:
+    return ac.Resource(
+        emulator.endpoint,
+        key or emulator.key or "",
+        requests_per_minute=100_000,
+        rate_window=1.0,
+        name=name,
+    )
+
+
+def _client(resources: list[ac.Resource], **settings: Any) -> ac.Client:
+    settings.setdefault("first_poll", 0.02)
+    settings.setdefault("retry", FAST_RETRY)
+    settings.setdefault("drainage", QUICK_DRAIN)
+    return ac.Client(resources=resources, **settings)
+
+
+async def _emulators(stack: AsyncExitStack, count: int, **options: Any) -> list[Emulator]:
+    options.setdefault("timing", FAST)
+    return [await stack.enter_async_context(Emulator(seed=n, **options)) for n in range(count)]
+
+
+async def test_the_work_is_spread_over_every_resource() -> None:
+    documents = corpus(2_000)
+    async with AsyncExitStack() as stack:
+        emulators = await _emulators(stack, 3)
+        resources = [_resource(emu, f"r{n}") for n, emu in enumerate(emulators)]
+        async with _client(resources) as client, client.stream(documents, SINGLE) as stream:
+            results = [result async for result in stream]
+        created = [emu.stats()["jobs_created"] for emu in emulators]
+    assert not check_exactly_once(results, documents, [SINGLE])
+    assert sum(created) == stream.stats.jobs == 80
+    assert all(jobs >= 10 for jobs in created), created
+    assert [stream.stats.resources[f"r{n}"].jobs for n in range(3)] == created
+
+
+async def test_a_resource_that_dies_mid_run_is_drained_and_its_jobs_answered_elsewhere() -> None:
+    documents = corpus(3_000)
+    slow = Timing(base=0.05, per_document=0.001, jitter=0.2)
+    async with AsyncExitStack() as stack:
+        emulators = await _emulators(stack, 3, timing=slow)
+        resources = [_resource(emu, f"r{n}") for n, emu in enumerate(emulators)]
+        results: list[ac.Result] = []
+        async with _client(resources) as client, client.stream(documents, SINGLE) as stream:
+            async for result in stream:
+                results.append(result)
+                if len(results) == 300:
+                    # Jobs are in flight on every resource; one of them goes away for good.
+                    await emulators[1].stop()
+    assert not check_exactly_once(results, documents, [SINGLE])
+    drained = stream.stats.resources["r1"].drained
+    assert drained is not None
+    assert "failed" in drained
+    assert stream.stats.resources["r0"].drained is None
+    assert stream.stats.orphans >= 1  # the jobs the dead resource may still run
+
+
+async def test_a_resource_refusing_the_key_is_drained_at_once() -> None:
+    documents = corpus(500)
+    async with AsyncExitStack() as stack:
+        good, refusing = await _emulators(stack, 2)
+        resources = [_resource(good, "good"), _resource(refusing, "refusing", key="stale-key")]
+        async with _client(resources) as client, client.stream(documents, SINGLE) as stream:
+            results = [result async for result in stream]
+    assert not check_exactly_once(results, documents, [SINGLE])
+    drained = stream.stats.resources["refusing"].drained
+    assert drained is not None
+    assert "credentials" in drained
+    assert stream.stats.resources["good"].jobs == 20
+
+
+async def test_a_resource_without_the_project_is_drained_and_the_others_answer() -> None:
+    documents = corpus(500)
+    others = tuple(project for project in DEFAULT_PROJECTS if project.kind != "single")
+    async with AsyncExitStack() as stack:
+        (deployed,) = await _emulators(stack, 1)
+        (missing,) = await _emulators(stack, 1, projects=others)
+        resources = [_resource(deployed, "deployed"), _resource(missing, "missing")]
+        async with _client(resources) as client, client.stream(documents, SINGLE) as stream:
+            results = [result async for result in stream]
+    assert not check_exactly_once(results, documents, [SINGLE])
+    drained = stream.stats.resources["missing"].drained
+    assert drained is not None
+    assert SINGLE.project in drained
+    assert "missing" in drained
+
+
+async def test_when_every_resource_refuses_the_key_the_call_stops_as_with_one() -> None:
+    async with AsyncExitStack() as stack:
+        emulators = await _emulators(stack, 2)
+        resources = [_resource(emu, f"r{n}", key="stale") for n, emu in enumerate(emulators)]
+        async with _client(resources) as client:
+            with anyio.fail_after(10), pytest.raises(ac.AuthenticationError):
+                await client.classify(corpus(100), SINGLE)
+
+
+class RotatingKey:
+    """Shaped as `azure.core.credentials.AzureKeyCredential`: a `key` and `update()`."""
+
+    def __init__(self, key: str) -> None:
+        self._key = key
+
+    @property
+    def key(self) -> str:
+        return self._key
+
+    def update(self, key: str) -> None:
+        self._key = key
+
+
+async def test_a_key_credential_is_read_for_every_request() -> None:
+    async with Emulator(timing=FAST) as emulator:
+        assert emulator.key is not None
+        credential = RotatingKey(emulator.key)
+        resource = ac.Resource(emulator.endpoint, credential, 100_000, rate_window=1.0)
+        async with _client([resource]) as client:
+            results = await client.classify(corpus(30), SINGLE)
+            assert all(result.ok for result in results)
+            credential.update("rotated-away")
+            with anyio.fail_after(10), pytest.raises(ac.AuthenticationError):
+                await client.classify(corpus(30), SINGLE)
+            credential.update(emulator.key)
+            results = await client.classify(corpus(30), SINGLE)
+            assert all(result.ok for result in results)
+    assert "rotated-away" not in repr(resource)
+    assert emulator.key not in repr(resource)
+
+
+async def test_resources_must_be_told_apart_and_are_given_one_way() -> None:
+    resource = ac.Resource("http://127.0.0.1:1", "key")
+    with pytest.raises(ac.ConfigurationError, match="distinct"):
+        ac.Client(resources=[resource, resource])
+    with pytest.raises(ac.ConfigurationError, match="either"):
+        ac.Client("http://127.0.0.1:1", "key", resources=[resource])
+    with pytest.raises(ac.ConfigurationError, match="at least one"):
+        ac.Client(resources=[])
+    with pytest.raises(ac.ConfigurationError, match="credential"):
+        ac.Client("http://127.0.0.1:1", object())  # type: ignore[arg-type]
