@@ -40,6 +40,8 @@ class Progress:
     ) -> None:
         self.stats = stats
         self.pacer = pacer
+        self.pacers: list[Pacer] = []
+        """Every resource's pacer, when the run has several (else `pacer`)."""
         self._total = total
         self._mode = mode
         self._stream = stream if stream is not None else sys.stderr
@@ -127,7 +129,17 @@ class Progress:
             f"({new / max(seconds, 1e-9):,.1f} docs/s{kept}); {stats.requests} requests, "
             f"{stats.jobs} jobs, {stats.gets_per_job:.2f} GETs/job, {stats.retries} retries, "
             f"{stats.throttled} throttled (429), {stats.resubmits} re-submits{orphans}"
+            f"{self._per_resource()}"
         )
+
+    def _per_resource(self) -> str:
+        if len(self.stats.resources) < 2:
+            return ""
+        parts = []
+        for label, counts in self.stats.resources.items():
+            drained = f", drained: {counts.drained}" if counts.drained else ""
+            parts.append(f"{label} {counts.jobs} jobs, {counts.throttled} throttled{drained}")
+        return "; by resource: " + "; ".join(parts)
 
     def _measure(self) -> None:
         now = time.monotonic()
@@ -142,10 +154,12 @@ class Progress:
 
     def _situation(self) -> str:
         parts = []
-        if self.pacer is not None:
-            pacer = self.pacer
-            parts.append(f"{pacer.in_flight.jobs} jobs in flight")
-            parts.append(f"waiting for {pacer.waiting_for(PacerRuntime.now())}")
+        pacers = self.pacers or ([self.pacer] if self.pacer is not None else [])
+        if pacers:
+            now = PacerRuntime.now()
+            parts.append(f"{sum(pacer.in_flight.jobs for pacer in pacers)} jobs in flight")
+            waits = sorted({pacer.waiting_for(now) for pacer in pacers})
+            parts.append(f"waiting for {' and '.join(waits)}")
         parts.append(f"{self.failed} errors")
         parts.append(f"{self.stats.throttled} 429s")
         return ", ".join(parts)

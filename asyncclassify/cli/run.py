@@ -26,11 +26,13 @@ from ..errors import (
     TaskConfigurationError,
 )
 from ..models import CustomEntities, MultiLabel, SingleLabel, Task
+from ..resources import Resource
 from ..stats import RunStats
 from .estimate import estimate, report
 from .output import LineWriter, result_record
 from .progress import Mode, Progress
 from .readers import FORMATS, Source, count_documents, detect_format, read_documents
+from .resources import EMULATOR_ENDPOINT, endpoints, resources
 from .resuming import RECORD_SUFFIX, RunRecord, check_output, recover, write_record
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
@@ -128,7 +130,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with --resume, send documents whose line is any error again",
     )
-    parser.add_argument("--endpoint", help="the resource's URL (default: $AZURE_LANGUAGE_ENDPOINT)")
+    parser.add_argument(
+        "--endpoint",
+        action="append",
+        help="the resource's URL (default: $AZURE_LANGUAGE_ENDPOINT); repeat it to spread the "
+        "jobs over several resources the projects are deployed to, each key then in "
+        "$AZURE_LANGUAGE_KEY_<first label of its host>",
+    )
+    parser.add_argument(
+        "--resources",
+        metavar="FILE",
+        help="a TOML file of [[resource]] tables (endpoint, key_env or key_file, "
+        "requests_per_minute): the resources to spread the jobs over",
+    )
     parser.add_argument(
         "--key-file",
         help="read the key from this file's first line, or from stdin with - "
@@ -215,76 +229,27 @@ def _delimiter(given: str | None) -> str | None:
     return delimiter
 
 
-EMULATOR_ENDPOINT = "embedded emulator"
-
-
 @asynccontextmanager
 async def _connection(
-    arguments: argparse.Namespace, key: str | None
-) -> AsyncIterator[tuple[str, str]]:
+    arguments: argparse.Namespace, given: list[Resource] | None
+) -> AsyncIterator[list[Resource]]:
     if arguments.emulator:
         from ..emulator import Emulator, Timing
 
         async with Emulator(timing=Timing(queue_delay=0.05, base=0.3, per_document=0.005)) as emu:
-            yield emu.endpoint, emu.key or ""
+            yield [Resource(emu.endpoint, emu.key or "", arguments.requests_per_minute)]
         return
-    assert key is not None
-    yield _endpoint(arguments), key
-
-
-def _endpoint(arguments: argparse.Namespace) -> str:
-    if arguments.emulator:
-        return EMULATOR_ENDPOINT
-    endpoint: str | None = arguments.endpoint or os.environ.get("AZURE_LANGUAGE_ENDPOINT")
-    if not endpoint:
-        raise ConfigurationError("no endpoint: pass --endpoint or set AZURE_LANGUAGE_ENDPOINT")
-    return endpoint
-
-
-def _key(arguments: argparse.Namespace) -> str:
-    if arguments.key_file:
-        if arguments.key_file == "-":
-            key, where = sys.stdin.readline(), "the key read from stdin"
-        else:
-            try:
-                with open(arguments.key_file, encoding="utf-8-sig") as handle:
-                    key = handle.readline()
-            except (OSError, UnicodeDecodeError) as exc:
-                problem = exc.strerror if isinstance(exc, OSError) else "it is not text"
-                raise ConfigurationError(
-                    f"cannot read the key file {arguments.key_file!r}: {problem}"
-                ) from None
-            where = f"the key file {arguments.key_file!r}"
-        return _checked_key(key, where)
-    if arguments.key:
-        return _checked_key(arguments.key, "--key")
-    key = os.environ.get("AZURE_LANGUAGE_KEY")
-    if not key:
-        raise ConfigurationError(
-            "no key: set AZURE_LANGUAGE_KEY, or pass --key-file (or, visible to others, --key)"
-        )
-    return _checked_key(key, "AZURE_LANGUAGE_KEY")
-
-
-def _checked_key(raw: str, where: str) -> str:
-    """The key without surrounding blanks (and a byte order mark); refused, without showing
-    it, when it holds what no key holds."""
-    key = raw.strip().removeprefix("\ufeff").strip()
-    if not key:
-        raise ConfigurationError(f"{where} is empty")
-    if not key.isascii() or not key.isprintable():
-        raise ConfigurationError(
-            f"{where} holds characters no key has (a line break, a tab, a non-ASCII "
-            "character?); the key is not shown"
-        )
-    return key
+    assert given is not None
+    yield given
 
 
 def _record(arguments: argparse.Namespace, names: list[str]) -> RunRecord:
-    endpoint = _endpoint(arguments)
-    host = endpoint if endpoint == EMULATOR_ENDPOINT else (URL(endpoint).host or endpoint)
+    hosts = [
+        endpoint if endpoint == EMULATOR_ENDPOINT else (URL(endpoint).host or endpoint)
+        for endpoint in endpoints(arguments)
+    ]
     source = arguments.input if arguments.input == "-" else os.path.abspath(arguments.input)
-    return RunRecord(tuple(names), arguments.api_version, host, source)
+    return RunRecord(tuple(names), arguments.api_version, " ".join(sorted(hosts)), source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,7 +260,8 @@ class _Plan:
     names: list[str]
     source: Source
     record: RunRecord
-    key: str | None
+    resources: list[Resource] | None
+    """The resources with their keys (None for the embedded emulator)."""
     done: dict[str, bool]
     """Ids the output holds already (with --resume), and whether each was answered."""
 
@@ -319,12 +285,12 @@ def _plan(arguments: argparse.Namespace) -> _Plan:
         overwrite=arguments.overwrite,
     )
     # A missing key stops the run before any output is touched.
-    key = None if arguments.emulator else _key(arguments)
+    given = None if arguments.emulator else resources(arguments)
     done: dict[str, bool] = {}
     if arguments.resume:
         kinds = [(name, task.kind) for name, task in zip(names, tasks, strict=True)]
         done = recover(arguments.output, resend_errors=arguments.retry_errors, tasks=kinds)
-    return _Plan(tasks, names, source, record, key, done)
+    return _Plan(tasks, names, source, record, given, done)
 
 
 async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Progress]) -> int:
@@ -354,19 +320,17 @@ async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Pr
     terminated = False
     try:
         async with (
-            _connection(arguments, plan.key) as (endpoint, secret),
+            _connection(arguments, plan.resources) as given,
             Client(
-                endpoint,
-                secret,
+                resources=given,
                 api_version=arguments.api_version,
                 language=arguments.language,
                 max_concurrency=arguments.max_concurrency,
-                requests_per_minute=arguments.requests_per_minute,
             ) as client,
             # Ctrl-C cancels the jobs in flight on the service: nobody would read them.
             client.stream(documents, *plan.tasks, cancel_remote=True) as results,
         ):
-            progress.stats, progress.pacer = results.stats, client.pacer
+            progress.stats, progress.pacers = results.stats, list(client.pacers.values())
             failure: Exception | None = None
             async with anyio.create_task_group() as reporting:
 
