@@ -51,6 +51,8 @@ class Pipeline:
         self._character_limit = limits.max_characters
         self._seen_ids: set[str] | None = set() if options.check_duplicate_ids else None
         self._documents_read = 0
+        self._input_done = anyio.Event()
+        """Set once every batch has been handed to a resource's feeder."""
 
     async def run(self, source: Iterable[Any] | AsyncIterable[Any]) -> None:
         """Push every document of `source` through; return when every result is out.
@@ -70,6 +72,7 @@ class Pipeline:
                         await self._read_async(source, send)
                     else:
                         await self._read(source, send)
+                self._input_done.set()
             watch.cancel_scope.cancel()
         if self._context.stopping:
             raise DeadlineExceededError(
@@ -208,12 +211,15 @@ class Pipeline:
             group.start_soon(self._run_job, batch, turn if turn.granted else None, link)
 
     async def _wait_usable(self, link: ResourceLink) -> bool:
-        """Wait while `link`'s resource is drained for a while; False if drained for good."""
+        """Wait while `link`'s resource is drained for a while; False if drained for good,
+        or once the input has ended meanwhile (nothing is left to feed it)."""
         health = link.health
         while not health.usable(anyio.current_time()):
             if health.drained_until == math.inf:
                 return False
-            await anyio.sleep(max(0.0, health.drained_until - anyio.current_time()))
+            with anyio.move_on_after(max(0.0, health.drained_until - anyio.current_time())):
+                await self._input_done.wait()
+                return False
         return True
 
     async def _run_job(self, batch: Batch, admitted: Turn | None, link: ResourceLink) -> None:

@@ -4,6 +4,7 @@ hold them."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 import asyncclassify as ac
 from asyncclassify.emulator import DEFAULT_PROJECTS, Emulator, Timing
 
+from ..waiting import wait_until
 from .conftest import FAST, FAST_RETRY, SINGLE, check_exactly_once, corpus
 
 pytestmark = pytest.mark.anyio
@@ -158,3 +160,32 @@ async def test_resources_must_be_told_apart_and_are_given_one_way() -> None:
         ac.Client(resources=[])
     with pytest.raises(ac.ConfigurationError, match="credential"):
         ac.Client("http://127.0.0.1:1", object())  # type: ignore[arg-type]
+
+
+async def test_a_call_ends_with_its_input_while_a_resource_is_drained_for_a_while() -> None:
+    documents = corpus(1_000)
+    async with AsyncExitStack() as stack:
+        emulators = await _emulators(stack, 2, timing=Timing(base=0.05, per_document=0.001))
+        resources = [_resource(emu, f"r{n}") for n, emu in enumerate(emulators)]
+        async with _client(resources) as client:
+
+            def drained() -> bool:
+                return stream.stats.resources["r1"].drained is not None
+
+            stream = client.stream(_dying_midway(documents, emulators[1], drained), SINGLE)
+            with anyio.fail_after(20):  # not the minute until the drained resource is retried
+                async with stream:
+                    results = [result async for result in stream]
+    assert not check_exactly_once(results, documents, [SINGLE])
+    assert drained()
+
+
+async def _dying_midway(
+    documents: list[tuple[str, str]], dying: Emulator, drained: Callable[[], bool]
+) -> AsyncIterator[tuple[str, str]]:
+    """The documents; halfway, `dying` goes away, and the rest follow once it is drained."""
+    for number, document in enumerate(documents):
+        if number == len(documents) // 2:
+            await dying.stop()
+            await wait_until(drained, 10)
+        yield document
