@@ -1,0 +1,277 @@
+"""Ray Data: classify a Dataset's texts on a cluster, one output row per input row.
+
+    pip install 'asyncclassify[ray]'
+
+    import ray, asyncclassify as ac
+    from asyncclassify.ray import classify_dataset
+
+    tickets = ray.data.read_parquet("s3://lake/tickets/")
+    labelled = classify_dataset(
+        tickets, ac.SingleLabel("support-router", "prod"),
+        resources=[ac.Resource(WESTEUROPE, KEY_WE), ac.Resource(EASTUS, KEY_EUS)],
+    )
+    labelled.write_parquet("s3://lake/tickets-labelled/")
+
+An actor pool does the work: each actor runs one `Client` on the event loop Ray Data gives
+its asynchronous batches, and takes `concurrent_batches` batches at once, so that its pacer
+has enough jobs in flight to use its budget. The resources are split among the actors
+(`sharing.shares`): whole resources per actor where there are enough, else a share of one
+resource's budget. Ray Data streams the blocks through, so memory stays bounded on the
+driver and on every actor. Credentials travel to the actors pickled (keep them in the
+environment of the job, or use a credential the actors can rebuild).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import math
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .client import Client
+from .errors import ConfigurationError
+from .models import Result, Task
+from .resources import Resource
+from .sharing import shares
+
+if TYPE_CHECKING:
+    import pyarrow
+    from ray.data import Dataset
+
+DEFAULT_BATCH_SIZE = 250
+"""Rows per batch: ten jobs of 25 documents."""
+DEFAULT_CONCURRENT_BATCHES = 32
+"""Batches an actor works on at once: 320 jobs in flight at the default batch size, what the
+pacer needs for a resource's 1,000 requests a minute with jobs of 10-30 s."""
+ASYNC_BATCHES_PER_TASK = 4
+ACTOR_CPUS = 0.25
+"""CPUs reserved per actor: the work is waiting on the service, not computing."""
+
+
+def classify_dataset(
+    ds: Dataset,
+    *tasks: Task,
+    resources: Sequence[Resource],
+    names: Sequence[str] | None = None,
+    id_column: str = "id",
+    text_column: str = "text",
+    language_column: str | None = None,
+    actors: int | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    concurrent_batches: int = DEFAULT_CONCURRENT_BATCHES,
+    actor_cpus: float = ACTOR_CPUS,
+    **client_options: Any,
+) -> Dataset:
+    """`ds` with each row's answers: a Dataset of one row per input row, lazily computed.
+
+    Each output row has the input's `id_column` and, per task (named by `names`, or by the
+    task's project), its answer columns and a `<name>_error` column ("code: message", or
+    null): `<name>` (the class) and `<name>_confidence` for single-label tasks; `<name>`
+    (the classes) and `<name>_confidences` for multi-label ones; `<name>` (the entities:
+    text, category, offset, length, confidence) for entity recognition. `actors` defaults
+    to one per resource; `client_options` go to each actor's `Client`.
+    """
+    ray = _import_ray()
+    if not tasks:
+        raise ConfigurationError("classify_dataset needs at least one task")
+    columns = column_names(tasks, names)
+    clashing = {id_column, *(f"{name}_error" for name in columns)} & set(columns)
+    if clashing:
+        raise ConfigurationError(f"output columns would clash: {sorted(clashing)}")
+    plan = shares(resources, actors or len(resources))
+    for kept in (batch_size, concurrent_batches):
+        if kept < 1:
+            raise ConfigurationError("batch_size and concurrent_batches must be at least 1")
+    counter = ray.remote(num_cpus=0)(_Counter).remote()
+    # Ray Data runs up to four batches of one task at once on an actor's event loop
+    # (RAY_DATA_DEFAULT_ASYNC_BATCH_UDF_MAX_CONCURRENCY), and this many tasks at once.
+    calls = max(1, math.ceil(concurrent_batches / ASYNC_BATCHES_PER_TASK))
+    pool = ray.data.ActorPoolStrategy(
+        size=len(plan), max_concurrent_calls_per_actor=calls, max_tasks_in_flight_per_actor=calls
+    )
+    # Blocks of one task's batches: however few and large the input's blocks (a few files
+    # of short texts), there are enough tasks for every actor, streamed, never all at once.
+    blocks = ds.repartition(target_num_rows_per_block=batch_size * ASYNC_BATCHES_PER_TASK)
+    return blocks.map_batches(
+        _Classifier,
+        fn_constructor_kwargs={
+            "plan": plan,
+            "counter": counter,
+            "tasks": tasks,
+            "columns": columns,
+            "id_column": id_column,
+            "text_column": text_column,
+            "language_column": language_column,
+            "client_options": client_options,
+        },
+        batch_size=batch_size,
+        batch_format="pyarrow",
+        compute=pool,
+        num_cpus=actor_cpus,
+    )
+
+
+def column_names(tasks: Sequence[Task], names: Sequence[str] | None) -> list[str]:
+    """The output column name of each task: given, or the task's project (made unique)."""
+    if names is not None:
+        if len(names) != len(tasks) or len(set(names)) != len(names) or not all(names):
+            raise ConfigurationError("names must give each task a distinct, non-empty name")
+        return list(names)
+    chosen: list[str] = []
+    for task in tasks:
+        base = task.project or task.model_id or task.kind
+        name, number = base, 2
+        while name in chosen:
+            name, number = f"{base}_{number}", number + 1
+        chosen.append(name)
+    return chosen
+
+
+def answer_table(
+    id_column: str,
+    ids: Sequence[Any],
+    results: Sequence[Result],
+    tasks: Sequence[Task],
+    columns: Sequence[str],
+) -> pyarrow.Table:
+    """The output rows of one batch: its ids, and each task's answer and error columns."""
+    import pyarrow as pa
+
+    data: dict[str, Any] = {id_column: pa.array(list(ids))}
+    fields: list[Any] = [pa.field(id_column, data[id_column].type)]
+    for position, (task, name) in enumerate(zip(tasks, columns, strict=True)):
+        outcomes = [result.tasks[position] for result in results]
+        errors = [
+            None if outcome.error is None else f"{outcome.error.code}: {outcome.error.message}"
+            for outcome in outcomes
+        ]
+        if task.kind == "single":
+            data[name] = [o.labels[0].category if o.labels else None for o in outcomes]
+            data[f"{name}_confidence"] = [
+                o.labels[0].confidence if o.labels else None for o in outcomes
+            ]
+            fields += [pa.field(name, pa.string()), pa.field(f"{name}_confidence", pa.float64())]
+        elif task.kind == "multi":
+            data[name] = [
+                None if o.error else [label.category for label in o.labels] for o in outcomes
+            ]
+            data[f"{name}_confidences"] = [
+                None if o.error else [label.confidence for label in o.labels] for o in outcomes
+            ]
+            fields += [
+                pa.field(name, pa.list_(pa.string())),
+                pa.field(f"{name}_confidences", pa.list_(pa.float64())),
+            ]
+        else:
+            data[name] = [
+                None if o.error else [dataclasses.asdict(entity) for entity in o.entities]
+                for o in outcomes
+            ]
+            fields.append(pa.field(name, pa.list_(_ENTITY_TYPE())))
+        data[f"{name}_error"] = errors
+        fields.append(pa.field(f"{name}_error", pa.string()))
+    return pa.Table.from_pydict(data, schema=pa.schema(fields))
+
+
+def _ENTITY_TYPE() -> Any:  # noqa: N802 - a type, built when pyarrow is there
+    import pyarrow as pa
+
+    return pa.struct(
+        [
+            pa.field("text", pa.string()),
+            pa.field("category", pa.string()),
+            pa.field("offset", pa.int64()),
+            pa.field("length", pa.int64()),
+            pa.field("confidence", pa.float64()),
+        ]
+    )
+
+
+class _Counter:
+    """Hands each actor its place in the plan."""
+
+    def __init__(self) -> None:
+        self._next = 0
+
+    def claim(self) -> int:
+        claimed, self._next = self._next, self._next + 1
+        return claimed
+
+
+class _Classifier:
+    """One actor of the pool: a client over its share of the resources."""
+
+    def __init__(
+        self,
+        plan: list[list[Resource]],
+        counter: Any,
+        tasks: tuple[Task, ...],
+        columns: list[str],
+        id_column: str,
+        text_column: str,
+        language_column: str | None,
+        client_options: dict[str, Any],
+    ) -> None:
+        import ray
+
+        index: int = ray.get(counter.claim.remote())
+        self._resources = plan[index % len(plan)]
+        self._tasks = tasks
+        self._columns = columns
+        self._id_column = id_column
+        self._text_column = text_column
+        self._language_column = language_column
+        self._client_options = client_options
+        self._client: asyncio.Future[Client] | None = None
+        self._host: asyncio.Task[None] | None = None
+
+    async def _open(self) -> Client:
+        """The actor's client, opened on the event loop Ray Data runs the batches on by a task
+        that holds it open for the actor's life."""
+        if self._client is None:
+            opened: asyncio.Future[Client] = asyncio.get_running_loop().create_future()
+            self._client = opened
+
+            async def hold() -> None:
+                try:
+                    async with Client(resources=self._resources, **self._client_options) as client:
+                        opened.set_result(client)
+                        await asyncio.Event().wait()  # until the actor ends
+                except Exception as exc:
+                    if not opened.done():
+                        opened.set_exception(exc)
+                    raise
+
+            self._host = asyncio.get_running_loop().create_task(hold())
+        return await asyncio.shield(self._client)
+
+    async def __call__(self, batch: pyarrow.Table) -> AsyncIterator[pyarrow.Table]:
+        client = await self._open()
+        for column in (self._id_column, self._text_column, self._language_column):
+            if column is not None and column not in batch.column_names:
+                raise ConfigurationError(
+                    f"the dataset has no column {column!r} (it has {batch.column_names})"
+                )
+        ids = batch.column(self._id_column).to_pylist()
+        texts = batch.column(self._text_column).to_pylist()
+        languages: list[Any] = (
+            batch.column(self._language_column).to_pylist()
+            if self._language_column
+            else [None] * len(texts)
+        )
+        # Rows are told apart by their place in the batch: ids need not be unique, nor set.
+        documents = [
+            {"id": str(row), "text": text, "language": language}
+            for row, (text, language) in enumerate(zip(texts, languages, strict=True))
+        ]
+        results = await client.classify(documents, *self._tasks, check_duplicate_ids=False)
+        yield answer_table(self._id_column, ids, results, self._tasks, self._columns)
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:  # pragma: no cover - depends on the extra
+        raise ConfigurationError("Ray is not installed: pip install 'asyncclassify[ray]'") from None
+    return ray

@@ -1,0 +1,27 @@
+"""How workers share resources: whole resources where there are enough, else even shares."""
+
+from __future__ import annotations
+
+import pytest
+
+import asyncclassify as ac
+from asyncclassify.sharing import shares
+
+
+def test_actors_get_whole_resources_or_an_even_share_of_one() -> None:
+    one, two = ac.Resource("https://a.example", "k", 1000), ac.Resource("https://b.example", "k")
+    assert shares([one, two], 2) == [[one], [two]]
+    assert shares([one, two], 1) == [[one, two]]
+    plan = shares([one, two], 5)
+    assert [[r.endpoint for r in part] for part in plan] == [
+        ["https://a.example"], ["https://b.example"], ["https://a.example"],
+        ["https://b.example"], ["https://a.example"],
+    ]  # fmt: skip
+    assert [part[0].requests_per_minute for part in plan] == [333, 500, 333, 500, 333]
+
+
+def test_a_share_needs_resources_and_workers() -> None:
+    with pytest.raises(ac.ConfigurationError):
+        shares([], 2)
+    with pytest.raises(ac.ConfigurationError):
+        shares([ac.Resource("https://a.example", "k")], 0)

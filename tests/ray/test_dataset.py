@@ -1,0 +1,87 @@
+"""`asyncclassify.ray.classify_dataset` on a local Ray cluster, against two emulated resources:
+one row per input row, every answer the model's, the work spread over both."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import pytest
+
+import asyncclassify as ac
+from asyncclassify.emulator import Emulator
+
+from ..resilience.conftest import ENTITIES, FAST, SINGLE, corpus, expected
+
+ray = pytest.importorskip("ray")
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[None]:
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+@pytest.fixture
+async def resources() -> AsyncIterator[tuple[list[ac.Resource], list[Emulator]]]:
+    async with Emulator(timing=FAST) as one, Emulator(timing=FAST, seed=1) as other:
+        emulators = [one, other]
+        yield (
+            [
+                ac.Resource(emu.endpoint, emu.key or "", 100_000, rate_window=1.0, name=f"r{n}")
+                for n, emu in enumerate(emulators)
+            ],
+            emulators,
+        )
+
+
+def _rows(dataset: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = dataset.take_all()
+    return rows
+
+
+@pytest.mark.usefixtures("cluster")
+async def test_every_row_gets_the_models_answers_from_both_resources(
+    resources: tuple[list[ac.Resource], list[Emulator]],
+) -> None:
+    from asyncclassify.ray import classify_dataset
+
+    given, emulators = resources
+    documents = corpus(1_500)
+    items: list[dict[str, Any]] = [{"id": doc_id, "text": text} for doc_id, text in documents]
+    items.append({"id": "empty", "text": None})  # a row that cannot be sent still comes back
+    dataset = ray.data.from_items(items)
+    labelled = classify_dataset(
+        dataset,
+        SINGLE,
+        ENTITIES,
+        resources=given,
+        names=["route", "loans"],
+        batch_size=100,
+        first_poll=0.02,
+    )
+    with anyio.fail_after(120):
+        rows = await anyio.to_thread.run_sync(_rows, labelled)
+    by_id = {row["id"]: row for row in rows}
+    assert len(rows) == len(by_id) == len(items)
+    for doc_id, text in documents:
+        row = by_id[doc_id]
+        assert row["route_error"] is None, row
+        assert row["loans_error"] is None, row
+        single = expected(SINGLE, text)
+        assert row["route"] == single.labels[0].category
+        assert row["route_confidence"] == single.labels[0].confidence
+        entities = expected(ENTITIES, text).entities
+        assert [entity["text"] for entity in row["loans"]] == [e.text for e in entities]
+        assert [entity["offset"] for entity in row["loans"]] == [e.offset for e in entities]
+    assert by_id["empty"]["route"] is None
+    assert by_id["empty"]["route_error"].startswith("InvalidInput")
+    created = [emu.stats()["jobs_created"] for emu in emulators]
+    assert all(jobs > 0 for jobs in created), created
