@@ -76,6 +76,13 @@ class EmulatorProcess:
             self._process.wait(timeout=10)
             self._process = None
 
+    def kill(self) -> None:
+        """End the process at once, as a resource that goes away (connections refused)."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(timeout=10)
+            self._process = None
+
     async def stats(self) -> dict[str, Any]:
         """The emulator's counters (this route costs no budget)."""
         async with (
@@ -285,6 +292,32 @@ def emulator_arguments(scenario: Any) -> tuple[str, ...]:
     for regime in timing.regimes:
         arguments += ["--regime", f"{regime.start:g}:{regime.end:g}:{regime.factor:g}"]
     return tuple(arguments)
+
+
+def retimed(name: str, scale: float) -> Any:
+    """The matrix scenario `name` with every duration and its window at `scale` seconds per
+    second of the real service (the matrix's own scale is `SCALE`)."""
+    from dataclasses import replace
+
+    from asyncclassify.simulation import matrix
+    from asyncclassify.simulation.scenarios import SCALE
+
+    scenario = next(s for s in matrix() if s.name == name)
+    factor = scale / SCALE
+    timing = scenario.timing
+    timing = replace(
+        timing,
+        queue_delay=timing.queue_delay * factor,
+        base=timing.base * factor,
+        per_document=timing.per_document * factor,
+    )
+    limit = scenario.rate_limit
+    limit = replace(
+        limit,
+        per_seconds=limit.per_seconds * factor,
+        retry_after_unit=limit.retry_after_unit * factor,
+    )
+    return replace(scenario, timing=timing, rate_limit=limit, guess=scenario.guess * factor)
 
 
 def scaled_options(scale: float, window: float, requests: int, guess: float) -> dict[str, Any]:

@@ -1,0 +1,152 @@
+"""Several resources in one client: throughput over four, and one dying mid-run.
+
+Four emulator processes, each a resource with its own budget (1,000 requests per window) and
+realistic timing (lognormal jobs, sigma 0.4, median 10 s on the service), time scaled
+uniformly by `--speed`: the window, the job durations and the client's own timing defaults
+(`_harness.scaled_options`) and drainage (a resource failing for a window is drained) alike,
+measured end to end from a cold start.
+
+* `four resources`: 4 x 75,000 documents through one `Client(resources=[...])`; the bound is
+  four times one resource's (one submit and one GET per job of 25 documents).
+* `one of four dies`: the same, with one emulator process killed once a third of the
+  documents have their results. Every document must come back exactly once with the model's
+  answer and no error; reported: the fraction of the bound over the run (the dead resource's
+  budget counted until it died), how long after the kill the dead resource was drained, and
+  the throughput of the survivors afterwards against their three budgets.
+
+Five processes and the client share the machine's cores: at ten times the service's speed
+four resources need about four times the CPU one does, so `--speed` (default 5) runs them
+slower, with everything scaled alike.
+
+    python benchmarks/resources.py [--documents 75000] [--only four|dies] [--speed 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from contextlib import ExitStack
+from typing import Any
+
+from _harness import (
+    DEPLOYMENT,
+    KEY,
+    PROJECT,
+    EmulatorProcess,
+    corpus,
+    emit,
+    emulator_arguments,
+    retimed,
+    scaled_options,
+)
+
+from asyncclassify.simulation.scenarios import DOCUMENTS_PER_JOB, REQUESTS
+
+RESOURCES = 4
+SCENARIO = "sigma 0.4, guess right"
+
+
+async def _run(
+    endpoints: list[str], documents: int, scale: float, kill: Any = None
+) -> dict[str, Any]:
+    import asyncclassify as ac
+
+    scenario = retimed(SCENARIO, scale)
+    window = scenario.rate_limit.per_seconds
+    options = scaled_options(scale, window, REQUESTS, scenario.guess)
+    del options["requests_per_minute"], options["rate_window"]
+    resources = [
+        ac.Resource(endpoint, KEY, REQUESTS, rate_window=window, name=f"r{n}")
+        for n, endpoint in enumerate(endpoints)
+    ]
+    drainage = ac.Drainage(drain_after=60.0 * scale, revive_after=300.0 * scale)
+    from asyncclassify.emulator import DEFAULT_PROJECTS
+    from asyncclassify.emulator.model import classify_single
+
+    labels = next(p.labels for p in DEFAULT_PROJECTS if p.name == PROJECT)
+    texts = list(corpus(documents))
+    seen: set[int] = set()
+    failed = duplicated = wrong = 0
+    killed_at: float | None = None
+    after_kill = 0
+    started = time.perf_counter()
+    async with ac.Client(resources=resources, drainage=drainage, **options) as client:
+        task = ac.SingleLabel(PROJECT, DEPLOYMENT)
+        async with client.stream(corpus(documents), task) as stream:
+            async for result in stream:
+                if result.index in seen:
+                    duplicated += 1
+                seen.add(result.index)
+                if not result.ok:
+                    failed += 1
+                elif (
+                    result.labels[0].category
+                    != classify_single(texts[result.index], labels).category
+                ):
+                    wrong += 1
+                if killed_at is not None:
+                    after_kill += 1
+                elif kill is not None and len(seen) == documents // 3:
+                    kill()
+                    killed_at = time.perf_counter()
+        elapsed = time.perf_counter() - started
+        stats = stream.stats
+    figures: dict[str, Any] = {
+        "documents": documents,
+        "results": len(seen),
+        "lost": documents - len(seen),
+        "duplicated": duplicated,
+        "error_results": failed,
+        "wrong_answers": wrong,
+        "elapsed_s": round(elapsed, 2),
+        "documents_per_s": round(len(seen) / elapsed, 1),
+        "gets_per_job": round(stats.gets_per_job, 3),
+        "throttled": stats.throttled,
+        "by_resource": {
+            label: {"jobs": counts.jobs, "throttled": counts.throttled, "drained": counts.drained}
+            for label, counts in stats.resources.items()
+        },
+    }
+    bound = REQUESTS / window / 2 * DOCUMENTS_PER_JOB
+    if killed_at is None:
+        figures["bound_documents_per_s"] = round(RESOURCES * bound, 1)
+        figures["fraction_of_bound"] = round(len(seen) / elapsed / (RESOURCES * bound), 3)
+    else:
+        before = killed_at - started
+        budget = RESOURCES * bound * before + (RESOURCES - 1) * bound * (elapsed - before)
+        figures["fraction_of_bound"] = round(len(seen) / budget, 3)
+        survivors = after_kill / max(elapsed - before, 1e-9)
+        figures["after_kill_fraction_of_three"] = round(survivors / (3 * bound), 3)
+        figures["killed_after_s"] = round(before, 2)
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=75_000, help="per resource")
+    parser.add_argument("--only", choices=["four", "dies"])
+    parser.add_argument("--speed", type=float, default=5.0, help="service time speed-up")
+    args = parser.parse_args()
+    scale = 1 / args.speed
+    scenario = retimed(SCENARIO, scale)
+    total = args.documents * RESOURCES
+    rows: dict[str, Any] = {}
+    for name in ("four", "dies"):
+        if args.only and args.only != name:
+            continue
+        with ExitStack() as stack:
+            emulators = [
+                stack.enter_context(EmulatorProcess(*emulator_arguments(scenario), seed=n))
+                for n in range(RESOURCES)
+            ]
+            kill = emulators[1].kill if name == "dies" else None
+            figures = asyncio.run(_run([e.endpoint for e in emulators], total, scale, kill))
+        rows["four resources" if name == "four" else "one of four dies"] = figures
+        print(name, figures, flush=True)
+    emit({"benchmark": "resources", "scale": scale, "resources": RESOURCES, "rows": rows})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
