@@ -320,6 +320,24 @@ def retimed(name: str, scale: float) -> Any:
     return replace(scenario, timing=timing, rate_limit=limit, guess=scenario.guess * factor)
 
 
+def emulated_resources(
+    endpoints: list[str], scenario: Any, scale: float
+) -> tuple[list[Any], dict[str, Any]]:
+    """`Resource`s of emulators running `scenario` (named r0, r1, ...), and the `Client`
+    options for the rest of its timing, both at `scale` seconds per real second."""
+    import asyncclassify as ac
+
+    window = scenario.rate_limit.per_seconds
+    requests = scenario.rate_limit.requests
+    options = scaled_options(scale, window, requests, scenario.guess)
+    del options["requests_per_minute"], options["rate_window"]
+    resources = [
+        ac.Resource(endpoint, KEY, requests, rate_window=window, name=f"r{n}")
+        for n, endpoint in enumerate(endpoints)
+    ]
+    return resources, options
+
+
 def scaled_options(scale: float, window: float, requests: int, guess: float) -> dict[str, Any]:
     """`Client` options for a service whose time runs `scale` times as fast as the real one's:
     its window and the client's own timing defaults (first-poll guess, retries, timeouts)

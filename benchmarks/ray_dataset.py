@@ -31,14 +31,13 @@ from typing import Any
 import orjson
 from _harness import (
     DEPLOYMENT,
-    KEY,
     PROJECT,
     EmulatorProcess,
     corpus,
     emit,
+    emulated_resources,
     emulator_arguments,
     retimed,
-    scaled_options,
 )
 
 from asyncclassify.simulation.scenarios import DOCUMENTS_PER_JOB, REQUESTS, SCALE
@@ -55,13 +54,7 @@ def _driver(source: str, target: str, scale: float, endpoints: list[str]) -> dic
     from asyncclassify.ray import classify_dataset
 
     scenario = retimed(SCENARIO, scale)
-    window = scenario.rate_limit.per_seconds
-    options = scaled_options(scale, window, REQUESTS, scenario.guess)
-    del options["requests_per_minute"], options["rate_window"]
-    resources = [
-        ac.Resource(endpoint, KEY, REQUESTS, rate_window=window, name=f"r{n}")
-        for n, endpoint in enumerate(endpoints)
-    ]
+    resources, options = emulated_resources(endpoints, scenario, scale)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         started = time.perf_counter()

@@ -31,14 +31,13 @@ from typing import Any
 
 from _harness import (
     DEPLOYMENT,
-    KEY,
     PROJECT,
     EmulatorProcess,
     corpus,
     emit,
+    emulated_resources,
     emulator_arguments,
     retimed,
-    scaled_options,
 )
 
 from asyncclassify.simulation.scenarios import DOCUMENTS_PER_JOB, REQUESTS
@@ -54,12 +53,7 @@ async def _run(
 
     scenario = retimed(SCENARIO, scale)
     window = scenario.rate_limit.per_seconds
-    options = scaled_options(scale, window, REQUESTS, scenario.guess)
-    del options["requests_per_minute"], options["rate_window"]
-    resources = [
-        ac.Resource(endpoint, KEY, REQUESTS, rate_window=window, name=f"r{n}")
-        for n, endpoint in enumerate(endpoints)
-    ]
+    resources, options = emulated_resources(endpoints, scenario, scale)
     drainage = ac.Drainage(drain_after=60.0 * scale, revive_after=300.0 * scale)
     from asyncclassify.emulator import DEFAULT_PROJECTS
     from asyncclassify.emulator.model import classify_single

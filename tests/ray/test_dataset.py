@@ -83,5 +83,26 @@ async def test_every_row_gets_the_models_answers_from_both_resources(
         assert [entity["offset"] for entity in row["loans"]] == [e.offset for e in entities]
     assert by_id["empty"]["route"] is None
     assert by_id["empty"]["route_error"].startswith("InvalidInput")
+    # Which actor takes which block is Ray's to say: the jobs may all be one actor's.
+    created = [emu.stats()["jobs_created"] for emu in emulators]
+    assert sum(created) >= (len(items) - 1) // 25, created
+
+
+@pytest.mark.usefixtures("cluster")
+async def test_one_actor_spreads_its_jobs_over_both_resources(
+    resources: tuple[list[ac.Resource], list[Emulator]],
+) -> None:
+    from asyncclassify.ray import classify_dataset
+
+    given, emulators = resources
+    documents = corpus(1_000)
+    dataset = ray.data.from_items([{"id": doc_id, "text": text} for doc_id, text in documents])
+    labelled = classify_dataset(
+        dataset, SINGLE, resources=given, actors=1, batch_size=100, first_poll=0.02
+    )
+    with anyio.fail_after(120):
+        rows = await anyio.to_thread.run_sync(_rows, labelled)
+    assert sorted(row["id"] for row in rows) == sorted(doc_id for doc_id, _ in documents)
+    assert all(row[SINGLE.project + "_error"] is None for row in rows)
     created = [emu.stats()["jobs_created"] for emu in emulators]
     assert all(jobs > 0 for jobs in created), created
