@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from typing import Any, Protocol, runtime_checkable
 
@@ -88,6 +89,11 @@ def authenticator_for(credential: Credential) -> Authenticator:
             raise ConfigurationError("the key is empty")
         return KeyAuth(credential)
     if isinstance(credential, AsyncTokenCredential):
+        if not inspect.iscoroutinefunction(credential.get_token):
+            raise ConfigurationError(
+                f"{type(credential).__name__}.get_token is not async: pass the async credential "
+                "(azure.identity.aio), not the synchronous one"
+            )
         return TokenAuth(credential)
     if isinstance(getattr(credential, "key", None), str):
         return KeyCredentialAuth(credential)

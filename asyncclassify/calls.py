@@ -136,11 +136,13 @@ class CallContext:
         return choose(self.links, now, current)
 
     def drain_instead(self, link: ResourceLink, error: AsyncClassifyError) -> ResourceDownError:
-        """`error` on `link`'s resource: drain it for good when another can take its jobs
-        (the `ResourceDownError` to raise), else raise `error` itself."""
-        if not others_usable(self.links, link, self.runtime.now()):
+        """`error` on `link`'s resource: drain it for `Drainage.revive_after` when another
+        can take its jobs (the `ResourceDownError` to raise), else raise `error` itself. (A
+        key rotated meanwhile, a project deployed, an endpoint back: it is tried again.)"""
+        now = self.runtime.now()
+        if not others_usable(self.links, link, now):
             raise error
-        return self._drained(link, str(error), until=float("inf"))
+        return self._drained(link, str(error), until=now + self.drainage.revive_after)
 
     def _drained(self, link: ResourceLink, why: str, *, until: float) -> ResourceDownError:
         if link.health.drained is None:
@@ -149,12 +151,15 @@ class CallContext:
         link.health.drain(why, until)
         return ResourceDownError(link, why)
 
-    def _drain_failing(self, link: ResourceLink, now: float, problem: str) -> None:
-        """Drain `link` for a while when every request to it has failed long enough (or at
-        once while it is on probation), if another resource can take its jobs."""
+    def _drain_failing(
+        self, link: ResourceLink, now: float, problem: str, spell: FailureSpell
+    ) -> None:
+        """Drain `link` for a while when every request to it has failed long enough, or this
+        one has (its submits may fail while its polls are answered), or at once while it is
+        on probation; if another resource can take its jobs."""
         health = link.health
         health.failed(now)
-        failing = health.failing_for(now)
+        failing = max(health.failing_for(now), spell.lasted(now) if spell.attempts else 0.0)
         if not health.on_probation and failing < self.drainage.drain_after:
             return
         if not others_usable(self.links, link, now):
@@ -199,6 +204,7 @@ class CallContext:
         body: bytes | None = None,
         *,
         submit: bool = False,
+        even_if_drained: bool = False,
     ) -> tuple[Outcome, float]:
         """Send to `link`'s resource once `turn` is granted, again (on urgent turns) after
         429s and transient failures; the first other outcome, and when its request was sent.
@@ -219,7 +225,11 @@ class CallContext:
             if not turn.granted:
                 await runtime.wait(turn)
             sent_at = runtime.now()
-            if not link.health.usable(sent_at) and others_usable(self.links, link, sent_at):
+            if (
+                not even_if_drained
+                and not link.health.usable(sent_at)
+                and others_usable(self.links, link, sent_at)
+            ):
                 raise ResourceDownError(link, link.health.drained or "drained")
             if transport.first_attempt_at is None:
                 transport.first_attempt_at = sent_at
@@ -280,8 +290,8 @@ class CallContext:
                 if outcome.orphaned:
                     stats.orphans += 1
                 now = runtime.now()
-                self._drain_failing(link, now, outcome.problem)
                 spell.failed(sent_at)
+                self._drain_failing(link, now, outcome.problem, spell)
                 if spell.outlasts(policy.horizon, now):
                     raise RetriesExhaustedError(
                         f"{method} {url.path} failed for {spell.lasted(now):.0f} s "

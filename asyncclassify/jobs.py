@@ -493,8 +493,14 @@ class JobRunner:
             return None
         with anyio.CancelScope(shield=True), anyio.move_on_after(CANCEL_TIMEOUT):
             try:
+                # A drained resource is still asked: its job should not run on unread.
                 outcome, sent_at = await context.exchange(
-                    self._link, "POST", cancel_url, read_cancel, Turn("urgent")
+                    self._link,
+                    "POST",
+                    cancel_url,
+                    read_cancel,
+                    Turn("urgent"),
+                    even_if_drained=True,
                 )
             except Exception as exc:  # a failed cancel must not hide why we are leaving
                 logger.warning("could not cancel job %s: %s", job_url.path, exc)

@@ -130,7 +130,7 @@ def column_names(tasks: Sequence[Task], names: Sequence[str] | None) -> list[str
 
 def answer_table(
     id_column: str,
-    ids: Sequence[Any],
+    ids: Any,
     results: Sequence[Result],
     tasks: Sequence[Task],
     columns: Sequence[str],
@@ -138,8 +138,10 @@ def answer_table(
     """The output rows of one batch: its ids, and each task's answer and error columns."""
     import pyarrow as pa
 
-    data: dict[str, Any] = {id_column: pa.array(list(ids))}
-    fields: list[Any] = [pa.field(id_column, data[id_column].type)]
+    if not isinstance(ids, pa.Array | pa.ChunkedArray):
+        ids = pa.array(list(ids))
+    data: dict[str, Any] = {id_column: ids}
+    fields: list[Any] = [pa.field(id_column, ids.type)]
     for position, (task, name) in enumerate(zip(tasks, columns, strict=True)):
         outcomes = [result.tasks[position] for result in results]
         errors = [
@@ -253,7 +255,7 @@ class _Classifier:
                 raise ConfigurationError(
                     f"the dataset has no column {column!r} (it has {batch.column_names})"
                 )
-        ids = batch.column(self._id_column).to_pylist()
+        ids = batch.column(self._id_column)  # kept as it is: its type is the input's
         texts = batch.column(self._text_column).to_pylist()
         languages: list[Any] = (
             batch.column(self._language_column).to_pylist()

@@ -72,8 +72,16 @@ def resources(arguments: argparse.Namespace) -> list[Resource]:
             + ", ".join(key_variable(endpoint) for endpoint in given)
             + " or use --resources FILE"
         )
+    variables = [key_variable(endpoint) for endpoint in given]
+    if len(set(variables)) != len(variables):
+        raise ConfigurationError(
+            "two endpoints would take their keys from one variable ("
+            + ", ".join(variables)
+            + "): use --resources FILE to say where each key is"
+        )
     return [
-        Resource(endpoint, _environment_key(key_variable(endpoint)), budget) for endpoint in given
+        Resource(endpoint, _environment_key(variable), budget)
+        for endpoint, variable in zip(given, variables, strict=True)
     ]
 
 
@@ -186,7 +194,11 @@ def _resource(table: Any, where: str, arguments: argparse.Namespace) -> Resource
     if ("key_env" in table) == ("key_file" in table):
         raise ConfigurationError(f"{where} needs one of key_env or key_file")
     if "key_env" in table:
-        secret = _environment_key(str(table["key_env"]))
+        variable = table["key_env"]
+        if not isinstance(variable, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):
+            # Not shown: a key written where the variable's name belongs must not be echoed.
+            raise ConfigurationError(f"{where}: key_env must name an environment variable")
+        secret = _environment_key(variable)
     else:
         secret = _file_key(str(table["key_file"]))
     budget = table.get("requests_per_minute", arguments.requests_per_minute)

@@ -123,3 +123,24 @@ async def test_one_key_for_several_endpoints_is_refused(
     assert done.returncode == 2
     assert key_variable(other.endpoint).encode() in done.stderr
     assert b"key-one" not in done.stderr
+
+
+async def test_endpoints_whose_keys_would_share_a_variable_are_refused(tickets: Path) -> None:
+    done = await run_cli(
+        tickets, "-o", "-", "--task", SINGLE,
+        "--endpoint", "https://lang.westeurope.example.com",
+        "--endpoint", "https://lang.eastus.example.com",
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert b"--resources" in done.stderr
+
+
+async def test_a_key_where_a_variable_name_belongs_is_not_echoed(
+    tickets: Path, tmp_path: Path
+) -> None:
+    listing = tmp_path / "resources.toml"
+    listing.write_text('[[resource]]\nendpoint = "https://a.example.com"\nkey_env = "s3cr3t-k3y"\n')
+    done = await run_cli(tickets, "-o", "-", "--task", SINGLE, "--resources", listing)
+    assert done.returncode == 2
+    assert b"key_env" in done.stderr
+    assert b"s3cr3t-k3y" not in done.stderr

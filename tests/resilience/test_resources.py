@@ -12,7 +12,7 @@ import anyio
 import pytest
 
 import asyncclassify as ac
-from asyncclassify.emulator import DEFAULT_PROJECTS, Emulator, Timing
+from asyncclassify.emulator import DEFAULT_PROJECTS, Emulator, Faults, Timing
 
 from ..waiting import wait_until
 from .conftest import FAST, FAST_RETRY, SINGLE, check_exactly_once, corpus
@@ -189,3 +189,28 @@ async def _dying_midway(
             await dying.stop()
             await wait_until(drained, 10)
         yield document
+
+
+async def test_a_resource_whose_submits_keep_failing_is_drained_and_nothing_fails() -> None:
+    documents = corpus(500)
+    async with AsyncExitStack() as stack:
+        (good,) = await _emulators(stack, 1)
+        (failing,) = await _emulators(stack, 1, faults=Faults(submit_error=1.0))
+        resources = [_resource(good, "good"), _resource(failing, "failing")]
+        async with _client(resources) as client, client.stream(documents, SINGLE) as stream:
+            with anyio.fail_after(30):  # a drain after 0.5 s, not the retry horizon
+                results = [result async for result in stream]
+    assert not check_exactly_once(results, documents, [SINGLE])
+    assert stream.stats.resources["failing"].drained is not None
+
+
+class SyncTokenCredential:
+    """Shaped as azure.identity's synchronous credentials."""
+
+    def get_token(self, *scopes: str) -> Any:
+        raise AssertionError("never called")
+
+
+def test_a_synchronous_token_credential_is_refused_at_once() -> None:
+    with pytest.raises(ac.ConfigurationError, match="async"):
+        ac.Client("https://a.example.com", SyncTokenCredential())  # type: ignore[arg-type]
