@@ -42,33 +42,27 @@ async def resources() -> AsyncIterator[tuple[list[ac.Resource], list[Emulator]]]
         )
 
 
-def _rows(dataset: Any) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = dataset.take_all()
-    return rows
+async def _classified(items: list[dict[str, Any]], *tasks: ac.Task, **options: Any) -> Any:
+    """Every output row of `classify_dataset` over `items` (run off the event loop, which
+    keeps serving the emulators)."""
+    from asyncclassify.ray import classify_dataset
+
+    labelled = classify_dataset(
+        ray.data.from_items(items), *tasks, batch_size=100, first_poll=0.02, **options
+    )
+    with anyio.fail_after(120):
+        return await anyio.to_thread.run_sync(labelled.take_all)
 
 
 @pytest.mark.usefixtures("cluster")
 async def test_every_row_gets_the_models_answers_from_both_resources(
     resources: tuple[list[ac.Resource], list[Emulator]],
 ) -> None:
-    from asyncclassify.ray import classify_dataset
-
     given, emulators = resources
     documents = corpus(1_500)
     items: list[dict[str, Any]] = [{"id": doc_id, "text": text} for doc_id, text in documents]
     items.append({"id": "empty", "text": None})  # a row that cannot be sent still comes back
-    dataset = ray.data.from_items(items)
-    labelled = classify_dataset(
-        dataset,
-        SINGLE,
-        ENTITIES,
-        resources=given,
-        names=["route", "loans"],
-        batch_size=100,
-        first_poll=0.02,
-    )
-    with anyio.fail_after(120):
-        rows = await anyio.to_thread.run_sync(_rows, labelled)
+    rows = await _classified(items, SINGLE, ENTITIES, resources=given, names=["route", "loans"])
     by_id = {row["id"]: row for row in rows}
     assert len(rows) == len(by_id) == len(items)
     for doc_id, text in documents:
@@ -92,16 +86,10 @@ async def test_every_row_gets_the_models_answers_from_both_resources(
 async def test_one_actor_spreads_its_jobs_over_both_resources(
     resources: tuple[list[ac.Resource], list[Emulator]],
 ) -> None:
-    from asyncclassify.ray import classify_dataset
-
     given, emulators = resources
     documents = corpus(1_000)
-    dataset = ray.data.from_items([{"id": doc_id, "text": text} for doc_id, text in documents])
-    labelled = classify_dataset(
-        dataset, SINGLE, resources=given, actors=1, batch_size=100, first_poll=0.02
-    )
-    with anyio.fail_after(120):
-        rows = await anyio.to_thread.run_sync(_rows, labelled)
+    items = [{"id": doc_id, "text": text} for doc_id, text in documents]
+    rows = await _classified(items, SINGLE, resources=given, actors=1)
     assert sorted(row["id"] for row in rows) == sorted(doc_id for doc_id, _ in documents)
     assert all(row[SINGLE.project + "_error"] is None for row in rows)
     created = [emu.stats()["jobs_created"] for emu in emulators]
