@@ -82,8 +82,8 @@ async def test_a_results_page_that_is_gone_costs_only_its_documents() -> None:
     documents = corpus(300)
     # Jobs are forgotten so soon that later pages of some are gone when asked for.
     async with Emulator(
-        timing=Timing(base=0.03, per_document=0.0, jitter=0.0), rate_limit=None, page_size=5,
-        top_limit=5, retention_seconds=0.25, faults=Faults(slow_response=0.3, slow_seconds=0.1),
+        timing=Timing(base=0.03, per_document=0.0, jitter=0.0), rate_limit=None, page_size=2,
+        top_limit=2, retention_seconds=0.25, faults=Faults(slow_response=0.3, slow_seconds=0.1),
     ) as emu:  # fmt: skip
         results, stats = await _classify(emu, documents, (SINGLE,))
         served = emu.stats()
