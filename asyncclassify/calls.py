@@ -60,9 +60,10 @@ class Drainage:
     """When a failing resource is drained, while another can take its jobs."""
 
     drain_after: float = 60.0
-    """Seconds of every request to it failing."""
+    """Seconds of every request to it failing, or of one request failing (its submits may
+    fail while its polls are answered)."""
     revive_after: float = 300.0
-    """Seconds until a resource drained for failing requests is tried again."""
+    """Seconds until a drained resource is tried again (whatever drained it)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,8 @@ would start it soonest (`choose`).
 
 A resource is drained, its jobs sent to the others, when it fails while another is usable:
 refused credentials, a spent quota, an endpoint that does not serve the API, a task its
-projects cannot run (not deployed there), or every request failing for `drain_after`
-seconds. Transient drains end after `revive_after` seconds: the resource is tried again, and
+projects cannot run (not deployed there), or requests failing for `drain_after` seconds.
+The client's drains end after `revive_after` seconds: the resource is tried again, and
 drained again at its first failure. While it is the last usable one, a resource is never
 drained: its errors are the call's, as with one resource.
 """
