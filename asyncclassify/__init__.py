@@ -1,7 +1,6 @@
 """Asynchronous batch client for Azure AI Language custom text classification and NER."""
 
 from .api import API_VERSIONS, DEFAULT_API_VERSION
-from .calls import Drainage
 from .client import Client
 from .errors import (
     AsyncClassifyError,
@@ -34,6 +33,7 @@ from .models import (
 from .pacing.budget import RequestBudget
 from .resources import Resource
 from .retrying import RetryPolicy
+from .settings import Coalescing, Drainage, Pacing
 from .stats import ResourceStats, RunStats
 from .streaming import ResultStream
 
@@ -46,6 +46,7 @@ __all__ = [
     "AuthenticationError",
     "CallStoppedError",
     "Client",
+    "Coalescing",
     "ConfigurationError",
     "CustomEntities",
     "DeadlineExceededError",
@@ -57,6 +58,7 @@ __all__ = [
     "Label",
     "MultiLabel",
     "OverloadedError",
+    "Pacing",
     "QuotaExceededError",
     "RequestBudget",
     "Resource",

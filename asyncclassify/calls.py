@@ -32,6 +32,7 @@ from .pacing.turns import Turn
 from .resources import ResourceLink
 from .retrying import FailureSpell, RetryPolicy
 from .routing import choose, others_usable
+from .settings import Drainage
 from .stats import RunStats
 from .transport import ConnectionFailedError
 
@@ -53,17 +54,6 @@ class ResourceDownError(Exception):
         super().__init__(f"{link.label} drained: {why}")
         self.link = link
         self.why = why
-
-
-@dataclass(frozen=True, slots=True)
-class Drainage:
-    """When a failing resource is drained, while another can take its jobs."""
-
-    drain_after: float = 60.0
-    """Seconds of every request to it failing, or of one request failing (its submits may
-    fail while its polls are answered)."""
-    revive_after: float = 300.0
-    """Seconds until a drained resource is tried again (whatever drained it)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from anyio.abc import ObjectSendStream, TaskGroup
 
 from .api import DEFAULT_API_VERSION, dialect_for
 from .auth import Credential
-from .calls import CallContext, Drainage, JobOptions
+from .calls import CallContext, JobOptions
 from .coalescing import Coalescer
 from .emitting import Emitter
 from .errors import ConfigurationError
@@ -24,6 +24,7 @@ from .pacing.runtime import Spawn
 from .pipeline import DEFAULT_LINGER, Pipeline, StreamOptions
 from .resources import Resource, ResourceLink
 from .retrying import RetryPolicy
+from .settings import Coalescing, Drainage, Pacing
 from .stats import RunStats
 from .streaming import ResultStream
 from .transport import new_session
@@ -49,16 +50,12 @@ class Client:
     goes to the resource that can start it first; a resource that fails (refused
     credentials, spent quota, every request failing for `drainage.drain_after` seconds, a
     project not deployed there) is drained and its unfinished jobs go to the others.
-    `max_concurrency` caps the jobs in flight (the pacer keeps as many as the budget needs,
-    from how long jobs take); `first_poll` is the guess of a job's duration (seconds) until
-    jobs have been seen to finish. `job_timeout` (seconds) bounds how long a job may run
-    (queued time not counted): past it the job is read once more, cancelled, and what it did
-    not finish is submitted again. `retry` says how long transient failures are ridden out
-    (`RetryPolicy.horizon`, ten minutes by default) and how long each request may take.
 
-    `coalesce_linger` and `coalesce_max_pending` shape `classify_one()` / `classify_many()`:
-    how long (seconds) a partly filled shared job waits for more documents, and how many
-    documents may wait for their results before new calls are refused (`OverloadedError`).
+    The rest comes in groups, each with its defaults: `pacing` (`Pacing`: the caps on jobs
+    in flight, the first guess of a job's duration), `retry` (`RetryPolicy`: how long
+    transient failures are ridden out, how long each request and each job may take),
+    `drainage` (`Drainage`) and `coalescing` (`Coalescing`: how `classify_one()` /
+    `classify_many()` share jobs). `language` is the documents' default language.
     """
 
     def __init__(
@@ -69,40 +66,31 @@ class Client:
         resources: Sequence[Resource] | None = None,
         api_version: str = DEFAULT_API_VERSION,
         language: str = "en",
-        max_concurrency: int = 2000,
         requests_per_minute: int = 1000,
         rate_window: float = 60.0,
-        job_timeout: float = 1800.0,
-        first_poll: float = 1.0,
+        pacing: Pacing | None = None,
         retry: RetryPolicy | None = None,
         drainage: Drainage | None = None,
+        coalescing: Coalescing | None = None,
         allow_insecure_http: bool = False,
         session: aiohttp.ClientSession | None = None,
-        coalesce_linger: float = 0.03,
-        coalesce_max_pending: int = 5000,
     ) -> None:
         self._dialect = dialect_for(api_version)
         self.api_version = api_version
-        if max_concurrency < 1:
-            raise ConfigurationError("max_concurrency must be at least 1")
         if not language:
             raise ConfigurationError("language must be a language code such as 'en'")
-        if coalesce_linger < 0:
-            raise ConfigurationError("coalesce_linger must be zero or more seconds")
-        if coalesce_max_pending < 1:
-            raise ConfigurationError("coalesce_max_pending must be at least 1")
         self._language = language
-        self._max_concurrency = max_concurrency
+        pacing = pacing or Pacing()
+        self._max_jobs_in_flight = pacing.max_jobs_in_flight
         if resources is None:
             if endpoint is None or credential is None:
                 raise ConfigurationError("Client needs an endpoint and a credential, or resources")
             resources = [Resource(endpoint, credential, requests_per_minute, rate_window)]
         elif endpoint is not None or credential is not None:
             raise ConfigurationError("give either an endpoint and a credential, or resources")
-        self._links = _links(resources, first_poll, max_concurrency, allow_insecure_http)
+        self._links = _links(resources, pacing, allow_insecure_http)
         self._retry = retry or RetryPolicy()
         self._drainage = drainage or Drainage()
-        self._job_defaults = JobOptions(job_timeout=job_timeout)
         self._session = session
         self._owns_session = session is None
         self._group: TaskGroup | None = None
@@ -110,11 +98,12 @@ class Client:
         self._pacing: TaskGroup | None = None
         """Where the pacers' dispatchers run: closed after the calls, which need them to
         cancel their jobs on the way out."""
-        self._coalesce_linger = coalesce_linger
+        coalescing = coalescing or Coalescing()
+        self._coalesce_linger = coalescing.linger
         self._coalescer = Coalescer(
             self._open_lane,
             self._spawner,
-            max_pending=coalesce_max_pending,
+            max_pending=coalescing.max_pending,
             default_language=language,
         )
 
@@ -223,7 +212,7 @@ class Client:
         self._dialect.validate_tasks(tasks)
         stats = RunStats()
         job_options = JobOptions(
-            job_timeout=self._job_defaults.job_timeout,
+            job_timeout=self._retry.job_timeout,
             cancel_remote=cancel_remote,
             display_name=display_name,
         )
@@ -233,7 +222,7 @@ class Client:
             deadline=deadline,
             linger=linger,
         )
-        window = self._max_concurrency * self._dialect.limits.max_documents
+        window = self._max_jobs_in_flight * self._dialect.limits.max_documents
 
         async def run(source: Documents, send: ObjectSendStream[list[Result]]) -> None:
             emitter = Emitter(send, stats, ordered, window)
@@ -262,10 +251,10 @@ class Client:
 
         For servers that classify a few texts per incoming request: the documents of every
         concurrent `classify_one()` / `classify_many()` call with the same tasks are packed
-        into shared jobs (full ones at once, a partly filled one after `coalesce_linger`).
+        into shared jobs (full ones at once, a partly filled one after `Coalescing.linger`).
         `document` is a str, an (id, text) pair, a mapping or a `Document`; ids need only be
         unique within one call. Leaving (cancellation) affects no other caller. Raises
-        `OverloadedError` at once when `coalesce_max_pending` documents wait already, and
+        `OverloadedError` at once when `Coalescing.max_pending` documents wait already, and
         the exception that stopped the shared work (a rejected key, for example).
         """
         (result,) = await self._coalescer.classify((document,), tasks)
@@ -304,18 +293,14 @@ class Client:
 
 
 def _links(
-    resources: Sequence[Resource],
-    first_poll: float,
-    max_concurrency: int,
-    allow_insecure_http: bool,
+    resources: Sequence[Resource], pacing: Pacing, allow_insecure_http: bool
 ) -> tuple[ResourceLink, ...]:
     if not resources:
         raise ConfigurationError("resources must name at least one resource")
     links = tuple(
         ResourceLink(
             resource,
-            first_poll=first_poll,
-            max_jobs_in_flight=max_concurrency,
+            pacing=pacing,
             allow_insecure_http=allow_insecure_http,
         )
         for resource in resources

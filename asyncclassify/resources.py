@@ -13,6 +13,7 @@ from .errors import ConfigurationError
 from .pacing import Pacer, PacingSettings
 from .pacing.runtime import PacerRuntime
 from .routing import ResourceHealth
+from .settings import Pacing
 from .transport import Transport, check_endpoint
 
 
@@ -51,8 +52,7 @@ class ResourceLink:
         self,
         resource: Resource,
         *,
-        first_poll: float,
-        max_jobs_in_flight: int,
+        pacing: Pacing,
         allow_insecure_http: bool,
     ) -> None:
         self.resource = resource
@@ -64,8 +64,9 @@ class ResourceLink:
             settings = PacingSettings(
                 requests_per_minute=resource.requests_per_minute,
                 window=resource.rate_window,
-                first_poll=first_poll,
-                max_jobs_in_flight=max_jobs_in_flight,
+                first_poll=pacing.first_poll,
+                max_jobs_in_flight=pacing.max_jobs_in_flight,
+                max_bytes_in_flight=pacing.max_bytes_in_flight,
             )
         except ValueError as exc:
             raise ConfigurationError(f"{self.label}: {exc}") from None

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from .errors import ConfigurationError
+
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
@@ -38,12 +40,17 @@ class RetryPolicy:
     first_contact: float = 10.0
     """Seconds the endpoint may refuse connections (or its host name not resolve) before it
     has ever answered: then the call stops with `EndpointError` instead of riding it out."""
+    job_timeout: float = 1800.0
+    """Seconds a job may run (time it spends queued, `notStarted`, not counted): past it the
+    job is read once more, cancelled, and what it did not finish is submitted again."""
 
     def __post_init__(self) -> None:
         if min(self.horizon, self.backoff_base, self.backoff_max, self.first_contact) < 0:
-            raise ValueError("retry times must not be negative")
+            raise ConfigurationError("RetryPolicy times must not be negative")
         if min(self.connect_timeout, self.submit_timeout, self.poll_timeout) <= 0:
-            raise ValueError("request timeouts must be positive")
+            raise ConfigurationError("RetryPolicy request timeouts must be positive")
+        if not self.job_timeout > 0:
+            raise ConfigurationError("RetryPolicy.job_timeout must be positive")
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait before retry number `attempt` (1-based)."""

@@ -4,7 +4,6 @@ One client per application (per process) lets `Client.classify_one()` / `classif
 pack the documents of concurrent requests into shared jobs. With aiohttp::
 
     from aiohttp import web
-from aiohttp.typedefs import Handler
     import asyncclassify
     from asyncclassify.web import client_context, overload_middleware
 

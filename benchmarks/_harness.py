@@ -348,8 +348,7 @@ def scaled_options(scale: float, window: float, requests: int, guess: float) -> 
     return {
         "requests_per_minute": requests,
         "rate_window": window,
-        "first_poll": guess,
-        "job_timeout": 1800.0 * scale,
+        "pacing": ac.Pacing(first_poll=guess),
         "retry": ac.RetryPolicy(
             horizon=default.horizon * scale,
             backoff_base=default.backoff_base * scale,
@@ -359,6 +358,7 @@ def scaled_options(scale: float, window: float, requests: int, guess: float) -> 
             submit_timeout=default.submit_timeout * scale,
             poll_timeout=default.poll_timeout * scale,
             first_contact=default.first_contact * scale,
+            job_timeout=default.job_timeout * scale,
         ),
     }
 

@@ -25,6 +25,8 @@ from typing import Any
 
 from _harness import EmulatorProcess, Progress, chunks, corpus, delta, emit, run_ours, run_sdk
 
+import asyncclassify as ac
+
 ZERO_LATENCY = (
     "--rate-limit", "none", "--fast",
     "--queue-delay", "0", "--base", "0", "--per-document", "0", "--jitter", "0",
@@ -40,7 +42,7 @@ async def _ours(endpoint: str, documents: int) -> Progress:
         corpus(documents),
         progress,
         stats,
-        max_concurrency=CONCURRENCY,
+        pacing=ac.Pacing(max_jobs_in_flight=CONCURRENCY),
         requests_per_minute=10**7,
         rate_window=1.0,
     )

@@ -23,7 +23,9 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,7 @@ from _harness import (
     emit,
     emulated_resources,
     emulator_arguments,
+    requests_of,
     retimed,
 )
 
@@ -57,6 +60,7 @@ def _driver(source: str, target: str, scale: float, endpoints: list[str]) -> dic
     resources, options = emulated_resources(endpoints, scenario, scale)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
+        started_at = time.time()
         started = time.perf_counter()
         labelled = classify_dataset(
             ray.data.read_parquet(source),
@@ -70,9 +74,47 @@ def _driver(source: str, target: str, scale: float, endpoints: list[str]) -> dic
     finally:
         ray.shutdown()
     return {
+        "started_at": started_at,
         "elapsed_s": round(elapsed, 2),
         "driver_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+
+
+class _Timeline(threading.Thread):
+    """Watches the emulators' counters while the driver runs: when the first request reached
+    them and when the last one did, so that the run's time splits into Ray's lead-in, the
+    service's work and the tail after the last request."""
+
+    def __init__(self, endpoints: list[str]) -> None:
+        super().__init__(daemon=True)
+        self._endpoints = endpoints
+        self._done = threading.Event()
+        self.first: float | None = None
+        self.last: float | None = None
+        self.final: list[dict[str, Any]] = []
+        self._seen = 0
+
+    def run(self) -> None:
+        while not self._done.wait(0.25):
+            self._sample()
+
+    def finish(self) -> None:
+        self._done.set()
+        self.join()
+        self._sample()
+
+    def _sample(self) -> None:
+        now = time.time()
+        stats = []
+        for endpoint in self._endpoints:
+            with urllib.request.urlopen(f"{endpoint}/_emulator/stats") as answer:
+                stats.append(orjson.loads(answer.read()))
+        requests = sum(sum(s["requests"].values()) for s in stats)
+        if requests and self.first is None:
+            self.first = now
+        if requests != self._seen:
+            self.last, self._seen = now, requests
+        self.final = stats
 
 
 def _write_input(folder: Path, documents: int) -> None:
@@ -137,9 +179,28 @@ def main() -> int:
             ]
             command = [sys.executable, __file__, "--driver", str(source), str(target), str(scale)]
             command += [emulator.endpoint for emulator in emulators]
-            done = subprocess.run(command, capture_output=True, text=True, check=True)
-            figures = {"documents": size}
+            timeline = _Timeline([emulator.endpoint for emulator in emulators])
+            timeline.start()
+            try:
+                done = subprocess.run(command, capture_output=True, text=True, check=True)
+            finally:
+                timeline.finish()
+            figures: dict[str, Any] = {"documents": size}
             figures.update(orjson.loads(done.stdout.strip().splitlines()[-1]))
+            started_at = figures.pop("started_at")
+            if timeline.first is not None and timeline.last is not None:
+                figures["lead_in_s"] = round(timeline.first - started_at, 2)
+                figures["service_s"] = round(timeline.last - timeline.first, 2)
+                figures["tail_s"] = round(started_at + figures["elapsed_s"] - timeline.last, 2)
+            figures["emulators"] = [
+                {
+                    "requests": requests_of(stats),
+                    "throttled": stats["throttled"],
+                    "jobs": stats["jobs_created"],
+                    "gets_per_job": round(stats["job_gets"] / max(1, stats["jobs_created"]), 3),
+                }
+                for stats in timeline.final
+            ]
             figures.update(_check_output(target, size))
         figures["documents_per_s"] = round(figures["rows"] / figures["elapsed_s"], 1)
         figures["bound_documents_per_s"] = round(bound, 1)

@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--per-request", action="store_true", help="one job per request (no coalescing)"
     )
-    parser.add_argument("--linger", type=float, default=0.03, help="seconds (coalesce_linger)")
+    parser.add_argument("--linger", type=float, default=0.03, help="seconds (Coalescing.linger)")
     parser.add_argument("--max-pending", type=int, default=5000, help="texts waiting at most")
     parser.add_argument("--requests-per-minute", type=int, default=1000)
     parser.add_argument("--rate-window", type=float, default=60.0, help="seconds")
@@ -156,11 +156,10 @@ async def serve(args: argparse.Namespace) -> None:
             task=ac.SingleLabel(args.project, args.deployment),
             coalesce=not args.per_request,
             api_version=args.api_version,
-            coalesce_linger=args.linger,
-            coalesce_max_pending=args.max_pending,
+            coalescing=ac.Coalescing(linger=args.linger, max_pending=args.max_pending),
             requests_per_minute=args.requests_per_minute,
             rate_window=args.rate_window,
-            first_poll=args.first_poll,
+            pacing=ac.Pacing(first_poll=args.first_poll),
         )
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=args.shutdown_timeout)
         await runner.setup()

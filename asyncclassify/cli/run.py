@@ -27,6 +27,7 @@ from ..errors import (
 )
 from ..models import CustomEntities, MultiLabel, SingleLabel, Task
 from ..resources import Resource
+from ..settings import Pacing
 from ..stats import RunStats
 from .estimate import estimate, report
 from .output import LineWriter, result_record
@@ -325,7 +326,7 @@ async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Pr
                 resources=given,
                 api_version=arguments.api_version,
                 language=arguments.language,
-                max_concurrency=arguments.max_concurrency,
+                pacing=Pacing(max_jobs_in_flight=arguments.max_concurrency),
             ) as client,
             # Ctrl-C cancels the jobs in flight on the service: nobody would read them.
             client.stream(documents, *plan.tasks, cancel_remote=True) as results,

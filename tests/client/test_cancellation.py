@@ -31,7 +31,9 @@ INPUTS = ["", *(f"Ticket {i}: my invoice is wrong" for i in range(JOBS * 25))]
 
 
 def _client(emu: Emulator, api_version: str = "2023-04-01") -> ac.Client:
-    return ac.Client(emu.endpoint, key_of(emu), api_version=api_version, first_poll=0.02)
+    return ac.Client(
+        emu.endpoint, key_of(emu), api_version=api_version, pacing=ac.Pacing(first_poll=0.02)
+    )
 
 
 async def _jobs_running(emu: Emulator) -> None:

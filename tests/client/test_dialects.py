@@ -56,7 +56,9 @@ async def test_each_kind_matches_the_model(
 ) -> None:
     async with (
         emulator(page_size=PAGE_SIZE) as emu,
-        ac.Client(emu.endpoint, key_of(emu), api_version=api_version, first_poll=0.02) as client,
+        ac.Client(
+            emu.endpoint, key_of(emu), api_version=api_version, pacing=ac.Pacing(first_poll=0.02)
+        ) as client,
     ):
         task = task_for(kind, api_version)
         results = await client.classify(list(CORPUS), task)
@@ -81,7 +83,9 @@ async def test_several_tasks_in_one_job(emulator: EmulatorFactory, api_version: 
     tasks = [task_for(kind, api_version) for kind in ("entities", "single", "multi")]
     async with (
         emulator(page_size=PAGE_SIZE) as emu,
-        ac.Client(emu.endpoint, key_of(emu), api_version=api_version, first_poll=0.02) as client,
+        ac.Client(
+            emu.endpoint, key_of(emu), api_version=api_version, pacing=ac.Pacing(first_poll=0.02)
+        ) as client,
     ):
         results = await client.classify(list(CORPUS), *tasks)
         stats = emu.stats()
@@ -103,7 +107,9 @@ async def test_pages_of_many_jobs_are_merged(emulator: EmulatorFactory, api_vers
     tasks = [task_for("single", api_version), task_for("entities", api_version)]
     async with (
         emulator(page_size=4) as emu,
-        ac.Client(emu.endpoint, key_of(emu), api_version=api_version, first_poll=0.02) as client,
+        ac.Client(
+            emu.endpoint, key_of(emu), api_version=api_version, pacing=ac.Pacing(first_poll=0.02)
+        ) as client,
     ):
         results = await client.classify(texts, *tasks)
         stats = emu.stats()

@@ -78,7 +78,7 @@ def test_credential_of_the_wrong_type() -> None:
 
 def test_bad_concurrency_and_language() -> None:
     with pytest.raises(ac.ConfigurationError):
-        ac.Client(LOCAL, SECRET, max_concurrency=0)
+        ac.Pacing(max_jobs_in_flight=0)
     with pytest.raises(ac.ConfigurationError):
         ac.Client(LOCAL, SECRET, language="")
 
@@ -121,7 +121,9 @@ async def test_wrong_key_raises_authentication_error(
 ) -> None:
     async with (
         emulator() as emu,
-        ac.Client(emu.endpoint, SECRET, api_version=api_version, first_poll=0.02) as client,
+        ac.Client(
+            emu.endpoint, SECRET, api_version=api_version, pacing=ac.Pacing(first_poll=0.02)
+        ) as client,
     ):
         assert SECRET not in repr(client)
         stream = client.stream(["My invoice is wrong"] * 3, task_for("single", api_version))
@@ -139,7 +141,10 @@ async def test_wrong_key_raises_authentication_error(
 
 
 async def test_wrong_key_raises_from_classify(emulator: EmulatorFactory) -> None:
-    async with emulator() as emu, ac.Client(emu.endpoint, SECRET, first_poll=0.02) as client:
+    async with (
+        emulator() as emu,
+        ac.Client(emu.endpoint, SECRET, pacing=ac.Pacing(first_poll=0.02)) as client,
+    ):
         with pytest.raises(ac.AuthenticationError) as caught:
             await client.classify(["text"], task_for("multi", "2023-04-01"))
     _assert_hidden(caught.value)
@@ -149,7 +154,7 @@ async def test_key_is_not_in_repr_or_exceptions_of_a_working_client(
     emulator: EmulatorFactory,
 ) -> None:
     async with emulator(key=SECRET) as emu:
-        client = ac.Client(emu.endpoint, SECRET, first_poll=0.02)
+        client = ac.Client(emu.endpoint, SECRET, pacing=ac.Pacing(first_poll=0.02))
         async with client:
             results = await client.classify(["hello"], task_for("single", "2023-04-01"))
             assert results[0].ok

@@ -18,7 +18,9 @@ SOME_VERSIONS = ["2023-04-01", "2022-04-01-preview", "v3.2-preview.2", "v3.1-pre
 
 
 def _client(emu: Any, api_version: str = "2023-04-01") -> ac.Client:
-    return ac.Client(emu.endpoint, key_of(emu), api_version=api_version, first_poll=0.02)
+    return ac.Client(
+        emu.endpoint, key_of(emu), api_version=api_version, pacing=ac.Pacing(first_poll=0.02)
+    )
 
 
 async def test_bad_inputs_get_errors_and_the_rest_succeed(emulator: EmulatorFactory) -> None:

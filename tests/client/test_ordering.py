@@ -25,7 +25,7 @@ def _text(i: int) -> str:
 async def _run(emulator: EmulatorFactory, *, ordered: bool, inputs: list[str]) -> list[ac.Result]:
     async with (
         emulator(timing=BY_SIZE) as emu,
-        ac.Client(emu.endpoint, key_of(emu), first_poll=0.02) as client,
+        ac.Client(emu.endpoint, key_of(emu), pacing=ac.Pacing(first_poll=0.02)) as client,
     ):
         with anyio.fail_after(10):
             async with client.stream(
@@ -72,7 +72,7 @@ async def test_classify_is_in_input_order(emulator: EmulatorFactory) -> None:
     inputs = [(f"id-{COUNT - i}", _text(i)) for i in range(COUNT)]
     async with (
         emulator(timing=BY_SIZE) as emu,
-        ac.Client(emu.endpoint, key_of(emu), first_poll=0.02) as client,
+        ac.Client(emu.endpoint, key_of(emu), pacing=ac.Pacing(first_poll=0.02)) as client,
     ):
         results = await client.classify(inputs, task_for("single", "2023-04-01"))
     assert [result.id for result in results] == [doc_id for doc_id, _ in inputs]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncclassify as ac
 
 PUBLIC = {
-    "API_VERSIONS", "DEFAULT_API_VERSION", "AsyncClassifyError", "AuthenticationError",
-    "CallStoppedError", "Client", "ConfigurationError", "CustomEntities",
+    "API_VERSIONS", "AsyncClassifyError", "AuthenticationError", "CallStoppedError", "Client",
+    "Coalescing", "ConfigurationError", "CustomEntities", "DEFAULT_API_VERSION",
     "DeadlineExceededError", "Document", "DocumentError", "Drainage", "EndpointError", "Entity",
-    "Label", "MultiLabel", "OverloadedError", "QuotaExceededError", "RequestBudget", "Resource",
-    "ResourceStats", "Result", "ResultStream", "RetryPolicy", "RunStats", "ServiceError",
-    "ServiceWarning", "SingleLabel", "Task", "TaskConfigurationError", "TaskResult",
-    "TransportError", "UnsafeRedirectError", "UnsupportedApiVersionError", "__version__",
+    "Label", "MultiLabel", "OverloadedError", "Pacing", "QuotaExceededError", "RequestBudget",
+    "Resource", "ResourceStats", "Result", "ResultStream", "RetryPolicy", "RunStats",
+    "ServiceError", "ServiceWarning", "SingleLabel", "Task", "TaskConfigurationError",
+    "TaskResult", "TransportError", "UnsafeRedirectError", "UnsupportedApiVersionError",
+    "__version__",
 }  # fmt: skip
 
 

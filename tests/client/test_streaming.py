@@ -41,8 +41,7 @@ async def test_ten_thousand_documents_in_bounded_memory(emulator: EmulatorFactor
         ac.Client(
             emu.endpoint,
             key_of(emu),
-            first_poll=0.01,
-            max_concurrency=max_concurrency,
+            pacing=ac.Pacing(first_poll=0.01, max_jobs_in_flight=max_concurrency),
             requests_per_minute=1_000_000,
         ) as client,
     ):
@@ -85,7 +84,10 @@ async def test_slow_async_source_is_flushed_after_the_linger(emulator: EmulatorF
 
     received: list[ac.Result] = []
     finished_at_first: bool | None = None
-    async with emulator() as emu, ac.Client(emu.endpoint, key_of(emu), first_poll=0.01) as client:
+    async with (
+        emulator() as emu,
+        ac.Client(emu.endpoint, key_of(emu), pacing=ac.Pacing(first_poll=0.01)) as client,
+    ):
         with anyio.fail_after(10):
             async with client.stream(source(), task_for("single", "2023-04-01")) as stream:
                 async for result in stream:
@@ -110,7 +112,10 @@ async def test_async_source_with_full_batches(emulator: EmulatorFactory) -> None
             if i % 10 == 0:
                 await anyio.lowlevel.checkpoint()
 
-    async with emulator() as emu, ac.Client(emu.endpoint, key_of(emu), first_poll=0.01) as client:
+    async with (
+        emulator() as emu,
+        ac.Client(emu.endpoint, key_of(emu), pacing=ac.Pacing(first_poll=0.01)) as client,
+    ):
         results = await client.classify(source(), task_for("multi", "2023-04-01"))
     assert [result.id for result in results] == [f"doc-{i}" for i in range(130)]
     for result in results:
@@ -135,7 +140,10 @@ async def test_one_client_shared_by_concurrent_calls(emulator: EmulatorFactory) 
         async with client.stream(inputs, task) as stream:
             collected[name] = [result async for result in stream]
 
-    async with emulator() as emu, ac.Client(emu.endpoint, key_of(emu), first_poll=0.01) as client:
+    async with (
+        emulator() as emu,
+        ac.Client(emu.endpoint, key_of(emu), pacing=ac.Pacing(first_poll=0.01)) as client,
+    ):
         with anyio.fail_after(10):
             async with anyio.create_task_group() as group:
                 for name in calls:

@@ -48,7 +48,11 @@ async def _classified(items: list[dict[str, Any]], *tasks: ac.Task, **options: A
     from asyncclassify.ray import classify_dataset
 
     labelled = classify_dataset(
-        ray.data.from_items(items), *tasks, batch_size=100, first_poll=0.02, **options
+        ray.data.from_items(items),
+        *tasks,
+        batch_size=100,
+        pacing=ac.Pacing(first_poll=0.02),
+        **options,
     )
     with anyio.fail_after(120):
         return await anyio.to_thread.run_sync(labelled.take_all)

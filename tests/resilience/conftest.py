@@ -105,7 +105,7 @@ def check_exactly_once(
 def fast_client(endpoint: str, key: str | None, **settings: Any) -> ac.Client:
     """A client that polls and retries on a millisecond scale, with a generous budget."""
     assert key is not None
-    settings.setdefault("first_poll", 0.02)
+    settings.setdefault("pacing", ac.Pacing(first_poll=0.02))
     settings.setdefault("retry", FAST_RETRY)
     settings.setdefault("requests_per_minute", 100_000)
     settings.setdefault("rate_window", 1.0)

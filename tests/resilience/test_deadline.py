@@ -35,7 +35,9 @@ async def test_past_the_deadline_every_read_document_has_one_result() -> None:
     received: list[ac.Result] = []
     async with (
         Emulator(timing=SLOW, rate_limit=None) as emu,
-        fast_client(emu.endpoint, emu.key or "", max_concurrency=4) as client,
+        fast_client(
+            emu.endpoint, emu.key or "", pacing=ac.Pacing(first_poll=0.02, max_jobs_in_flight=4)
+        ) as client,
     ):
         with anyio.fail_after(10), pytest.raises(ac.DeadlineExceededError) as raised:
             await _drain(client.stream(source(), SINGLE, deadline=0.3), received)

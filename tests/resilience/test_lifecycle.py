@@ -136,7 +136,7 @@ async def test_queued_time_does_not_count_against_the_job_timeout() -> None:
     documents = corpus(1_000)  # 40 jobs, one running at a time: the last waits about 2 s
     queue = Timing(base=0.05, per_document=0.0, jitter=0.0, max_running_jobs=1)
     async with Emulator(timing=queue, rate_limit=None) as emu:
-        results, _ = await _classify(emu, documents, (SINGLE,), job_timeout=0.5)
+        results, _ = await _classify(emu, documents, (SINGLE,), retry=_retry(job_timeout=0.5))
         served = emu.stats()
 
     assert not check_exactly_once(results, documents, (SINGLE,))
@@ -149,7 +149,7 @@ async def test_jobs_past_the_timeout_are_read_then_cancelled_and_run_again() -> 
     # A median of 0.1 s, with a long tail; the client gives a job 0.12 s.
     spread = Timing(base=0.1, per_document=0.0, jitter=0.6, spread="lognormal")
     async with Emulator(timing=spread, rate_limit=None, seed=4) as emu:
-        results, stats = await _classify(emu, documents, (SINGLE,), job_timeout=0.12)
+        results, stats = await _classify(emu, documents, (SINGLE,), retry=_retry(job_timeout=0.12))
         served = emu.stats()
 
     assert not check_exactly_once(results, documents, (SINGLE,))

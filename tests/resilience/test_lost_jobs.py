@@ -22,7 +22,7 @@ async def test_a_job_gone_before_its_first_poll_is_submitted_again() -> None:
         fast_client(
             emu.endpoint,
             emu.key,
-            first_poll=0.3,
+            pacing=ac.Pacing(first_poll=0.3),
             retry=ac.RetryPolicy(backoff_base=0.01, backoff_max=0.1, horizon=1.0),
         ) as client,
     ):

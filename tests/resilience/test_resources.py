@@ -33,7 +33,7 @@ def _resource(emulator: Emulator, name: str, key: str | None = None) -> ac.Resou
 
 
 def _client(resources: list[ac.Resource], **settings: Any) -> ac.Client:
-    settings.setdefault("first_poll", 0.02)
+    settings.setdefault("pacing", ac.Pacing(first_poll=0.02))
     settings.setdefault("retry", FAST_RETRY)
     settings.setdefault("drainage", QUICK_DRAIN)
     return ac.Client(resources=resources, **settings)

@@ -59,7 +59,7 @@ def fast_emulator(**settings: Any) -> Emulator:
 def client_for(emu: Emulator, **options: Any) -> ac.Client:
     """A client of `emu` that polls soon, as tests want."""
     assert emu.key is not None
-    options.setdefault("first_poll", 0.02)
+    options.setdefault("pacing", ac.Pacing(first_poll=0.02))
     return ac.Client(emu.endpoint, options.pop("key", emu.key), **options)
 
 

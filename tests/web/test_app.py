@@ -30,7 +30,9 @@ app_module = load_example("aiohttp_app")
 
 def _app(emu: Emulator, **options: Any) -> web.Application:
     assert emu.key is not None
-    app: web.Application = app_module.create_app(emu.endpoint, emu.key, first_poll=0.02, **options)
+    app: web.Application = app_module.create_app(
+        emu.endpoint, emu.key, pacing=ac.Pacing(first_poll=0.02), **options
+    )
     return app
 
 
@@ -99,7 +101,7 @@ async def test_overload_answers_503() -> None:
     # Jobs long enough that the first request's texts are still waiting for the second.
     slow = Timing(base=1.0, per_document=0.0, jitter=0)
     async with fast_emulator(timing=slow) as emu:
-        app = _app(emu, coalesce_max_pending=2)
+        app = _app(emu, coalescing=ac.Coalescing(max_pending=2))
         async with TestClient(TestServer(app)) as http:
             client: ac.Client = app[app_module.CLIENT]
             first: dict[str, Any] = {}

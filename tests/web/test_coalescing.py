@@ -93,7 +93,10 @@ async def test_classify_many_keeps_each_callers_order_ids_and_errors() -> None:
 
 
 async def test_a_lone_caller_does_not_wait_for_a_full_job() -> None:
-    async with fast_emulator() as emu, client_for(emu, coalesce_linger=0.03) as client:
+    async with (
+        fast_emulator() as emu,
+        client_for(emu, coalescing=ac.Coalescing(linger=0.03)) as client,
+    ):
         answered = anyio.Event()
 
         async def first() -> None:
@@ -123,7 +126,9 @@ async def test_cancelled_callers_leave_the_others_alone_and_nothing_leaks() -> N
 
         # Few jobs in flight: some of the cancelled callers' documents are still queued.
         with anyio.fail_after(15):
-            async with client_for(emu, max_concurrency=2) as client:
+            async with client_for(
+                emu, pacing=ac.Pacing(first_poll=0.02, max_jobs_in_flight=2)
+            ) as client:
 
                 async def caller(number: int) -> None:
                     with anyio.CancelScope() as scope:
@@ -167,7 +172,7 @@ async def test_overload_is_refused_at_once() -> None:
 
         async with (
             anyio.create_task_group() as group,
-            client_for(emu, coalesce_max_pending=30) as client,
+            client_for(emu, coalescing=ac.Coalescing(max_pending=30)) as client,
         ):
             group.start_soon(waiting, client, [text_for(i) for i in range(BATCH)])
             for number in range(5):
@@ -228,9 +233,9 @@ async def test_calls_need_a_task_and_check_it() -> None:
         assert client.coalesced_pending == 0
         assert await client.classify_many([], SINGLE) == []
     with pytest.raises(ac.ConfigurationError):
-        ac.Client("http://127.0.0.1:1", "key", coalesce_max_pending=0)
+        ac.Coalescing(max_pending=0)
     with pytest.raises(ac.ConfigurationError):
-        ac.Client("http://127.0.0.1:1", "key", coalesce_linger=-1)
+        ac.Coalescing(linger=-1)
 
 
 async def test_closing_at_once_stops_callers_whose_shared_stream_never_began() -> None:
