@@ -1,8 +1,8 @@
 """Asynchronous batch client for Azure AI Language custom text classification and NER."""
 
-from .api import API_VERSIONS, DEFAULT_API_VERSION
-from .client import Client
-from .errors import (
+from ._api import API_VERSIONS, DEFAULT_API_VERSION
+from ._client import Client
+from ._errors import (
     AsyncClassifyError,
     AuthenticationError,
     CallStoppedError,
@@ -17,7 +17,7 @@ from .errors import (
     UnsafeRedirectError,
     UnsupportedApiVersionError,
 )
-from .models import (
+from ._models import (
     CustomEntities,
     Document,
     DocumentError,
@@ -30,12 +30,12 @@ from .models import (
     Task,
     TaskResult,
 )
-from .pacing.budget import RequestBudget
-from .resources import Resource
-from .retrying import RetryPolicy
-from .settings import Coalescing, Drainage, Pacing
-from .stats import ResourceStats, RunStats
-from .streaming import ResultStream
+from ._pacing.budget import RequestBudget
+from ._resources import Resource
+from ._retrying import RetryPolicy
+from ._settings import Coalescing, Drainage, Pacing
+from ._stats import ResourceStats, RunStats
+from ._streaming import ResultStream
 
 __version__ = "0.1.0"
 

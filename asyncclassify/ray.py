@@ -29,15 +29,17 @@ import math
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .client import Client
-from .errors import ConfigurationError
-from .models import Result, Task
-from .resources import Resource
-from .sharing import shares
+from ._client import Client
+from ._errors import ConfigurationError
+from ._models import Result, Task
+from ._resources import Resource
+from ._sharing import shares
 
 if TYPE_CHECKING:
     import pyarrow
     from ray.data import Dataset
+
+__all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_CONCURRENT_BATCHES", "classify_dataset"]
 
 DEFAULT_BATCH_SIZE = 250
 """Rows per batch: ten jobs of 25 documents."""

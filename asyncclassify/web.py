@@ -43,8 +43,10 @@ import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from .client import Client
-from .errors import OverloadedError
+from ._client import Client
+from ._errors import OverloadedError
+
+__all__ = ["RETRY_AFTER", "client_context", "overload_middleware"]
 
 RETRY_AFTER = "1"
 """Seconds an overloaded server asks callers to wait (the `Retry-After` of its 503s)."""

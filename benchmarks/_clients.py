@@ -30,8 +30,8 @@ from _harness import (
     scaled_options,
 )
 
-from asyncclassify.simulation import matrix
-from asyncclassify.simulation.scenarios import DOCUMENTS_PER_JOB, REQUESTS, SCALE, WINDOW
+from asyncclassify._simulation import matrix
+from asyncclassify._simulation.scenarios import DOCUMENTS_PER_JOB, REQUESTS, SCALE, WINDOW
 
 
 def _scenario(name: str) -> Any:

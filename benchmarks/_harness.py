@@ -273,7 +273,7 @@ async def measure(
 
 
 def emulator_arguments(scenario: Any) -> tuple[str, ...]:
-    """The emulator's command-line flags for a `asyncclassify.simulation.Scenario`."""
+    """The emulator's command-line flags for a `asyncclassify._simulation.Scenario`."""
     timing, limit = scenario.timing, scenario.rate_limit
     arguments = [
         "--rate-limit", f"{limit.requests}/{limit.per_seconds:g}",
@@ -299,8 +299,8 @@ def retimed(name: str, scale: float) -> Any:
     second of the real service (the matrix's own scale is `SCALE`)."""
     from dataclasses import replace
 
-    from asyncclassify.simulation import matrix
-    from asyncclassify.simulation.scenarios import SCALE
+    from asyncclassify._simulation import matrix
+    from asyncclassify._simulation.scenarios import SCALE
 
     scenario = next(s for s in matrix() if s.name == name)
     factor = scale / SCALE

@@ -1,12 +1,12 @@
 """The pacing matrix in virtual time: the real `Pacer` against a simulated service.
 
 The same scenarios `benchmarks/throughput.py` runs against emulator processes
-(`asyncclassify.simulation.matrix()`), each over several seeds, in seconds instead of half
+(`asyncclassify._simulation.matrix()`), each over several seeds, in seconds instead of half
 an hour, so that a change to the pacing can be judged on the whole matrix before the
 end-to-end run. Per scenario: the worst and mean fraction of the bound over the seeds, the
 most GETs per job, 429s and their share of requests, the most jobs in flight, the requests
 granted by purpose (probes, start probes, first polls, follow-ups), and the ceiling: what a
-clairvoyant client reaches on the same draws (`asyncclassify.simulation.ceiling`), since a
+clairvoyant client reaches on the same draws (`asyncclassify._simulation.ceiling`), since a
 run cannot end before its slowest last jobs do. The last line is one JSON object; `worst`
 names the worst row.
 
@@ -22,8 +22,8 @@ from typing import Any
 
 from _harness import emit
 
-from asyncclassify.simulation import matrix, simulate
-from asyncclassify.simulation.ceiling import clairvoyant_fraction
+from asyncclassify._simulation import matrix, simulate
+from asyncclassify._simulation.ceiling import clairvoyant_fraction
 
 
 def main() -> int:

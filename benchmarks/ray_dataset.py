@@ -43,7 +43,7 @@ from _harness import (
     retimed,
 )
 
-from asyncclassify.simulation.scenarios import DOCUMENTS_PER_JOB, REQUESTS, SCALE
+from asyncclassify._simulation.scenarios import DOCUMENTS_PER_JOB, REQUESTS, SCALE
 
 SCENARIO = "sigma 0.4, guess right"
 RESOURCES = 2

@@ -40,7 +40,7 @@ from _harness import (
     retimed,
 )
 
-from asyncclassify.simulation.scenarios import DOCUMENTS_PER_JOB, REQUESTS
+from asyncclassify._simulation.scenarios import DOCUMENTS_PER_JOB, REQUESTS
 
 RESOURCES = 4
 SCENARIO = "sigma 0.4, guess right"

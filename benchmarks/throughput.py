@@ -10,7 +10,7 @@ timing defaults are scaled by the same tenth (our first-poll guess, retry backof
 the SDK's polling interval, 5 s by default, becomes 0.5 s). So the jobs in flight are what
 they would be against the service.
 
-The scenarios are `asyncclassify.simulation.matrix()`, the same the simulation runs: job
+The scenarios are `asyncclassify._simulation.matrix()`, the same the simulation runs: job
 durations lognormal with sigma 0.2 / 0.4 / 0.7, each with the client's first guess ten times
 short (the default 1 s, scaled), right, and three times long; a heavier (log-logistic) tail;
 a service that runs at most 20 jobs at once (a long queue); jobs twice as slow for two
@@ -47,8 +47,8 @@ from typing import Any
 
 from _harness import EmulatorProcess, delta, emit, emulator_arguments, run_child
 
-from asyncclassify.simulation import Scenario, matrix
-from asyncclassify.simulation.scenarios import DOCUMENTS_PER_JOB, MEDIAN, SCALE
+from asyncclassify._simulation import Scenario, matrix
+from asyncclassify._simulation.scenarios import DOCUMENTS_PER_JOB, MEDIAN, SCALE
 
 SDK_DEFAULT = (64, 5.0 * SCALE)
 """(workers, polling interval): the SDK's default polling, scaled, with 64 jobs in flight."""

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from asyncclassify.cli.estimate import estimate
-from asyncclassify.models import CustomEntities, SingleLabel
+from asyncclassify._cli.estimate import estimate
+from asyncclassify._models import CustomEntities, SingleLabel
 
 from .helpers import COMMAND, SINGLE, clean_env, jsonl, run_cli
 

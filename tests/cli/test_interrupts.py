@@ -35,7 +35,7 @@ INTERRUPTIBLE = [
     COMMAND[0],
     "-c",
     "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-    "from asyncclassify.cli import main; sys.exit(main(sys.argv[1:]))",
+    "from asyncclassify._cli import main; sys.exit(main(sys.argv[1:]))",
     "run",
 ]
 """The command, answering SIGINT even when started from a background job (which inherits

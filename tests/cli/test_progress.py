@@ -7,9 +7,9 @@ import io
 
 import pytest
 
-from asyncclassify.cli.progress import Progress
-from asyncclassify.pacing import Pacer
-from asyncclassify.stats import RunStats
+from asyncclassify._cli.progress import Progress
+from asyncclassify._pacing import Pacer
+from asyncclassify._stats import RunStats
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from asyncclassify.cli.resources import key_variable
+from asyncclassify._cli.resources import key_variable
 from asyncclassify.emulator import Emulator
 
 from .helpers import FAST, SINGLE, clean_env, jsonl, output_lines, run_cli

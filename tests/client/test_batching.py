@@ -8,9 +8,9 @@ import random
 import pytest
 
 import asyncclassify as ac
-from asyncclassify.api import Limits, dialect_for
-from asyncclassify.api.base import encode_document
-from asyncclassify.batching import REQUEST_BYTES_MARGIN, Batch, Batcher, Pending, TooLargeError
+from asyncclassify._api import Limits, dialect_for
+from asyncclassify._api.base import encode_document
+from asyncclassify._batching import REQUEST_BYTES_MARGIN, Batch, Batcher, Pending, TooLargeError
 
 
 def _pending(index: int, text: str) -> Pending:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 import asyncclassify as ac
-from asyncclassify.api.base import JobError, JobPage, TaskPage
-from asyncclassify.batching import Pending
-from asyncclassify.collecting import collect, early_mistake
-from asyncclassify.mistakes import TRANSIENT_STRIKES, Mistake, MistakeWatch
-from asyncclassify.models import DocumentError, Label, TaskResult
-from asyncclassify.retrying import FailureSpell, RetryPolicy
+from asyncclassify._api.base import JobError, JobPage, TaskPage
+from asyncclassify._batching import Pending
+from asyncclassify._collecting import collect, early_mistake
+from asyncclassify._mistakes import TRANSIENT_STRIKES, Mistake, MistakeWatch
+from asyncclassify._models import DocumentError, Label, TaskResult
+from asyncclassify._retrying import FailureSpell, RetryPolicy
 
 SINGLE = ac.SingleLabel("support", "prod")
 ENTITIES = ac.CustomEntities("loans", "prod")

@@ -7,8 +7,8 @@ import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 
 import asyncclassify as ac
-from asyncclassify.api import dialect_for
-from asyncclassify.api.outcomes import (
+from asyncclassify._api import dialect_for
+from asyncclassify._api.outcomes import (
     Accepted,
     Finished,
     Gone,

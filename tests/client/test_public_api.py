@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 import asyncclassify as ac
 
 PUBLIC = {
@@ -26,3 +29,23 @@ def test_every_public_name_exists_and_classes_and_functions_say_what_they_are() 
         value = getattr(ac, name)
         if isinstance(value, type) or callable(value):
             assert value.__doc__, name
+
+
+PUBLIC_MODULES = {"emulator", "ray", "web"}
+"""Modules of the package one may import: the rest are private (their names start with _)."""
+
+
+def test_every_module_but_the_public_ones_is_private() -> None:
+    names = {module.name for module in pkgutil.iter_modules(ac.__path__)}
+    assert names >= PUBLIC_MODULES
+    assert {name for name in names - PUBLIC_MODULES if not name.startswith("_")} == set()
+
+
+def test_each_public_module_lists_what_it_offers_and_documents_it() -> None:
+    for name in PUBLIC_MODULES:
+        module = importlib.import_module(f"asyncclassify.{name}")
+        assert module.__doc__, name
+        for exported in module.__all__:
+            value = getattr(module, exported)
+            if isinstance(value, type) or callable(value):
+                assert value.__doc__, f"{name}.{exported}"

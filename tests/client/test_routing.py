@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from asyncclassify.routing import ResourceHealth, choose, others_usable
+from asyncclassify._routing import ResourceHealth, choose, others_usable
 
 
 @dataclass(eq=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import asyncclassify as ac
-from asyncclassify.sharing import shares
+from asyncclassify._sharing import shares
 
 
 def test_actors_get_whole_resources_or_an_even_share_of_one() -> None:

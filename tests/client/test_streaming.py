@@ -9,8 +9,8 @@ import anyio
 import pytest
 
 import asyncclassify as ac
+from asyncclassify._streaming import RESULT_BUFFER
 from asyncclassify.emulator import RateLimit
-from asyncclassify.streaming import RESULT_BUFFER
 
 from .conftest import EmulatorFactory, assert_model_answer, key_of, task_for
 

@@ -7,7 +7,7 @@ from collections import deque
 
 import pytest
 
-from asyncclassify.pacing.budget import WINDOW_MARGIN, RequestBudget
+from asyncclassify._pacing.budget import WINDOW_MARGIN, RequestBudget
 
 WINDOW = 6.0
 LIMIT = 100

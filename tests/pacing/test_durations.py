@@ -8,7 +8,7 @@ from statistics import NormalDist
 
 import pytest
 
-from asyncclassify.pacing.durations import DurationModel, JobTimes, ServiceClock
+from asyncclassify._pacing.durations import DurationModel, JobTimes, ServiceClock
 
 MEDIAN = 10.0
 SIGMA = 0.4

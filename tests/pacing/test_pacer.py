@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from asyncclassify.pacing import Pacer, PacingSettings, PolledJob, Turn
-from asyncclassify.pacing.probes import PROBES
+from asyncclassify._pacing import Pacer, PacingSettings, PolledJob, Turn
+from asyncclassify._pacing.probes import PROBES
 
 WINDOW = 6.0
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from asyncclassify.pacing.durations import JobTimes
-from asyncclassify.pacing.queueing import QueueWatch, StartLine
+from asyncclassify._pacing.durations import JobTimes
+from asyncclassify._pacing.queueing import QueueWatch, StartLine
 
 WINDOW = 60.0
 

@@ -11,11 +11,10 @@ from dataclasses import replace
 
 import pytest
 
-from asyncclassify.emulator.config import RateLimit
-from asyncclassify.simulation import Scenario, matrix, realistic_timing, simulate
-from asyncclassify.simulation.ceiling import clairvoyant_fraction
-from asyncclassify.simulation.client import EventLoop, SimulatedClient
-from asyncclassify.simulation.scenarios import (
+from asyncclassify._simulation import Scenario, matrix, realistic_timing, simulate
+from asyncclassify._simulation.ceiling import clairvoyant_fraction
+from asyncclassify._simulation.client import EventLoop, SimulatedClient
+from asyncclassify._simulation.scenarios import (
     DOCUMENTS_PER_JOB,
     LATENCY,
     MEDIAN,
@@ -23,7 +22,8 @@ from asyncclassify.simulation.scenarios import (
     SCALE,
     WINDOW,
 )
-from asyncclassify.simulation.service import SimulatedService
+from asyncclassify._simulation.service import SimulatedService
+from asyncclassify.emulator.config import RateLimit
 
 SCENARIOS = {scenario.name: scenario for scenario in matrix()}
 BUDGET_BOUND = [

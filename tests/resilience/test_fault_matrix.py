@@ -8,8 +8,8 @@ import anyio
 import pytest
 
 import asyncclassify as ac
+from asyncclassify._mistakes import TRANSIENT_STRIKES
 from asyncclassify.emulator import Emulator, Faults, RateLimit
-from asyncclassify.mistakes import TRANSIENT_STRIKES
 
 from .conftest import ENTITIES, FAST, MULTI, SINGLE, check_exactly_once, corpus, fast_client
 

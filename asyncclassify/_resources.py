@@ -1,0 +1,98 @@
+"""Language resources: what the user names (`Resource`), and what the client keeps for each
+(`ResourceLink`: its pacer, its HTTP transport, its health)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import aiohttp
+from yarl import URL
+
+from ._auth import Authenticator, Credential, authenticator_for
+from ._errors import ConfigurationError
+from ._pacing import Pacer, PacingSettings
+from ._pacing.runtime import PacerRuntime
+from ._routing import ResourceHealth
+from ._settings import Pacing
+from ._transport import Transport, check_endpoint
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """One Language resource a project is deployed to: its endpoint, its credential, and its
+    request budget.
+
+    `credential` is the resource key, a key holder such as
+    `azure.core.credentials.AzureKeyCredential` (read for every request, so a rotated key
+    takes effect on the next one), or an async Entra ID token credential (https only).
+    `requests_per_minute` is the resource's budget (1,000 for custom features);
+    `rate_window` scales its window (seconds) for tests on an emulator. `name` labels it in
+    statistics and messages (its host by default).
+    """
+
+    endpoint: str
+    credential: Credential = field(repr=False)
+    requests_per_minute: int = 1000
+    rate_window: float = 60.0
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Its name, or its endpoint's host and port."""
+        if self.name:
+            return self.name
+        url = URL(self.endpoint)
+        return f"{url.host}:{url.port}" if url.explicit_port else str(url.host)
+
+
+class ResourceLink:
+    """What a client keeps for one resource: pacer, transport (opened on first use), health."""
+
+    def __init__(
+        self,
+        resource: Resource,
+        *,
+        pacing: Pacing,
+        allow_insecure_http: bool,
+    ) -> None:
+        self.resource = resource
+        self.label = resource.label
+        self.endpoint = URL(resource.endpoint.rstrip("/"))
+        self.auth: Authenticator = authenticator_for(resource.credential)
+        check_endpoint(self.endpoint, self.auth, allow_insecure_http)
+        try:
+            settings = PacingSettings(
+                requests_per_minute=resource.requests_per_minute,
+                window=resource.rate_window,
+                first_poll=pacing.first_poll,
+                max_jobs_in_flight=pacing.max_jobs_in_flight,
+                max_bytes_in_flight=pacing.max_bytes_in_flight,
+            )
+        except ValueError as exc:
+            raise ConfigurationError(f"{self.label}: {exc}") from None
+        self.runtime = PacerRuntime(Pacer(settings))
+        self.health = ResourceHealth()
+        self._transport: Transport | None = None
+
+    @property
+    def pacer(self) -> Pacer:
+        """The resource's pacer (read-only use)."""
+        return self.runtime.pacer
+
+    def transport(self, session: aiohttp.ClientSession) -> Transport:
+        """The resource's transport on `session` (made once)."""
+        if self._transport is None:
+            self._transport = Transport(session, self.endpoint, self.auth)
+        return self._transport
+
+    def expected_start(self, now: float) -> float:
+        """Seconds until a job sent now would be submitted (see `Pacer.expected_start`)."""
+        return self.runtime.pacer.expected_start(now)
+
+    def close(self) -> None:
+        """Stop the pacer's dispatcher; forget the transport (its session is closed apart)."""
+        self.runtime.close()
+        self._transport = None
+
+    def __repr__(self) -> str:
+        return f"ResourceLink({self.label!r})"

@@ -1,0 +1,32 @@
+"""How several workers (Ray actors, processes) share resources. Pure logic.
+
+With at least as many resources as workers, each worker gets whole resources (round robin),
+so no two workers pace one budget. With more workers than resources, the workers of one
+resource split its budget evenly; each one's pacer still learns from 429s on top, should the
+shares not add up (another client on the key, a restarted worker).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from ._errors import ConfigurationError
+from ._resources import Resource
+
+
+def shares(resources: Sequence[Resource], workers: int) -> list[list[Resource]]:
+    """The resources of each of `workers` workers (each a share of a budget, or whole)."""
+    if not resources:
+        raise ConfigurationError("at least one resource is needed")
+    if workers < 1:
+        raise ConfigurationError("at least one worker is needed")
+    if workers <= len(resources):
+        return [list(resources[index::workers]) for index in range(workers)]
+    plan: list[list[Resource]] = []
+    for index in range(workers):
+        resource = resources[index % len(resources)]
+        sharing = len(range(index % len(resources), workers, len(resources)))
+        budget = max(1, resource.requests_per_minute // sharing)
+        plan.append([dataclasses.replace(resource, requests_per_minute=budget)])
+    return plan

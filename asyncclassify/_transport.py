@@ -1,0 +1,138 @@
+"""The one place that sends HTTP: credentials, origin checks, one attempt per call.
+
+Retrying, waiting and deciding belong to the job runner and the pacer; `Transport.send` makes
+exactly one attempt, so every attempt is counted and paced. (aiohttp's own silent retry of an
+idempotent request on a reused connection is turned off on the session the client opens.)
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+
+import aiohttp
+from yarl import URL
+
+from ._api.outcomes import Response
+from ._auth import Authenticator
+from ._errors import ConfigurationError, TransportError, UnsafeRedirectError
+
+logger = logging.getLogger("asyncclassify")
+
+
+class ConnectionFailedError(TransportError):
+    """One attempt got no answer: no connection, a reset, a timeout, a body cut short."""
+
+    def __init__(self, message: str, *, connected: bool) -> None:
+        super().__init__(message)
+        self.connected = connected
+        """False when no connection was made (refused, unknown host): the request never
+        reached the service, so a submit cannot have created a job."""
+
+
+def check_endpoint(endpoint: URL, auth: Authenticator, allow_insecure_http: bool) -> None:
+    """Refuse an endpoint that would expose credentials."""
+    if endpoint.scheme not in ("http", "https") or not endpoint.host:
+        raise ConfigurationError(f"endpoint must be an http(s) URL, got {str(endpoint)!r}")
+    if endpoint.scheme == "http":
+        if auth.needs_https:
+            raise ConfigurationError("Entra ID tokens are only sent over https")
+        if not allow_insecure_http and not _is_loopback(endpoint.host):
+            raise ConfigurationError(
+                f"refusing plain http to {endpoint.host}: the key would travel in clear; "
+                "use https, or pass allow_insecure_http=True if you really mean it"
+            )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class _NeverRaisedError(Exception):
+    pass
+
+
+_CONNECT_TIMEOUT: type[Exception] = getattr(aiohttp, "ConnectionTimeoutError", _NeverRaisedError)
+"""aiohttp's timeout of the connection itself (not a `ClientConnectorError`; aiohttp >= 3.10)."""
+
+
+def new_session() -> aiohttp.ClientSession:
+    """The session a client opens for itself: no connection limit, no silent retries."""
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), raise_for_status=False)
+    no_silent_retries(session)
+    return session
+
+
+def no_silent_retries(session: aiohttp.ClientSession) -> None:
+    """Turn off aiohttp's own retry on `session` (one the caller passed in, too)."""
+    if hasattr(session, "_retry_connection"):
+        # Not public: aiohttp retries an idempotent request once on a reused connection that
+        # broke, bypassing the budget and the counters. Every attempt must be ours to pace.
+        session._retry_connection = False
+
+
+class Transport:
+    """Sends requests to one endpoint's origin, with the credentials, one attempt at a time."""
+
+    def __init__(self, session: aiohttp.ClientSession, endpoint: URL, auth: Authenticator) -> None:
+        no_silent_retries(session)
+        self._session = session
+        self._origin = endpoint.origin()
+        self._auth = auth
+        self.answered = False
+        """Whether the endpoint has ever answered (any status): until then, a refused
+        connection is more likely a wrong endpoint than an outage."""
+        self.first_attempt_at: float | None = None
+        """When the first attempt left (on the caller's clock), for the first-contact limit."""
+
+    @property
+    def origin(self) -> URL:
+        """Scheme, host and port of the endpoint."""
+        return self._origin
+
+    def check_origin(self, url: URL) -> None:
+        """Refuse a URL (from `operation-location` or `nextLink`) on another origin."""
+        if url.origin() != self._origin:
+            raise UnsafeRedirectError(
+                f"the service pointed at {url.origin()}, which is not the configured endpoint "
+                f"{self._origin}; no request was sent there"
+            )
+
+    async def send(
+        self, method: str, url: URL, body: bytes | None = None, *, limits: aiohttp.ClientTimeout
+    ) -> Response:
+        """One attempt: the response read whole, or `ConnectionFailedError`."""
+        self.check_origin(url)
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        name, value = await self._auth.header()
+        headers[name] = value
+        try:
+            async with self._session.request(
+                method,
+                url,
+                data=body,
+                headers=headers,
+                timeout=limits,
+                allow_redirects=False,
+            ) as raw:
+                self.answered = True
+                payload = await raw.read()
+                response = Response(raw.status, raw.headers, payload)
+        except (aiohttp.ClientConnectorError, _CONNECT_TIMEOUT) as exc:
+            # Refused, unknown host, or no answer to the connection itself: nothing was sent.
+            raise ConnectionFailedError(
+                f"no connection to {self._origin}: {type(exc).__name__}: {exc}", connected=False
+            ) from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ConnectionFailedError(f"{type(exc).__name__}: {exc}", connected=True) from None
+        logger.debug(
+            "%s %s -> %d (request id %s)", method, url.path, response.status, response.request_id
+        )
+        return response
