@@ -13,10 +13,10 @@
     labelled.write_parquet("s3://lake/tickets-labelled/")
 
 An actor pool does the work: each actor runs one `Client` on the event loop Ray Data gives
-its asynchronous batches, and takes `concurrent_batches` batches at once, so that its pacer
-has enough jobs in flight to use its budget. The resources are split among the actors
-(`sharing.shares`): whole resources per actor where there are enough, else a share of one
-resource's budget. Ray Data streams the blocks through, so memory stays bounded on the
+its asynchronous batches, and takes `concurrent_batches` batches at once (by default as many
+as its budget needs), so that its pacer has enough jobs in flight to use it. The resources
+are split among the actors: whole resources per actor where there are enough, else a share
+of one resource's budget. Ray Data streams the blocks through, so memory stays bounded on the
 driver and on every actor. Credentials travel to the actors pickled (keep them in the
 environment of the job, or use a credential the actors can rebuild).
 """
@@ -39,14 +39,18 @@ if TYPE_CHECKING:
     import pyarrow
     from ray.data import Dataset
 
-__all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_CONCURRENT_BATCHES", "classify_dataset"]
+__all__ = ["DEFAULT_BATCH_SIZE", "JOBS_PER_THOUSAND_REQUESTS", "classify_dataset"]
 
 DEFAULT_BATCH_SIZE = 250
 """Rows per batch: ten jobs of 25 documents."""
-DEFAULT_CONCURRENT_BATCHES = 32
-"""Batches an actor works on at once: 320 jobs in flight at the default batch size, what the
-pacer needs for a resource's 1,000 requests a minute with jobs of 10-30 s."""
+JOBS_PER_THOUSAND_REQUESTS = 640
+"""Jobs an actor keeps in flight (by default) per 1,000 requests a minute of its budget.
+The pacer needs 100-300 running for 1,000 requests a minute with jobs of 10-30 s, but Ray
+hands an actor its batches in tasks of four, and a task's slot is held until the slowest of
+its 40 jobs has finished, so a slot works about half the time (320 reached 0.89 of the
+bound in `benchmarks/ray_dataset.py`, 640 reached 0.95)."""
 ASYNC_BATCHES_PER_TASK = 4
+DOCUMENTS_PER_JOB = 25
 ACTOR_CPUS = 0.25
 """CPUs reserved per actor: the work is waiting on the service, not computing."""
 
@@ -61,7 +65,7 @@ def classify_dataset(
     language_column: str | None = None,
     actors: int | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    concurrent_batches: int = DEFAULT_CONCURRENT_BATCHES,
+    concurrent_batches: int | None = None,
     actor_cpus: float = ACTOR_CPUS,
     **client_options: Any,
 ) -> Dataset:
@@ -72,7 +76,9 @@ def classify_dataset(
     null): `<name>` (the class) and `<name>_confidence` for single-label tasks; `<name>`
     (the classes) and `<name>_confidences` for multi-label ones; `<name>` (the entities:
     text, category, offset, length, confidence) for entity recognition. `actors` defaults
-    to one per resource; `client_options` go to each actor's `Client`.
+    to one per resource; `concurrent_batches` (batches an actor works on at once) to
+    enough for `JOBS_PER_THOUSAND_REQUESTS` jobs in flight per 1,000 requests a minute of
+    the largest actor's budget; `client_options` go to each actor's `Client`.
     """
     ray = _import_ray()
     if not tasks:
@@ -82,6 +88,8 @@ def classify_dataset(
     if clashing:
         raise ConfigurationError(f"output columns would clash: {sorted(clashing)}")
     plan = shares(resources, actors or len(resources))
+    if concurrent_batches is None:
+        concurrent_batches = batches_for(plan, batch_size)
     for kept in (batch_size, concurrent_batches):
         if kept < 1:
             raise ConfigurationError("batch_size and concurrent_batches must be at least 1")
@@ -112,6 +120,14 @@ def classify_dataset(
         compute=pool,
         num_cpus=actor_cpus,
     )
+
+
+def batches_for(plan: Sequence[Sequence[Resource]], batch_size: int) -> int:
+    """Batches each actor works on at once: enough for the largest budget in `plan`."""
+    budget = max(sum(resource.requests_per_minute for resource in share) for share in plan)
+    jobs = JOBS_PER_THOUSAND_REQUESTS * budget / 1000
+    jobs_per_batch = max(1, math.ceil(batch_size / DOCUMENTS_PER_JOB))
+    return max(ASYNC_BATCHES_PER_TASK, math.ceil(jobs / jobs_per_batch))
 
 
 def column_names(tasks: Sequence[Task], names: Sequence[str] | None) -> list[str]:

@@ -7,6 +7,9 @@ the real minute scaled by a tenth) and realistic timing (lognormal jobs, sigma 0
 Per corpus size: rows out against rows in, answers against the model's, throughput against
 twice one resource's bound from the start of the read to the last row written (the cluster
 is up; its actors are not), and the driver's peak RSS, which must not grow with the corpus.
+The emulators' counters, sampled every 0.25 s, split the time: `lead_in_s` before the first
+request reached a resource (Ray starting), `service_s` until the last, `tail_s` after it
+(writing the last rows); and give each resource's requests, 429s and GETs per job.
 
 Ray's own costs (starting the actor pool, reading, repartitioning, writing: several seconds)
 are real seconds, which a time scale does not shrink: at 10x speed they weigh ten times what
@@ -191,7 +194,8 @@ def main() -> int:
             if timeline.first is not None and timeline.last is not None:
                 figures["lead_in_s"] = round(timeline.first - started_at, 2)
                 figures["service_s"] = round(timeline.last - timeline.first, 2)
-                figures["tail_s"] = round(started_at + figures["elapsed_s"] - timeline.last, 2)
+                tail = started_at + figures["elapsed_s"] - timeline.last
+                figures["tail_s"] = round(max(0.0, tail), 2)  # sampled every 0.25 s
             figures["emulators"] = [
                 {
                     "requests": requests_of(stats),

@@ -6,6 +6,7 @@ import pytest
 
 import asyncclassify as ac
 from asyncclassify._sharing import shares
+from asyncclassify.ray import batches_for
 
 
 def test_actors_get_whole_resources_or_an_even_share_of_one() -> None:
@@ -25,3 +26,13 @@ def test_a_share_needs_resources_and_workers() -> None:
         shares([], 2)
     with pytest.raises(ac.ConfigurationError):
         shares([ac.Resource("https://a.example", "k")], 0)
+
+
+def test_each_actor_works_on_as_many_batches_as_its_largest_budget_needs() -> None:
+    one, two = ac.Resource("https://a.example", "k", 1000), ac.Resource("https://b.example", "k")
+    assert batches_for(shares([one, two], 2), 250) == 64  # 640 jobs of 25 per 1,000 requests
+    assert batches_for(shares([one, two], 1), 250) == 128  # one actor paces both budgets
+    assert batches_for(shares([one], 2), 250) == 32  # each actor has half a budget
+    assert batches_for(shares([one], 2), 100) == 80  # batches of four jobs
+    small = ac.Resource("https://c.example", "k", requests_per_minute=10)
+    assert batches_for([[small]], 250) == 4  # never fewer than Ray runs per task
