@@ -6,6 +6,7 @@ another can take its jobs (see `routing`)."""
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from ._errors import (
     EndpointError,
     QuotaExceededError,
     RetriesExhaustedError,
+    TaskConfigurationError,
 )
 from ._mistakes import MistakeWatch
 from ._models import Task
@@ -108,6 +110,9 @@ class CallContext:
         """The time limits of a submit (True) and of any other request, built once."""
         self._templates: dict[tuple[int, ...], BodyTemplate] = {}
         self._interruptible: set[anyio.CancelScope] = set()
+        self._unfit_until: dict[ResourceLink, float] = {}
+        """Resources this call's tasks cannot run on (a project not deployed there), until
+        when: the call sends them no job, other calls still may."""
 
     @property
     def runtime(self) -> PacerRuntime:
@@ -124,14 +129,40 @@ class CallContext:
 
     def choose(self, now: float, current: ResourceLink | None = None) -> ResourceLink | None:
         """The usable resource to send a job to (see `routing.choose`)."""
-        return choose(self.links, now, current)
+        return choose(self._fitting(now), now, current)
+
+    def unfit_until(self, link: ResourceLink) -> float:
+        """Until when this call sends `link`'s resource no job (-inf: it may now)."""
+        return self._unfit_until.get(link, -math.inf)
+
+    def others_usable(self, link: ResourceLink, now: float) -> bool:
+        """Whether a resource other than `link`'s can take this call's jobs at `now`."""
+        return others_usable(self._fitting(now), link, now)
+
+    def _fitting(self, now: float) -> list[ResourceLink]:
+        return [link for link in self.links if self.unfit_until(link) <= now]
+
+    def leave_out(self, link: ResourceLink, error: TaskConfigurationError) -> bool:
+        """This call's tasks cannot run on `link`'s resource (`error`): whether another takes
+        the call's jobs instead. If so, the call sends it none for `Drainage.revive_after` (the
+        project may be deployed meanwhile); other calls, with other tasks, still send theirs."""
+        now = self.runtime.now()
+        if not self.others_usable(link, now):
+            return False
+        if self.unfit_until(link) <= now:
+            logger.warning(
+                "%s cannot run the call's tasks, its jobs go to the others: %s", link.label, error
+            )
+            self.stats.resource(link.label).drained = str(error)
+        self._unfit_until[link] = now + self.drainage.revive_after
+        return True
 
     def drain_instead(self, link: ResourceLink, error: AsyncClassifyError) -> ResourceDownError:
         """`error` on `link`'s resource: drain it for `Drainage.revive_after` when another
         can take its jobs (the `ResourceDownError` to raise), else raise `error` itself. (A
-        key rotated meanwhile, a project deployed, an endpoint back: it is tried again.)"""
+        key rotated meanwhile, an endpoint back: it is tried again.)"""
         now = self.runtime.now()
-        if not others_usable(self.links, link, now):
+        if not self.others_usable(link, now):
             raise error
         return self._drained(link, str(error), until=now + self.drainage.revive_after)
 
@@ -153,7 +184,7 @@ class CallContext:
         failing = max(health.failing_for(now), spell.lasted(now) if spell.attempts else 0.0)
         if not health.on_probation and failing < self.drainage.drain_after:
             return
-        if not others_usable(self.links, link, now):
+        if not self.others_usable(link, now):
             return
         why = f"every request failed for {failing:.0f} s; last: {problem}"
         raise self._drained(link, why, until=now + self.drainage.revive_after)
@@ -218,10 +249,15 @@ class CallContext:
             sent_at = runtime.now()
             if (
                 not even_if_drained
-                and not link.health.usable(sent_at)
-                and others_usable(self.links, link, sent_at)
+                and not (
+                    link.health.usable(sent_at)
+                    and (not submit or self.unfit_until(link) <= sent_at)
+                )
+                and self.others_usable(link, sent_at)
             ):
-                raise ResourceDownError(link, link.health.drained or "drained")
+                raise ResourceDownError(
+                    link, link.health.drained or "it cannot run the call's tasks"
+                )
             if transport.first_attempt_at is None:
                 transport.first_attempt_at = sent_at
             stats.requests += 1

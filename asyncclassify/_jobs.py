@@ -40,7 +40,6 @@ from ._models import DocumentError, Result, TaskResult
 from ._pacing.turns import PolledJob, Turn
 from ._resources import ResourceLink
 from ._retrying import FailureSpell
-from ._routing import others_usable
 
 logger = logging.getLogger("asyncclassify")
 
@@ -181,7 +180,7 @@ class JobRunner:
                 outcomes[task_index] = result
         if collected.mistake is not None:
             stop = self._mistake(collected.mistake)
-            if self._drained_for(stop):
+            if context.leave_out(self._link, stop):
                 return [item]  # its resource cannot run the tasks; another may
             # Every document would fail so: stop, once what this job answered is out.
             self._stop_for = stop
@@ -229,15 +228,6 @@ class JobRunner:
             task=task,
             code=mistake.code,
         )
-
-    def _drained_for(self, error: TaskConfigurationError) -> bool:
-        """Drain the current resource for `error` if another can run the tasks instead."""
-        try:
-            raise self._context.drain_instead(self._link, error)
-        except ResourceDownError:
-            return True
-        except TaskConfigurationError:
-            return False
 
     def _route(self) -> tuple[ResourceLink, Turn]:
         """The resource of the next attempt, and the turn of its submit: the first goes where
@@ -297,7 +287,7 @@ class JobRunner:
             self._orphaned(job_url, "its resource was drained")
             return _Moved()
         except TaskConfigurationError as exc:
-            if others_usable(context.links, link, runtime.now()) and self._drained_for(exc):
+            if context.leave_out(link, exc):
                 await self._cancel(job_url)
                 return _Moved()
             if context.options.cancel_remote or context.stopping:

@@ -211,16 +211,22 @@ class Pipeline:
             group.start_soon(self._run_job, batch, turn if turn.granted else None, link)
 
     async def _wait_usable(self, link: ResourceLink) -> bool:
-        """Wait while `link`'s resource is drained for a while; False if drained for good,
-        or once the input has ended meanwhile (nothing is left to feed it)."""
+        """Wait while `link`'s resource is drained, or unfit for the call's tasks, for a
+        while; False if for good, or once the input has ended meanwhile (nothing is left to
+        feed it)."""
         health = link.health
-        while not health.usable(anyio.current_time()):
-            if health.drained_until == math.inf:
+        while True:
+            now = anyio.current_time()
+            blocked_until = self._context.unfit_until(link)
+            if not health.usable(now):
+                blocked_until = max(blocked_until, health.drained_until)
+            if blocked_until <= now:
+                return True
+            if blocked_until == math.inf:
                 return False
-            with anyio.move_on_after(max(0.0, health.drained_until - anyio.current_time())):
+            with anyio.move_on_after(blocked_until - now):
                 await self._input_done.wait()
                 return False
-        return True
 
     async def _run_job(self, batch: Batch, admitted: Turn | None, link: ResourceLink) -> None:
         context = self._context

@@ -6,11 +6,12 @@ to the resource that can start it first); a job sent again goes to the usable re
 would start it soonest (`choose`).
 
 A resource is drained, its jobs sent to the others, when it fails while another is usable:
-refused credentials, a spent quota, an endpoint that does not serve the API, a task its
-projects cannot run (not deployed there), or requests failing for `drain_after` seconds.
-The client's drains end after `revive_after` seconds: the resource is tried again, and
-drained again at its first failure. While it is the last usable one, a resource is never
-drained: its errors are the call's, as with one resource.
+refused credentials, a spent quota, an endpoint that does not serve the API, or requests
+failing for `drain_after` seconds. The client's drains end after `revive_after` seconds: the
+resource is tried again, and drained again at its first failure. A resource that cannot run
+one call's tasks (a project not deployed there) is left out of that call alone, for as long.
+While it is the last usable one, a resource is never drained: its errors are the call's, as
+with one resource.
 """
 
 from __future__ import annotations

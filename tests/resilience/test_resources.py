@@ -15,7 +15,7 @@ import asyncclassify as ac
 from asyncclassify.emulator import DEFAULT_PROJECTS, Emulator, Faults, Timing
 
 from ..waiting import wait_until
-from .conftest import FAST, FAST_RETRY, SINGLE, check_exactly_once, corpus
+from .conftest import FAST, FAST_RETRY, MULTI, SINGLE, check_exactly_once, corpus
 
 pytestmark = pytest.mark.anyio
 
@@ -93,20 +93,27 @@ async def test_a_resource_refusing_the_key_is_drained_at_once() -> None:
     assert stream.stats.resources["good"].jobs == 20
 
 
-async def test_a_resource_without_the_project_is_drained_and_the_others_answer() -> None:
+async def test_a_resource_without_a_project_takes_no_jobs_of_it_and_still_takes_others() -> None:
     documents = corpus(500)
     others = tuple(project for project in DEFAULT_PROJECTS if project.kind != "single")
     async with AsyncExitStack() as stack:
         (deployed,) = await _emulators(stack, 1)
         (missing,) = await _emulators(stack, 1, projects=others)
         resources = [_resource(deployed, "deployed"), _resource(missing, "missing")]
-        async with _client(resources) as client, client.stream(documents, SINGLE) as stream:
-            results = [result async for result in stream]
+        # The resource lacks one project, not every one: another call's jobs still go there.
+        async with _client(resources) as client:
+            async with client.stream(documents, SINGLE) as stream:
+                results = [result async for result in stream]
+            async with client.stream(documents, MULTI) as other_stream:
+                other_results = [result async for result in other_stream]
     assert not check_exactly_once(results, documents, [SINGLE])
     drained = stream.stats.resources["missing"].drained
     assert drained is not None
     assert SINGLE.project in drained
     assert "missing" in drained
+    assert not check_exactly_once(other_results, documents, [MULTI])
+    assert other_stream.stats.resources["missing"].drained is None
+    assert other_stream.stats.resources["missing"].jobs > 0
 
 
 async def test_when_every_resource_refuses_the_key_the_call_stops_as_with_one() -> None:
