@@ -235,7 +235,8 @@ class CallContext:
         quota, `EndpointError` when the endpoint has never answered within the first-contact
         limit, and `RetriesExhaustedError` when transient failures outlast the horizon; or,
         for any of these and for requests failing for `Drainage.drain_after`, `ResourceDownError`
-        when another resource can take the job.
+        when another resource can take the job. On a drained resource, a submit raises it at
+        once; a poll only at its first failure (the job may well be read there).
         """
         stats, policy = self.stats, self.retry
         runtime, transport = link.runtime, link.transport(self.session)
@@ -247,12 +248,12 @@ class CallContext:
             if not turn.granted:
                 await runtime.wait(turn)
             sent_at = runtime.now()
+            # A drained resource gets no new job; its accepted jobs are still read while it
+            # answers (they would be billed again elsewhere), and move at its first failure.
             if (
-                not even_if_drained
-                and not (
-                    link.health.usable(sent_at)
-                    and (not submit or self.unfit_until(link) <= sent_at)
-                )
+                submit
+                and not even_if_drained
+                and not (link.health.usable(sent_at) and self.unfit_until(link) <= sent_at)
                 and self.others_usable(link, sent_at)
             ):
                 raise ResourceDownError(
@@ -318,6 +319,12 @@ class CallContext:
                     stats.orphans += 1
                 now = runtime.now()
                 spell.failed(sent_at)
+                if (
+                    not even_if_drained
+                    and not link.health.usable(now)
+                    and self.others_usable(link, now)
+                ):
+                    raise ResourceDownError(link, link.health.drained or "drained")
                 self._drain_failing(link, now, outcome.problem, spell)
                 if spell.outlasts(policy.horizon, now):
                     raise RetriesExhaustedError(

@@ -211,6 +211,48 @@ async def test_a_resource_whose_submits_keep_failing_is_drained_and_nothing_fail
     assert stream.stats.resources["failing"].drained is not None
 
 
+async def test_jobs_accepted_before_a_drain_are_still_read_where_they_run() -> None:
+    documents = corpus(300)
+    slow = Timing(base=2.0, per_document=0.0, jitter=0.0)
+    async with AsyncExitStack() as stack:
+        good, failing = await _emulators(stack, 2, timing=slow)
+        resources = [_resource(good, "good"), _resource(failing, "failing")]
+        pacing = ac.Pacing(first_poll=0.02, max_jobs_in_flight=4)
+
+        async def source() -> AsyncIterator[tuple[str, str]]:
+            """A job's worth at a time until one runs on `failing`; then its submits fail,
+            and it is drained while that job, two seconds long, still runs there."""
+
+            def created() -> int:
+                return int(good.stats()["jobs_created"] + failing.stats()["jobs_created"])
+
+            async def until_created(count: int) -> None:
+                await wait_until(lambda: created() >= count, 10)
+
+            given = 0
+            while failing.stats()["jobs_created"] == 0:
+                next_job = created() + 1
+                for document in documents[given : given + 25]:
+                    yield document
+                given += 25
+                await until_created(next_job)
+            failing.service.faults.faults = Faults(submit_error=1.0, retry_after_on_error=0.0)
+            for document in documents[given:]:
+                yield document
+
+        async with _client(resources, pacing=pacing) as client:
+            with anyio.fail_after(30):
+                async with client.stream(source(), SINGLE) as stream:
+                    results = [result async for result in stream]
+        served = failing.stats()
+    assert not check_exactly_once(results, documents, [SINGLE])
+    assert stream.stats.resources["failing"].drained is not None
+    assert served["faults"]["submit_error"] > 0
+    # Not one accepted job was left unread there, to be billed again elsewhere.
+    assert stream.stats.orphans == 0
+    assert served["jobs_created"] == stream.stats.resources["failing"].jobs >= 1
+
+
 class SyncTokenCredential:
     """Shaped as azure.identity's synchronous credentials."""
 
