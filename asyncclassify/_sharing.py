@@ -1,9 +1,11 @@
 """How several workers (Ray actors, processes) share resources. Pure logic.
 
-With at least as many resources as workers, each worker gets whole resources (round robin),
-so no two workers pace one budget. With more workers than resources, the workers of one
-resource split its budget evenly; each one's pacer still learns from 429s on top, should the
-shares not add up (another client on the key, a restarted worker).
+`spread`: every worker uses every resource, with an even share of each budget, so a worker
+whose resource fails moves its jobs to the others, as one client does. `shares`: with at
+least as many resources as workers, each worker gets whole resources (round robin), so no
+two workers pace one budget; with more workers than resources, the workers of one resource
+split its budget evenly. Either way each worker's pacer still learns from 429s on top, should
+the shares not add up (another client on the key, a restarted worker).
 """
 
 from __future__ import annotations
@@ -30,3 +32,26 @@ def shares(resources: Sequence[Resource], workers: int) -> list[list[Resource]]:
         budget = max(1, resource.requests_per_minute // sharing)
         plan.append([dataclasses.replace(resource, requests_per_minute=budget)])
     return plan
+
+
+def spread(resources: Sequence[Resource], workers: int) -> list[list[Resource]]:
+    """The resources of each of `workers` workers: every resource, an even share of each
+    budget (the first workers take the remainder)."""
+    if not resources:
+        raise ConfigurationError("at least one resource is needed")
+    if workers < 1:
+        raise ConfigurationError("at least one worker is needed")
+    return [
+        [
+            dataclasses.replace(
+                resource,
+                requests_per_minute=max(
+                    1,
+                    resource.requests_per_minute // workers
+                    + (index < resource.requests_per_minute % workers),
+                ),
+            )
+            for resource in resources
+        ]
+        for index in range(workers)
+    ]

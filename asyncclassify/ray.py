@@ -14,10 +14,10 @@
 
 An actor pool does the work: each actor runs one `Client` on the event loop Ray Data gives
 its asynchronous batches, and takes `concurrent_batches` batches at once (by default as many
-as its budget needs), so that its pacer has enough jobs in flight to use it. The resources
-are split among the actors: whole resources per actor where there are enough, else a share
-of one resource's budget. Ray Data streams the blocks through, so memory stays bounded on the
-driver and on every actor. Credentials travel to the actors pickled (keep them in the
+as its budget needs), so that its pacer has enough jobs in flight to use it. Each actor uses
+every resource, with an even share of each budget, so that a resource that fails is drained
+and its jobs go to the others. Ray Data streams the blocks through, so memory stays bounded
+on the driver and on every actor. Credentials travel to the actors pickled (keep them in the
 environment of the job, or use a credential the actors can rebuild).
 """
 
@@ -33,7 +33,7 @@ from ._client import Client
 from ._errors import ConfigurationError
 from ._models import Result, Task
 from ._resources import Resource
-from ._sharing import shares
+from ._sharing import shares, spread
 
 if TYPE_CHECKING:
     import pyarrow
@@ -47,8 +47,8 @@ JOBS_PER_THOUSAND_REQUESTS = 640
 """Jobs an actor keeps in flight (by default) per 1,000 requests a minute of its budget.
 The pacer needs 100-300 running for 1,000 requests a minute with jobs of 10-30 s, but Ray
 hands an actor its batches in tasks of four, and a task's slot is held until the slowest of
-its 40 jobs has finished, so a slot works about half the time (320 reached 0.89 of the
-bound in `benchmarks/ray_dataset.py`, 640 reached 0.95)."""
+its 40 jobs has finished, so a slot works about half the time (with whole resources per
+actor, 320 reached 0.89 of the bound in `benchmarks/ray_dataset.py`, 640 reached 0.95)."""
 ASYNC_BATCHES_PER_TASK = 4
 DOCUMENTS_PER_JOB = 25
 ACTOR_CPUS = 0.25
@@ -64,6 +64,7 @@ def classify_dataset(
     text_column: str = "text",
     language_column: str | None = None,
     actors: int | None = None,
+    failover: bool = True,
     batch_size: int = DEFAULT_BATCH_SIZE,
     concurrent_batches: int | None = None,
     actor_cpus: float = ACTOR_CPUS,
@@ -76,9 +77,13 @@ def classify_dataset(
     null): `<name>` (the class) and `<name>_confidence` for single-label tasks; `<name>`
     (the classes) and `<name>_confidences` for multi-label ones; `<name>` (the entities:
     text, category, offset, length, confidence) for entity recognition. `actors` defaults
-    to one per resource; `concurrent_batches` (batches an actor works on at once) to
-    enough for `JOBS_PER_THOUSAND_REQUESTS` jobs in flight per 1,000 requests a minute of
-    the largest actor's budget; `client_options` go to each actor's `Client`.
+    to one per resource. With `failover` every actor uses every resource, with an even
+    share of each budget, so a resource that fails is drained and its jobs go to the others;
+    without it each actor has whole resources where there are enough (an actor whose only
+    resource fails gives its rows errors). `concurrent_batches` (batches an actor works on
+    at once) defaults to enough for `JOBS_PER_THOUSAND_REQUESTS` jobs in flight per 1,000
+    requests a minute of the largest actor's budget; `client_options` go to each actor's
+    `Client`.
     """
     ray = _import_ray()
     if not tasks:
@@ -87,7 +92,7 @@ def classify_dataset(
     clashing = {id_column, *(f"{name}_error" for name in columns)} & set(columns)
     if clashing:
         raise ConfigurationError(f"output columns would clash: {sorted(clashing)}")
-    plan = shares(resources, actors or len(resources))
+    plan = (spread if failover else shares)(resources, actors or len(resources))
     if concurrent_batches is None:
         concurrent_batches = batches_for(plan, batch_size)
     for kept in (batch_size, concurrent_batches):

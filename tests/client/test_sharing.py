@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import asyncclassify as ac
-from asyncclassify._sharing import shares
+from asyncclassify._sharing import shares, spread
 from asyncclassify.ray import batches_for
 
 
@@ -36,3 +36,17 @@ def test_each_actor_works_on_as_many_batches_as_its_largest_budget_needs() -> No
     assert batches_for(shares([one], 2), 100) == 80  # batches of four jobs
     small = ac.Resource("https://c.example", "k", requests_per_minute=10)
     assert batches_for([[small]], 250) == 4  # never fewer than Ray runs per task
+
+
+def test_spread_gives_every_worker_every_resource_and_the_budgets_add_up() -> None:
+    one = ac.Resource("https://a.example", "k", 1000)
+    two = ac.Resource("https://b.example", "k", 10)
+    plan = spread([one, two], 3)
+    assert [[r.endpoint for r in part] for part in plan] == [[one.endpoint, two.endpoint]] * 3
+    assert [part[0].requests_per_minute for part in plan] == [334, 333, 333]
+    assert [part[1].requests_per_minute for part in plan] == [4, 3, 3]
+    assert spread([one], 1) == [[one]]
+    with pytest.raises(ac.ConfigurationError):
+        spread([], 2)
+    with pytest.raises(ac.ConfigurationError):
+        spread([one], 0)

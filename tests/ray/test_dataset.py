@@ -3,6 +3,7 @@ one row per input row, every answer the model's, the work spread over both."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -98,3 +99,19 @@ async def test_one_actor_spreads_its_jobs_over_both_resources(
     assert all(row[SINGLE.project + "_error"] is None for row in rows)
     created = [emu.stats()["jobs_created"] for emu in emulators]
     assert all(jobs > 0 for jobs in created), created
+
+
+@pytest.mark.usefixtures("cluster")
+async def test_every_row_is_answered_when_one_resource_refuses_every_actor(
+    resources: tuple[list[ac.Resource], list[Emulator]],
+) -> None:
+    (good, refusing), emulators = resources
+    refusing = dataclasses.replace(refusing, credential="stale-key")
+    documents = corpus(1_000)
+    items = [{"id": doc_id, "text": text} for doc_id, text in documents]
+    # Two actors: each one drains the refusing resource and sends its jobs to the good one.
+    rows = await _classified(items, SINGLE, resources=[good, refusing], actors=2)
+    assert sorted(row["id"] for row in rows) == sorted(doc_id for doc_id, _ in documents)
+    assert [row for row in rows if row[SINGLE.project + "_error"] is not None] == []
+    assert emulators[0].stats()["jobs_created"] >= len(documents) // 25
+    assert emulators[1].stats()["jobs_created"] == 0
