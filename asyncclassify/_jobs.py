@@ -284,7 +284,8 @@ class JobRunner:
             await self._abandon(job_url)
             return _Unavailable(DocumentError("ServiceUnavailable", str(exc)))
         except ResourceDownError:
-            self._orphaned(job_url, "its resource was drained")
+            # One line at the drain says so; a line per job would be a thousand of them.
+            self._orphaned(job_url, "its resource was drained", level=logging.INFO)
             return _Moved()
         except TaskConfigurationError as exc:
             if context.leave_out(link, exc):
@@ -469,9 +470,10 @@ class JobRunner:
         if await self._cancel(job_url) is None:
             self._orphaned(job_url, "it could not be read or cancelled")
 
-    def _orphaned(self, job_url: URL, why: str) -> None:
+    def _orphaned(self, job_url: URL, why: str, *, level: int = logging.WARNING) -> None:
         self._context.stats.orphans += 1
-        logger.warning("job %s is left to run unread: %s", job_url.path.rsplit("/", 1)[-1], why)
+        job_id = job_url.path.rsplit("/", 1)[-1]
+        logger.log(level, "job %s is left to run unread: %s", job_id, why)
 
     async def _cancel(self, job_url: URL) -> bool | None:
         """Ask the service to cancel the job: True if it took the cancel, False if the job
