@@ -1,7 +1,7 @@
 """What every job of one call shares, and how each of its requests is sent: paced, counted,
 retried through transient failures for as long as the retry horizon, or stopped at once;
 with several resources, a resource that fails is drained instead (`ResourceDownError`) while
-another can take its jobs (see `routing`)."""
+another can take its jobs (see `_routing`)."""
 
 from __future__ import annotations
 
@@ -128,8 +128,17 @@ class CallContext:
         return self._mistakes[link]
 
     def choose(self, now: float, current: ResourceLink | None = None) -> ResourceLink | None:
-        """The usable resource to send a job to (see `routing.choose`)."""
+        """The resource to send a job to, among those that fit the call's tasks (see
+        `_routing.choose`)."""
         return choose(self._fitting(now), now, current)
+
+    def feeds(self, link: ResourceLink, now: float) -> bool:
+        """Whether the call sends `link`'s resource new jobs at `now`: it fits the call's
+        tasks, and it is not drained, or no other one that fits is usable (the call's last
+        resources are never drained for it: their errors are the call's)."""
+        if self.unfit_until(link) > now:
+            return False
+        return link.health.usable(now) or not self.others_usable(link, now)
 
     def unfit_until(self, link: ResourceLink) -> float:
         """Until when this call sends `link`'s resource no job (-inf: it may now)."""
@@ -144,10 +153,11 @@ class CallContext:
 
     def leave_out(self, link: ResourceLink, error: TaskConfigurationError) -> bool:
         """This call's tasks cannot run on `link`'s resource (`error`): whether another takes
-        the call's jobs instead. If so, the call sends it none for `Drainage.revive_after` (the
-        project may be deployed meanwhile); other calls, with other tasks, still send theirs."""
+        the call's jobs instead (one that fits them, drained or not). If so, the call sends it
+        none for `Drainage.revive_after` (the project may be deployed meanwhile); other calls,
+        with other tasks, still send theirs."""
         now = self.runtime.now()
-        if not self.others_usable(link, now):
+        if not any(other is not link for other in self._fitting(now)):
             return False
         if self.unfit_until(link) <= now:
             logger.warning(
@@ -171,6 +181,7 @@ class CallContext:
             logger.warning("resource %s drained, its jobs go to the others: %s", link.label, why)
             self.stats.resource(link.label).drained = why
         link.health.drain(why, until)
+        link.drains.drained()
         return ResourceDownError(link, why)
 
     def _drain_failing(
@@ -253,8 +264,8 @@ class CallContext:
             if (
                 submit
                 and not even_if_drained
-                and not (link.health.usable(sent_at) and self.unfit_until(link) <= sent_at)
-                and self.others_usable(link, sent_at)
+                and not self.feeds(link, sent_at)
+                and self.choose(sent_at) not in (None, link)
             ):
                 raise ResourceDownError(
                     link, link.health.drained or "it cannot run the call's tasks"

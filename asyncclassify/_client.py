@@ -22,7 +22,7 @@ from ._pacing import Pacer
 from ._pacing.budget import RequestBudget
 from ._pacing.runtime import Spawn
 from ._pipeline import DEFAULT_LINGER, Pipeline, StreamOptions
-from ._resources import Resource, ResourceLink
+from ._resources import DrainNotice, Resource, ResourceLink
 from ._retrying import RetryPolicy
 from ._settings import Coalescing, Drainage, Pacing
 from ._stats import RunStats
@@ -43,13 +43,15 @@ class Client:
     holder such as `azure.core.credentials.AzureKeyCredential` (read for every request: a
     rotated key takes effect on the next one), or an async Entra ID token credential (https
     only). `requests_per_minute` is the service's budget for the resource (1,000 for custom
-    features); `rate_window` scales its window (seconds) for tests on an emulator.
+    features, the default); `rate_window` scales its window (seconds) for tests on an
+    emulator. With several resources, each `Resource` has its own.
 
     `Client(resources=[Resource(endpoint, credential), ...])` spreads the jobs over several
     resources the projects are deployed to, each with its own budget and pacer: each batch
     goes to the resource that can start it first; a resource that fails (refused
-    credentials, spent quota, every request failing for `drainage.drain_after` seconds, a
-    project not deployed there) is drained and its unfinished jobs go to the others.
+    credentials, spent quota, every request failing for `drainage.drain_after` seconds) is
+    drained and its unfinished jobs go to the others; a call whose project is not deployed
+    on a resource sends that resource none of its jobs.
 
     The rest comes in groups, each with its defaults: `pacing` (`Pacing`: the caps on jobs
     in flight, the first guess of a job's duration), `retry` (`RetryPolicy`: how long
@@ -66,8 +68,8 @@ class Client:
         resources: Sequence[Resource] | None = None,
         api_version: str = DEFAULT_API_VERSION,
         language: str = "en",
-        requests_per_minute: int = 1000,
-        rate_window: float = 60.0,
+        requests_per_minute: int | None = None,
+        rate_window: float | None = None,
         pacing: Pacing | None = None,
         retry: RetryPolicy | None = None,
         drainage: Drainage | None = None,
@@ -82,12 +84,24 @@ class Client:
         self._language = language
         pacing = pacing or Pacing()
         self._max_jobs_in_flight = pacing.max_jobs_in_flight
+        budget: dict[str, Any] = {
+            name: value
+            for name, value in (
+                ("requests_per_minute", requests_per_minute),
+                ("rate_window", rate_window),
+            )
+            if value is not None
+        }
         if resources is None:
             if endpoint is None or credential is None:
                 raise ConfigurationError("Client needs an endpoint and a credential, or resources")
-            resources = [Resource(endpoint, credential, requests_per_minute, rate_window)]
+            resources = [Resource(endpoint, credential, **budget)]
         elif endpoint is not None or credential is not None:
             raise ConfigurationError("give either an endpoint and a credential, or resources")
+        elif budget:
+            raise ConfigurationError(
+                f"with resources, give {' and '.join(budget)} to each Resource, not to the Client"
+            )
         self._links = _links(resources, pacing, allow_insecure_http)
         self._retry = retry or RetryPolicy()
         self._drainage = drainage or Drainage()
@@ -297,9 +311,11 @@ def _links(
 ) -> tuple[ResourceLink, ...]:
     if not resources:
         raise ConfigurationError("resources must name at least one resource")
+    drains = DrainNotice()
     links = tuple(
         ResourceLink(
             resource,
+            drains=drains,
             pacing=pacing,
             allow_insecure_http=allow_insecure_http,
         )

@@ -1,9 +1,9 @@
 """One batch's way through the service: submit, poll, collect, re-submit, give every result.
 
-The runner acts on the typed outcomes `api.outcomes` reads from each answer: it waits for its
+The runner acts on the typed outcomes `_api.outcomes` reads from each answer: it waits for its
 turn from the pacer before each request, tells the pacer what each answer said, and decides
 what comes next (wait, split the batch, submit again what failed, settle with errors, stop).
-What a finished job means for each document is `collecting`'s to say.
+What a finished job means for each document is `_collecting`'s to say.
 """
 
 from __future__ import annotations
@@ -445,7 +445,7 @@ class JobRunner:
                 following, sent_at = await context.exchange(
                     self._link, "GET", URL(next_link, encoded=True), read, Turn("urgent")
                 )
-            except RetriesExhaustedError as exc:
+            except (RetriesExhaustedError, ResourceDownError) as exc:
                 # Keep what the pages read so far answered; the rest goes out again.
                 return _Read(page, first.request_id, DocumentError("ServiceUnavailable", str(exc)))
             if isinstance(following, Gone):

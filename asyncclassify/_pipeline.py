@@ -38,6 +38,18 @@ class StreamOptions:
     """Seconds the whole call may take; then it winds down (see `DeadlineExceededError`)."""
 
 
+async def _either(first: anyio.Event, second: anyio.Event) -> None:
+    """Return once either event is set."""
+    async with anyio.create_task_group() as group:
+
+        async def wait(event: anyio.Event) -> None:
+            await event.wait()
+            group.cancel_scope.cancel()
+
+        group.start_soon(wait, first)
+        group.start_soon(wait, second)
+
+
 class Pipeline:
     """One call's stages, run inside one task group."""
 
@@ -211,22 +223,22 @@ class Pipeline:
             group.start_soon(self._run_job, batch, turn if turn.granted else None, link)
 
     async def _wait_usable(self, link: ResourceLink) -> bool:
-        """Wait while `link`'s resource is drained, or unfit for the call's tasks, for a
-        while; False if for good, or once the input has ended meanwhile (nothing is left to
-        feed it)."""
-        health = link.health
+        """Wait while the call may not send `link`'s resource new jobs (it is drained, or
+        cannot run the call's tasks): until that ends, or another resource is drained (this
+        one may then be the call's last); False once the input has ended (nothing is left
+        to feed it)."""
+        context, health = self._context, link.health
         while True:
             now = anyio.current_time()
-            blocked_until = self._context.unfit_until(link)
-            if not health.usable(now):
-                blocked_until = max(blocked_until, health.drained_until)
-            if blocked_until <= now:
+            if context.feeds(link, now):
                 return True
-            if blocked_until == math.inf:
+            if self._input_done.is_set():
                 return False
+            blocked_until = context.unfit_until(link)
+            if blocked_until <= now:
+                blocked_until = health.drained_until
             with anyio.move_on_after(blocked_until - now):
-                await self._input_done.wait()
-                return False
+                await _either(self._input_done, link.drains.event())
 
     async def _run_job(self, batch: Batch, admitted: Turn | None, link: ResourceLink) -> None:
         context = self._context

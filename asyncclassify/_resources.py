@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import aiohttp
+import anyio
 from yarl import URL
 
 from ._auth import Authenticator, Credential, authenticator_for
@@ -45,6 +46,25 @@ class Resource:
         return f"{url.host}:{url.port}" if url.explicit_port else str(url.host)
 
 
+class DrainNotice:
+    """Wakes whoever waits for a drain to begin on any of a client's resources."""
+
+    def __init__(self) -> None:
+        self._event: anyio.Event | None = None
+
+    def drained(self) -> None:
+        """A resource was drained."""
+        if self._event is not None:
+            self._event.set()
+            self._event = None
+
+    def event(self) -> anyio.Event:
+        """Set at the next drain."""
+        if self._event is None:
+            self._event = anyio.Event()
+        return self._event
+
+
 class ResourceLink:
     """What a client keeps for one resource: pacer, transport (opened on first use), health."""
 
@@ -54,8 +74,11 @@ class ResourceLink:
         *,
         pacing: Pacing,
         allow_insecure_http: bool,
+        drains: DrainNotice | None = None,
     ) -> None:
         self.resource = resource
+        self.drains = drains or DrainNotice()
+        """Shared by the client's resources: told of every drain."""
         self.label = resource.label
         self.endpoint = URL(resource.endpoint.rstrip("/"))
         self.auth: Authenticator = authenticator_for(resource.credential)

@@ -85,12 +85,12 @@ R = TypeVar("R", bound=Route)
 
 def choose(routes: Sequence[R], now: float, current: R | None = None) -> R | None:
     """The usable resource that would start a job soonest (`current`, the one the job ran
-    on, on a tie); None when none is usable."""
+    on, on a tie). When none is usable, the soonest of them all: the last resources are
+    never drained, their errors are the call's. None only when `routes` is empty."""
+    candidates = [route for route in routes if route.health.usable(now)] or routes
     best: R | None = None
     best_start = math.inf
-    for route in routes:
-        if not route.health.usable(now):
-            continue
+    for route in candidates:
         start = route.expected_start(now)
         if start < best_start or (start == best_start and route is current):
             best, best_start = route, start

@@ -21,7 +21,16 @@ def test_a_job_goes_to_the_usable_resource_that_starts_it_soonest() -> None:
     drained.health.drain("refused the credentials")
     assert choose([busy, idle, drained], now=0.0) is idle
     assert choose([busy, drained], now=0.0) is busy
-    assert choose([drained], now=0.0) is None
+    assert choose([], now=0.0) is None
+
+
+def test_when_every_resource_is_drained_the_soonest_still_takes_the_job() -> None:
+    # The last resources are never drained for a call: their errors are its own.
+    late, early = _Route(3.0), _Route(1.0)
+    late.health.drain("every request failed", until=50.0)
+    early.health.drain("every request failed", until=50.0)
+    assert choose([late, early], now=0.0) is early
+    assert choose([late, early], now=0.0, current=late) is early
 
 
 def test_on_a_tie_a_job_stays_where_it_ran() -> None:

@@ -116,6 +116,80 @@ async def test_a_resource_without_a_project_takes_no_jobs_of_it_and_still_takes_
     assert other_stream.stats.resources["missing"].jobs > 0
 
 
+async def test_a_call_keeps_its_last_fitting_resource_when_another_call_drains_it() -> None:
+    """Call X's project is only on `full`; call Y, which can use both, drains `full` during
+    an outage. `full` is still X's last resource: X goes on there, as with one resource,
+    instead of waiting out the drain (a minute here) or failing for the other's project."""
+    others = tuple(project for project in DEFAULT_PROJECTS if project.kind != "single")
+    x_documents, y_documents = corpus(400, "x"), corpus(100_000, "y")
+    async with AsyncExitStack() as stack:
+        # Unlimited, as the resources say: Y sends thousands of requests.
+        (full,) = await _emulators(stack, 1, rate_limit=None)
+        (partial,) = await _emulators(stack, 1, projects=others, rate_limit=None)
+        resources = [_resource(full, "full"), _resource(partial, "partial")]
+        outage_over, stop_y = anyio.Event(), anyio.Event()
+        x_results: list[ac.Result] = []
+
+        async def x_source() -> AsyncIterator[tuple[str, str]]:
+            """A job's worth at a time, each once the one before has its results, until X
+            has left `partial` out; the rest once the outage is over."""
+            given = 0
+            while not _drained(x, "partial"):
+                for document in x_documents[given : given + 25]:
+                    yield document
+                given += 25
+                await _until_results(x_results, given)
+            await outage_over.wait()
+            for document in x_documents[given:]:
+                yield document
+
+        async def y_source() -> AsyncIterator[tuple[str, str]]:
+            for document in y_documents:
+                if stop_y.is_set():
+                    return
+                yield document
+
+        # Few jobs in flight: Y runs until it is told to stop, and must not take the CPU.
+        async with _client(
+            resources, pacing=ac.Pacing(first_poll=0.02, max_jobs_in_flight=8)
+        ) as client:
+            x = client.stream(x_source(), SINGLE)
+            y = client.stream(y_source(), MULTI)
+
+            async def read_x() -> None:
+                async with x:
+                    async for result in x:
+                        x_results.append(result)
+
+            async def read_y() -> None:
+                async with y:
+                    async for _ in y:
+                        pass
+
+            with anyio.fail_after(60):
+                async with anyio.create_task_group() as group:
+                    group.start_soon(read_x)
+                    group.start_soon(read_y)
+                    await wait_until(lambda: _drained(x, "partial"), 20)
+                    await full.outage(1.5)
+                    await wait_until(lambda: _drained(y, "full"), 20)
+                    outage_over.set()
+                    # Well within the minute the drain lasts.
+                    await wait_until(lambda: len(x_results) == len(x_documents), 30)
+                    stop_y.set()
+    assert not check_exactly_once(x_results, x_documents, [SINGLE])
+
+
+async def _until_results(results: list[ac.Result], count: int) -> None:
+    await wait_until(lambda: len(results) >= count, 10)
+
+
+def _drained(stream: ac.ResultStream, name: str) -> bool:
+    """Whether the call of `stream` has left resource `name` out (once the call has begun)."""
+    counts = stream.stats.resources.get(name)
+    return counts is not None and counts.drained is not None
+
+
 async def test_when_every_resource_refuses_the_key_the_call_stops_as_with_one() -> None:
     async with AsyncExitStack() as stack:
         emulators = await _emulators(stack, 2)
