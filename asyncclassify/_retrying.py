@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from ._errors import ConfigurationError
+from ._settings import check_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,9 @@ class RetryPolicy:
     horizon: float = 600.0
     """Seconds of failure (a whole outage of the service, say) ridden out before giving up."""
     backoff_base: float = 0.25
+    """Seconds of the first backoff's cap; each retry doubles it, up to `backoff_max`."""
     backoff_max: float = 20.0
+    """Most seconds between two attempts (drawn at random below the cap: full jitter)."""
     max_retry_after: float = 300.0
     """A `Retry-After` longer than this fails fast with `QuotaExceededError`."""
     connect_timeout: float = 10.0
@@ -45,12 +47,11 @@ class RetryPolicy:
     job is read once more, cancelled, and what it did not finish is submitted again."""
 
     def __post_init__(self) -> None:
-        if min(self.horizon, self.backoff_base, self.backoff_max, self.first_contact) < 0:
-            raise ConfigurationError("RetryPolicy times must not be negative")
-        if min(self.connect_timeout, self.submit_timeout, self.poll_timeout) <= 0:
-            raise ConfigurationError("RetryPolicy request timeouts must be positive")
-        if not self.job_timeout > 0:
-            raise ConfigurationError("RetryPolicy.job_timeout must be positive")
+        check_seconds("RetryPolicy.horizon", self.horizon, endless=True)
+        for name in ("backoff_base", "backoff_max", "max_retry_after", "first_contact"):
+            check_seconds(f"RetryPolicy.{name}", getattr(self, name))
+        for name in ("connect_timeout", "submit_timeout", "poll_timeout", "job_timeout"):
+            check_seconds(f"RetryPolicy.{name}", getattr(self, name), positive=True)
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait before retry number `attempt` (1-based)."""

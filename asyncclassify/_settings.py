@@ -6,9 +6,34 @@ so that its own signature stays short and each group's defaults are documented i
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ._errors import ConfigurationError
+
+
+def check_seconds(
+    name: str, value: float, *, positive: bool = False, endless: bool = False
+) -> None:
+    """Refuse `value` unless it is a number of seconds: at least 0 (above 0 if `positive`),
+    finite (unless `endless`)."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if (
+        not number
+        or math.isnan(value)
+        or value < 0
+        or (positive and value == 0)
+        or (not endless and math.isinf(value))
+    ):
+        kind = "a positive" if positive else "a"
+        limit = "" if endless else "finite "
+        raise ConfigurationError(f"{name} must be {kind} {limit}number of seconds, not {value!r}")
+
+
+def check_count(name: str, value: int) -> None:
+    """Refuse `value` unless it is a whole number of at least 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"{name} must be a whole number of at least 1, not {value!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +56,9 @@ class Pacing:
     ten times off either way at little cost."""
 
     def __post_init__(self) -> None:
-        if self.max_jobs_in_flight < 1 or self.max_bytes_in_flight < 1:
-            raise ConfigurationError("Pacing needs room for at least one job in flight")
-        if not self.first_poll > 0:
-            raise ConfigurationError("Pacing.first_poll must be a positive number of seconds")
+        check_count("Pacing.max_jobs_in_flight", self.max_jobs_in_flight)
+        check_count("Pacing.max_bytes_in_flight", self.max_bytes_in_flight)
+        check_seconds("Pacing.first_poll", self.first_poll, positive=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +73,8 @@ class Coalescing:
     `OverloadedError`."""
 
     def __post_init__(self) -> None:
-        if not self.linger >= 0:
-            raise ConfigurationError("Coalescing.linger must be zero or more seconds")
-        if self.max_pending < 1:
-            raise ConfigurationError("Coalescing.max_pending must be at least 1")
+        check_seconds("Coalescing.linger", self.linger)
+        check_count("Coalescing.max_pending", self.max_pending)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +85,9 @@ class Drainage:
     """Seconds of every request to it failing, or of one request failing (its submits may
     fail while its polls are answered)."""
     revive_after: float = 300.0
-    """Seconds until a drained resource is tried again (whatever drained it)."""
+    """Seconds until a drained resource is tried again (whatever drained it); also how long
+    a call sends no job to a resource that cannot run its tasks (a project not deployed)."""
 
     def __post_init__(self) -> None:
-        if not (self.drain_after >= 0 and self.revive_after >= 0):
-            raise ConfigurationError("Drainage times must be zero or more seconds")
+        check_seconds("Drainage.drain_after", self.drain_after)
+        check_seconds("Drainage.revive_after", self.revive_after)

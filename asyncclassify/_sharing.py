@@ -25,11 +25,12 @@ def shares(resources: Sequence[Resource], workers: int) -> list[list[Resource]]:
         raise ConfigurationError("at least one worker is needed")
     if workers <= len(resources):
         return [list(resources[index::workers]) for index in range(workers)]
+    _check_enough(resources, -(-workers // len(resources)))
     plan: list[list[Resource]] = []
     for index in range(workers):
         resource = resources[index % len(resources)]
         sharing = len(range(index % len(resources), workers, len(resources)))
-        budget = max(1, resource.requests_per_minute // sharing)
+        budget = resource.requests_per_minute // sharing
         plan.append([dataclasses.replace(resource, requests_per_minute=budget)])
     return plan
 
@@ -41,17 +42,25 @@ def spread(resources: Sequence[Resource], workers: int) -> list[list[Resource]]:
         raise ConfigurationError("at least one resource is needed")
     if workers < 1:
         raise ConfigurationError("at least one worker is needed")
+    _check_enough(resources, workers)
     return [
         [
             dataclasses.replace(
                 resource,
-                requests_per_minute=max(
-                    1,
-                    resource.requests_per_minute // workers
-                    + (index < resource.requests_per_minute % workers),
-                ),
+                requests_per_minute=resource.requests_per_minute // workers
+                + (index < resource.requests_per_minute % workers),
             )
             for resource in resources
         ]
         for index in range(workers)
     ]
+
+
+def _check_enough(resources: Sequence[Resource], workers: int) -> None:
+    """Refuse shares of less than a request a minute: they would add up to more."""
+    for resource in resources:
+        if resource.requests_per_minute < workers:
+            raise ConfigurationError(
+                f"{resource.label}: {resource.requests_per_minute} requests a minute cannot be "
+                f"shared by {workers} workers"
+            )

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     import pyarrow
     from ray.data import Dataset
 
-__all__ = ["DEFAULT_BATCH_SIZE", "JOBS_PER_THOUSAND_REQUESTS", "classify_dataset"]
+__all__ = ["ACTOR_CPUS", "DEFAULT_BATCH_SIZE", "JOBS_PER_THOUSAND_REQUESTS", "classify_dataset"]
 
 DEFAULT_BATCH_SIZE = 250
 """Rows per batch: ten jobs of 25 documents."""
@@ -49,8 +49,8 @@ The pacer needs 100-300 running for 1,000 requests a minute with jobs of 10-30 s
 hands an actor its batches in tasks of four, and a task's slot is held until the slowest of
 its 40 jobs has finished, so a slot works about half the time (with whole resources per
 actor, 320 reached 0.89 of the bound in `benchmarks/ray_dataset.py`, 640 reached 0.95)."""
-ASYNC_BATCHES_PER_TASK = 4
-DOCUMENTS_PER_JOB = 25
+_ASYNC_BATCHES_PER_TASK = 4
+_DOCUMENTS_PER_JOB = 25
 ACTOR_CPUS = 0.25
 """CPUs reserved per actor: the work is waiting on the service, not computing."""
 
@@ -80,34 +80,34 @@ def classify_dataset(
     to one per resource. With `failover` every actor uses every resource, with an even
     share of each budget, so a resource that fails is drained and its jobs go to the others;
     without it each actor has whole resources where there are enough (an actor whose only
-    resource fails gives its rows errors). `concurrent_batches` (batches an actor works on
-    at once) defaults to enough for `JOBS_PER_THOUSAND_REQUESTS` jobs in flight per 1,000
-    requests a minute of the largest actor's budget; `client_options` go to each actor's
-    `Client`.
+    resource fails gives its rows errors; one whose only resource refuses the key stops the
+    Dataset). `concurrent_batches` (batches an actor works on at once) defaults to enough
+    for `JOBS_PER_THOUSAND_REQUESTS` jobs in flight per 1,000 requests a minute of the
+    largest actor's budget; `client_options` go to each actor's `Client`.
     """
     ray = _import_ray()
     if not tasks:
         raise ConfigurationError("classify_dataset needs at least one task")
-    columns = column_names(tasks, names)
+    columns = _column_names(tasks, names)
     clashing = {id_column, *(f"{name}_error" for name in columns)} & set(columns)
     if clashing:
         raise ConfigurationError(f"output columns would clash: {sorted(clashing)}")
     plan = (spread if failover else shares)(resources, actors or len(resources))
     if concurrent_batches is None:
-        concurrent_batches = batches_for(plan, batch_size)
+        concurrent_batches = _batches_for(plan, batch_size)
     for kept in (batch_size, concurrent_batches):
         if kept < 1:
             raise ConfigurationError("batch_size and concurrent_batches must be at least 1")
     counter = ray.remote(num_cpus=0)(_Counter).remote()
     # Ray Data runs up to four batches of one task at once on an actor's event loop
     # (RAY_DATA_DEFAULT_ASYNC_BATCH_UDF_MAX_CONCURRENCY), and this many tasks at once.
-    calls = max(1, math.ceil(concurrent_batches / ASYNC_BATCHES_PER_TASK))
+    calls = max(1, math.ceil(concurrent_batches / _ASYNC_BATCHES_PER_TASK))
     pool = ray.data.ActorPoolStrategy(
         size=len(plan), max_concurrent_calls_per_actor=calls, max_tasks_in_flight_per_actor=calls
     )
     # Blocks of one task's batches: however few and large the input's blocks (a few files
     # of short texts), there are enough tasks for every actor, streamed, never all at once.
-    blocks = ds.repartition(target_num_rows_per_block=batch_size * ASYNC_BATCHES_PER_TASK)
+    blocks = ds.repartition(target_num_rows_per_block=batch_size * _ASYNC_BATCHES_PER_TASK)
     return blocks.map_batches(
         _Classifier,
         fn_constructor_kwargs={
@@ -127,15 +127,15 @@ def classify_dataset(
     )
 
 
-def batches_for(plan: Sequence[Sequence[Resource]], batch_size: int) -> int:
+def _batches_for(plan: Sequence[Sequence[Resource]], batch_size: int) -> int:
     """Batches each actor works on at once: enough for the largest budget in `plan`."""
     budget = max(sum(resource.requests_per_minute for resource in share) for share in plan)
     jobs = JOBS_PER_THOUSAND_REQUESTS * budget / 1000
-    jobs_per_batch = max(1, math.ceil(batch_size / DOCUMENTS_PER_JOB))
-    return max(ASYNC_BATCHES_PER_TASK, math.ceil(jobs / jobs_per_batch))
+    jobs_per_batch = max(1, math.ceil(batch_size / _DOCUMENTS_PER_JOB))
+    return max(_ASYNC_BATCHES_PER_TASK, math.ceil(jobs / jobs_per_batch))
 
 
-def column_names(tasks: Sequence[Task], names: Sequence[str] | None) -> list[str]:
+def _column_names(tasks: Sequence[Task], names: Sequence[str] | None) -> list[str]:
     """The output column name of each task: given, or the task's project (made unique)."""
     if names is not None:
         if len(names) != len(tasks) or len(set(names)) != len(names) or not all(names):
@@ -151,7 +151,7 @@ def column_names(tasks: Sequence[Task], names: Sequence[str] | None) -> list[str
     return chosen
 
 
-def answer_table(
+def _answer_table(
     id_column: str,
     ids: Any,
     results: Sequence[Result],
@@ -291,7 +291,7 @@ class _Classifier:
             for row, (text, language) in enumerate(zip(texts, languages, strict=True))
         ]
         results = await client.classify(documents, *self._tasks, check_duplicate_ids=False)
-        yield answer_table(self._id_column, ids, results, self._tasks, self._columns)
+        yield _answer_table(self._id_column, ids, results, self._tasks, self._columns)
 
 
 def _import_ray() -> Any:

@@ -163,7 +163,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--language", default="en", help="language of documents that name none (default: en)"
     )
     parser.add_argument(
-        "--max-concurrency", type=int, default=100, help="most jobs in flight (default: 100)"
+        "--max-concurrency",
+        type=int,
+        default=None,
+        help="most jobs in flight per resource (default: what the budget needs, up to 2,000)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress and no summary")
 
@@ -326,7 +329,9 @@ async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Pr
                 resources=given,
                 api_version=arguments.api_version,
                 language=arguments.language,
-                pacing=Pacing(max_jobs_in_flight=arguments.max_concurrency),
+                pacing=Pacing()
+                if arguments.max_concurrency is None
+                else Pacing(max_jobs_in_flight=arguments.max_concurrency),
             ) as client,
             # Ctrl-C cancels the jobs in flight on the service: nobody would read them.
             client.stream(documents, *plan.tasks, cancel_remote=True) as results,

@@ -3,6 +3,8 @@ are ridden out: the pure decisions, without sockets."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 import asyncclassify as ac
@@ -171,8 +173,13 @@ def test_timeouts_fit_each_request() -> None:
 
 
 @pytest.mark.parametrize(
-    "settings", [{"horizon": -1}, {"poll_timeout": 0}, {"connect_timeout": -2}]
-)
+    "settings",
+    [
+        {"horizon": -1}, {"horizon": math.nan}, {"poll_timeout": 0}, {"connect_timeout": -2},
+        {"connect_timeout": math.nan}, {"max_retry_after": -1}, {"job_timeout": math.inf},
+        {"backoff_max": "20"},
+    ],
+)  # fmt: skip
 def test_a_retry_policy_refuses_times_that_cannot_be(settings: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="must"):
         RetryPolicy(**settings)

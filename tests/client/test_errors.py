@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import pytest
 
 import asyncclassify as ac
@@ -76,11 +79,45 @@ def test_credential_of_the_wrong_type() -> None:
         ac.Client(LOCAL, 12345)  # type: ignore[arg-type]
 
 
-def test_bad_concurrency_and_language() -> None:
-    with pytest.raises(ac.ConfigurationError):
-        ac.Pacing(max_jobs_in_flight=0)
+def test_bad_language() -> None:
     with pytest.raises(ac.ConfigurationError):
         ac.Client(LOCAL, SECRET, language="")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: ac.Pacing(max_jobs_in_flight=0),
+        lambda: ac.Pacing(max_jobs_in_flight=2.5),
+        lambda: ac.Pacing(max_jobs_in_flight=True),
+        lambda: ac.Pacing(max_bytes_in_flight=math.nan),
+        lambda: ac.Pacing(first_poll=0),
+        lambda: ac.Pacing(first_poll=math.inf),
+        lambda: ac.Coalescing(linger=-1),
+        lambda: ac.Coalescing(linger=math.inf),
+        lambda: ac.Coalescing(max_pending=0),
+        lambda: ac.Coalescing(max_pending=2.5),
+        lambda: ac.Drainage(drain_after=math.nan),
+        lambda: ac.Drainage(revive_after=math.inf),
+    ],
+    ids=[
+        "no-jobs", "half-a-job", "a-bool", "nan-bytes", "no-first-poll", "endless-first-poll",
+        "negative-linger", "endless-linger", "no-pending", "half-pending", "nan-drain",
+        "endless-revival",
+    ],
+)  # fmt: skip
+def test_settings_refuse_values_that_cannot_work(make: Callable[[], object]) -> None:
+    with pytest.raises(ac.ConfigurationError, match="must be"):
+        make()
+
+
+def test_a_budget_given_beside_resources_is_refused_not_ignored() -> None:
+    resource = ac.Resource(LOCAL, SECRET)
+    with pytest.raises(ac.ConfigurationError, match="each Resource"):
+        ac.Client(resources=[resource], requests_per_minute=5)
+    with pytest.raises(ac.ConfigurationError, match="each Resource"):
+        ac.Client(resources=[resource], rate_window=1.0)
+    assert ac.Client(LOCAL, SECRET, requests_per_minute=5).budget.configured == 5
 
 
 @pytest.mark.parametrize(

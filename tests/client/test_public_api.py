@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
+from types import ModuleType
 
 import asyncclassify as ac
 
@@ -49,3 +51,21 @@ def test_each_public_module_lists_what_it_offers_and_documents_it() -> None:
             value = getattr(module, exported)
             if isinstance(value, type) or callable(value):
                 assert value.__doc__, f"{name}.{exported}"
+        assert set(_defined_publicly(module)) <= set(module.__all__), name
+
+
+def _defined_publicly(module: ModuleType) -> list[str]:
+    """The names `module` defines itself without a leading underscore: its functions and
+    classes, and its constants (upper-case names)."""
+    names = []
+    for name, value in vars(module).items():
+        if name.startswith("_"):
+            continue
+        if isinstance(value, type) or inspect.isfunction(value):
+            if value.__module__ == module.__name__:
+                names.append(name)
+        elif (
+            name.isupper() and isinstance(value, int | float | str) and not isinstance(value, bool)
+        ):
+            names.append(name)
+    return names

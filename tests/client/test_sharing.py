@@ -6,7 +6,7 @@ import pytest
 
 import asyncclassify as ac
 from asyncclassify._sharing import shares, spread
-from asyncclassify.ray import batches_for
+from asyncclassify.ray import _batches_for as batches_for
 
 
 def test_actors_get_whole_resources_or_an_even_share_of_one() -> None:
@@ -50,3 +50,12 @@ def test_spread_gives_every_worker_every_resource_and_the_budgets_add_up() -> No
         spread([], 2)
     with pytest.raises(ac.ConfigurationError):
         spread([one], 0)
+
+
+def test_a_budget_too_small_to_share_is_refused() -> None:
+    tiny = ac.Resource("https://a.example", "k", requests_per_minute=2)
+    assert [part[0].requests_per_minute for part in spread([tiny], 2)] == [1, 1]
+    with pytest.raises(ac.ConfigurationError, match="cannot be shared"):
+        spread([tiny], 3)
+    with pytest.raises(ac.ConfigurationError, match="cannot be shared"):
+        shares([tiny], 3)
