@@ -164,6 +164,7 @@ class CallContext:
                 "%s cannot run the call's tasks, its jobs go to the others: %s", link.label, error
             )
             self.stats.resource(link.label).drained = str(error)
+            link.drains.drained()  # another resource may now be the call's last
         self._unfit_until[link] = now + self.drainage.revive_after
         return True
 
@@ -177,11 +178,13 @@ class CallContext:
         return self._drained(link, str(error), until=now + self.drainage.revive_after)
 
     def _drained(self, link: ResourceLink, why: str, *, until: float) -> ResourceDownError:
-        if link.health.drained is None:
+        newly = link.health.drained is None
+        if newly:
             logger.warning("resource %s drained, its jobs go to the others: %s", link.label, why)
             self.stats.resource(link.label).drained = why
         link.health.drain(why, until)
-        link.drains.drained()
+        if newly:
+            link.drains.drained()
         return ResourceDownError(link, why)
 
     def _drain_failing(

@@ -47,13 +47,14 @@ class Resource:
 
 
 class DrainNotice:
-    """Wakes whoever waits for a drain to begin on any of a client's resources."""
+    """Wakes whoever waits for a drain to begin on any of a client's resources, or for a call
+    to leave one out: either may make another resource a call's last."""
 
     def __init__(self) -> None:
         self._event: anyio.Event | None = None
 
     def drained(self) -> None:
-        """A resource was drained."""
+        """A resource was drained, or left out of a call."""
         if self._event is not None:
             self._event.set()
             self._event = None
@@ -63,6 +64,10 @@ class DrainNotice:
         if self._event is None:
             self._event = anyio.Event()
         return self._event
+
+    def close(self) -> None:
+        """Forget the event: it belongs to the event loop that ran the client."""
+        self._event = None
 
 
 class ResourceLink:
@@ -115,6 +120,7 @@ class ResourceLink:
     def close(self) -> None:
         """Stop the pacer's dispatcher; forget the transport (its session is closed apart)."""
         self.runtime.close()
+        self.drains.close()
         self._transport = None
 
     def __repr__(self) -> str:

@@ -48,14 +48,16 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         check_seconds("RetryPolicy.horizon", self.horizon, endless=True)
-        for name in ("backoff_base", "backoff_max", "max_retry_after", "first_contact"):
+        check_seconds("RetryPolicy.max_retry_after", self.max_retry_after, endless=True)
+        for name in ("backoff_base", "backoff_max", "first_contact"):
             check_seconds(f"RetryPolicy.{name}", getattr(self, name))
         for name in ("connect_timeout", "submit_timeout", "poll_timeout", "job_timeout"):
             check_seconds(f"RetryPolicy.{name}", getattr(self, name), positive=True)
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait before retry number `attempt` (1-based)."""
-        return random.uniform(0.0, min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1)))
+        doublings = min(attempt - 1, 60)  # past that the cap holds anyway (and 2.0**1024 overflows)
+        return random.uniform(0.0, min(self.backoff_max, self.backoff_base * 2**doublings))
 
     def timeout(self, *, submit: bool) -> aiohttp.ClientTimeout:
         """The time limits of one attempt: a submit's, or a GET's or cancel's."""

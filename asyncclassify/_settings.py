@@ -7,6 +7,7 @@ so that its own signature stays short and each group's defaults are documented i
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 from ._errors import ConfigurationError
@@ -17,7 +18,7 @@ def check_seconds(
 ) -> None:
     """Refuse `value` unless it is a number of seconds: at least 0 (above 0 if `positive`),
     finite (unless `endless`)."""
-    number = isinstance(value, int | float) and not isinstance(value, bool)
+    number = isinstance(value, numbers.Real) and not isinstance(value, bool)
     if (
         not number
         or math.isnan(value)
@@ -32,7 +33,7 @@ def check_seconds(
 
 def check_count(name: str, value: int) -> None:
     """Refuse `value` unless it is a whole number of at least 1."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ConfigurationError(f"{name} must be a whole number of at least 1, not {value!r}")
 
 
@@ -89,5 +90,6 @@ class Drainage:
     a call sends no job to a resource that cannot run its tasks (a project not deployed)."""
 
     def __post_init__(self) -> None:
-        check_seconds("Drainage.drain_after", self.drain_after)
-        check_seconds("Drainage.revive_after", self.revive_after)
+        check_seconds("Drainage.drain_after", self.drain_after, endless=True)
+        # Not zero: a refused resource would be tried again at once, for every job.
+        check_seconds("Drainage.revive_after", self.revive_after, positive=True)

@@ -25,7 +25,8 @@ def shares(resources: Sequence[Resource], workers: int) -> list[list[Resource]]:
         raise ConfigurationError("at least one worker is needed")
     if workers <= len(resources):
         return [list(resources[index::workers]) for index in range(workers)]
-    _check_enough(resources, -(-workers // len(resources)))
+    for index, resource in enumerate(resources):
+        _check_enough([resource], len(range(index, workers, len(resources))))
     plan: list[list[Resource]] = []
     for index in range(workers):
         resource = resources[index % len(resources)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from fractions import Fraction
 
 import pytest
 
@@ -99,16 +100,24 @@ def test_bad_language() -> None:
         lambda: ac.Coalescing(max_pending=2.5),
         lambda: ac.Drainage(drain_after=math.nan),
         lambda: ac.Drainage(revive_after=math.inf),
+        lambda: ac.Drainage(revive_after=0),
     ],
     ids=[
         "no-jobs", "half-a-job", "a-bool", "nan-bytes", "no-first-poll", "endless-first-poll",
         "negative-linger", "endless-linger", "no-pending", "half-pending", "nan-drain",
-        "endless-revival",
+        "endless-revival", "instant-revival",
     ],
 )  # fmt: skip
 def test_settings_refuse_values_that_cannot_work(make: Callable[[], object]) -> None:
     with pytest.raises(ac.ConfigurationError, match="must be"):
         make()
+
+
+def test_settings_take_any_real_number_and_endless_where_it_means_something() -> None:
+    assert ac.Coalescing(linger=Fraction(3, 100)).linger == Fraction(3, 100)
+    assert ac.RetryPolicy(horizon=math.inf, max_retry_after=math.inf).horizon == math.inf
+    assert ac.Drainage(drain_after=math.inf).drain_after == math.inf
+    assert ac.RetryPolicy(horizon=math.inf).backoff(5_000) <= ac.RetryPolicy().backoff_max
 
 
 def test_a_budget_given_beside_resources_is_refused_not_ignored() -> None:

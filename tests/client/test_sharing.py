@@ -59,3 +59,11 @@ def test_a_budget_too_small_to_share_is_refused() -> None:
         spread([tiny], 3)
     with pytest.raises(ac.ConfigurationError, match="cannot be shared"):
         shares([tiny], 3)
+    # A resource of one request a minute may go whole to one of three workers.
+    whole = ac.Resource("https://b.example", "k", requests_per_minute=1)
+    big = ac.Resource("https://c.example", "k", requests_per_minute=1000)
+    assert [r.requests_per_minute for part in shares([big, whole], 3) for r in part] == [
+        500,
+        1,
+        500,
+    ]

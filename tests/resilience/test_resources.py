@@ -180,6 +180,42 @@ async def test_a_call_keeps_its_last_fitting_resource_when_another_call_drains_i
     assert not check_exactly_once(x_results, x_documents, [SINGLE])
 
 
+async def test_a_call_whose_project_one_resource_lacks_uses_another_already_drained() -> None:
+    """`full` was drained by an earlier call during an outage (now over); call X then finds
+    that `partial` lacks its project. `full` is X's last resource: X goes on there at once,
+    not once the drain (a minute here) has ended."""
+    others = tuple(project for project in DEFAULT_PROJECTS if project.kind != "single")
+    async with AsyncExitStack() as stack:
+        (full,) = await _emulators(stack, 1, rate_limit=None)
+        (partial,) = await _emulators(stack, 1, projects=others, rate_limit=None)
+        resources = [_resource(full, "full"), _resource(partial, "partial")]
+        async with _client(
+            resources, pacing=ac.Pacing(first_poll=0.02, max_jobs_in_flight=8)
+        ) as client:
+            stop = anyio.Event()
+
+            async def endless() -> AsyncIterator[tuple[str, str]]:
+                for document in corpus(100_000, "y"):
+                    if stop.is_set():
+                        return
+                    yield document
+
+            async with anyio.create_task_group() as group, client.stream(endless(), MULTI) as y:
+
+                async def read_y() -> None:
+                    async for _ in y:
+                        pass
+
+                group.start_soon(read_y)
+                await full.outage(1.5)
+                await wait_until(lambda: _drained(y, "full"), 20)
+                stop.set()
+            x_documents = corpus(400, "x")
+            with anyio.fail_after(20):
+                x_results = await client.classify(x_documents, SINGLE)
+    assert not check_exactly_once(x_results, x_documents, [SINGLE])
+
+
 async def _until_results(results: list[ac.Result], count: int) -> None:
     await wait_until(lambda: len(results) >= count, 10)
 
