@@ -84,14 +84,11 @@ class Client:
         self._language = language
         pacing = pacing or Pacing()
         self._max_jobs_in_flight = pacing.max_jobs_in_flight
-        budget: dict[str, Any] = {
-            name: value
-            for name, value in (
-                ("requests_per_minute", requests_per_minute),
-                ("rate_window", rate_window),
-            )
-            if value is not None
+        given: dict[str, Any] = {
+            "requests_per_minute": requests_per_minute,
+            "rate_window": rate_window,
         }
+        budget = {name: value for name, value in given.items() if value is not None}
         if resources is None:
             if endpoint is None or credential is None:
                 raise ConfigurationError("Client needs an endpoint and a credential, or resources")

@@ -19,49 +19,47 @@ from ._resources import Resource
 
 def shares(resources: Sequence[Resource], workers: int) -> list[list[Resource]]:
     """The resources of each of `workers` workers (each a share of a budget, or whole)."""
-    if not resources:
-        raise ConfigurationError("at least one resource is needed")
-    if workers < 1:
-        raise ConfigurationError("at least one worker is needed")
-    if workers <= len(resources):
+    _check(resources, workers)
+    count = len(resources)
+    if workers <= count:
         return [list(resources[index::workers]) for index in range(workers)]
-    for index, resource in enumerate(resources):
-        _check_enough([resource], len(range(index, workers, len(resources))))
-    plan: list[list[Resource]] = []
-    for index in range(workers):
-        resource = resources[index % len(resources)]
-        sharing = len(range(index % len(resources), workers, len(resources)))
-        budget = resource.requests_per_minute // sharing
-        plan.append([dataclasses.replace(resource, requests_per_minute=budget)])
-    return plan
-
-
-def spread(resources: Sequence[Resource], workers: int) -> list[list[Resource]]:
-    """The resources of each of `workers` workers: every resource, an even share of each
-    budget (the first workers take the remainder)."""
-    if not resources:
-        raise ConfigurationError("at least one resource is needed")
-    if workers < 1:
-        raise ConfigurationError("at least one worker is needed")
-    _check_enough(resources, workers)
     return [
         [
-            dataclasses.replace(
-                resource,
-                requests_per_minute=resource.requests_per_minute // workers
-                + (index < resource.requests_per_minute % workers),
+            _share(
+                resources[index % count], len(range(index % count, workers, count)), index // count
             )
-            for resource in resources
         ]
         for index in range(workers)
     ]
 
 
-def _check_enough(resources: Sequence[Resource], workers: int) -> None:
-    """Refuse shares of less than a request a minute: they would add up to more."""
-    for resource in resources:
-        if resource.requests_per_minute < workers:
-            raise ConfigurationError(
-                f"{resource.label}: {resource.requests_per_minute} requests a minute cannot be "
-                f"shared by {workers} workers"
-            )
+def spread(resources: Sequence[Resource], workers: int) -> list[list[Resource]]:
+    """The resources of each of `workers` workers: every resource, an even share of each
+    budget."""
+    _check(resources, workers)
+    return [
+        [_share(resource, workers, index) for resource in resources] for index in range(workers)
+    ]
+
+
+def _check(resources: Sequence[Resource], workers: int) -> None:
+    if not resources:
+        raise ConfigurationError("at least one resource is needed")
+    if workers < 1:
+        raise ConfigurationError("at least one worker is needed")
+
+
+def _share(resource: Resource, sharers: int, place: int) -> Resource:
+    """The share of `resource` that the sharer at `place` (0-based) among `sharers` gets:
+    even shares, the first sharers taking the remainder, so that they add up to the budget.
+    Shares of less than a request a minute are refused: they would add up to more."""
+    budget = resource.requests_per_minute
+    if budget < sharers:
+        raise ConfigurationError(
+            f"{resource.label}: {budget} requests a minute cannot be shared by {sharers} workers"
+        )
+    if sharers == 1:
+        return resource
+    return dataclasses.replace(
+        resource, requests_per_minute=budget // sharers + (place < budget % sharers)
+    )

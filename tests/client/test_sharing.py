@@ -18,7 +18,7 @@ def test_actors_get_whole_resources_or_an_even_share_of_one() -> None:
         ["https://a.example"], ["https://b.example"], ["https://a.example"],
         ["https://b.example"], ["https://a.example"],
     ]  # fmt: skip
-    assert [part[0].requests_per_minute for part in plan] == [333, 500, 333, 500, 333]
+    assert [part[0].requests_per_minute for part in plan] == [334, 500, 333, 500, 333]
 
 
 def test_a_share_needs_resources_and_workers() -> None:
