@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
+from dataclasses import replace
 
 from .scenarios import DOCUMENTS_PER_JOB, LATENCY, Scenario
 from .service import SimulatedService
@@ -22,8 +23,14 @@ from .service import SimulatedService
 def clairvoyant_fraction(scenario: Scenario) -> float:
     """The fraction of the bound a clairvoyant client reaches in `scenario`."""
     limit = scenario.rate_limit
+    # Picked up in no order or first come first served, a queue finishes the same work at
+    # the same pace; first come first served, each finish is known at the submit.
     service = SimulatedService(
-        scenario.timing, limit, documents_per_job=DOCUMENTS_PER_JOB, seed=scenario.seed
+        replace(scenario.timing, pickup="fifo"),
+        limit,
+        documents_per_job=DOCUMENTS_PER_JOB,
+        seed=scenario.seed,
+        tasks=scenario.tasks,
     )
     span = limit.prefill_seconds or limit.per_seconds
     window: deque[float] = deque(

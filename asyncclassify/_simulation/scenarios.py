@@ -61,6 +61,8 @@ class Scenario:
     clients: int = 1
     max_jobs_in_flight: int = 2000
     seed: int = 1
+    tasks: int = 1
+    """Tasks per job, each with its own duration (the job ends with the last)."""
 
     def settings(self) -> PacingSettings:
         """The client's pacing, time-scaled like the service."""
@@ -101,6 +103,7 @@ def simulate(scenario: Scenario) -> dict[str, Any]:
         scenario.rate_limit,
         documents_per_job=DOCUMENTS_PER_JOB,
         seed=scenario.seed,
+        tasks=scenario.tasks,
     )
     share = scenario.jobs // scenario.clients
     clients = [

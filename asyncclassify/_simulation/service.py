@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from ..emulator.config import RateLimit, Timing
-from ..emulator.jobs import RunningSlots
+from ..emulator.slots import Slot, Slots, make_slots
 
 WALL_EPOCH = 1_790_000_000.37
 """The service's wall clock at virtual time 0 (a fractional second, as real clocks have)."""
@@ -22,11 +22,21 @@ WALL_EPOCH = 1_790_000_000.37
 
 @dataclass(slots=True)
 class SimulatedJob:
-    """A job on the simulated service."""
+    """A job on the simulated service (its start and finish are known once it starts)."""
 
     created: float
-    start: float
-    finish: float
+    duration: float
+    slot: Slot
+
+    @property
+    def start(self) -> float:
+        """When it starts (inf until its turn has come)."""
+        return self.slot.start
+
+    @property
+    def finish(self) -> float:
+        """When its last task finishes (inf until it starts)."""
+        return self.slot.start + self.duration
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,18 +66,29 @@ class SimulatedService:
     """One resource: one rate window per key and a job store timed by `timing`."""
 
     def __init__(
-        self, timing: Timing, rate_limit: RateLimit, *, documents_per_job: int, seed: int
+        self,
+        timing: Timing,
+        rate_limit: RateLimit,
+        *,
+        documents_per_job: int,
+        seed: int,
+        tasks: int = 1,
     ) -> None:
         self.timing = timing
         self.rate_limit = rate_limit
         self.documents_per_job = documents_per_job
+        self.tasks = tasks
+        """Tasks per job: each runs its own duration, the job ends with the last."""
         self._rng = random.Random(f"{seed}:service")
         self._window: deque[float] = deque()
         span = rate_limit.prefill_seconds or rate_limit.per_seconds
         if rate_limit.prefill:
             step = span / rate_limit.prefill
             self._window.extend(-span + step * (i + 1) for i in range(rate_limit.prefill))
-        self._slots = RunningSlots(timing.max_running_jobs) if timing.max_running_jobs else None
+        self._slots: Slots | None = None
+        if timing.max_running_jobs:
+            pickup = random.Random(f"{seed}:pickup")
+            self._slots = make_slots(timing.max_running_jobs, timing.pickup, pickup)
         self._first_created: float | None = None
         self.requests = 0
         self.throttled = 0
@@ -93,16 +114,24 @@ class SimulatedService:
         if self._first_created is None:
             self._first_created = now
         timing = self.timing
-        duration = timing.task_duration(
-            self.documents_per_job, self._rng, now - self._first_created
+        elapsed = now - self._first_created
+        factor = timing.job_factor(self._rng)
+        duration = factor * max(
+            timing.task_duration(self.documents_per_job, self._rng, elapsed)
+            for _ in range(self.tasks)
         )
-        ready = now + timing.queue_delay
-        start = ready if self._slots is None else self._slots.start_time(ready, duration)
-        job = SimulatedJob(now, start, start + duration)
+        slot = Slot(now + timing.start_spell(self._rng), duration)
+        if self._slots is None:
+            slot.started(slot.ready)
+        else:
+            self._slots.add(slot)
+        job = SimulatedJob(now, duration, slot)
         return Created(job, float(math.floor(now + WALL_EPOCH)))
 
     def status(self, job: SimulatedJob, now: float) -> Status:
         """What a GET arriving at `now` finds."""
+        if self._slots is not None:
+            self._slots.advance(now)
         if now < job.start:
             return Status("notStarted", None)
         if now < job.finish:

@@ -17,6 +17,7 @@ from .config import (
     CLI_TIMING,
     DEFAULT_PROJECTS,
     FAULT_NAMES,
+    PICKUPS,
     SPREADS,
     Faults,
     Project,
@@ -212,6 +213,31 @@ def build_parser() -> argparse.ArgumentParser:
         "first come first served (a long queue)",
     )
     timing.add_argument(
+        "--queue-jitter",
+        type=float,
+        metavar="SIGMA",
+        help="the notStarted spell varies from job to job: lognormal around --queue-delay with "
+        "this standard deviation of its log (0: every job waits exactly --queue-delay)",
+    )
+    timing.add_argument(
+        "--pickup",
+        choices=PICKUPS,
+        help="with --max-running-jobs, the order waiting jobs start in: fifo (default), or "
+        "random, as shared workers may pick them up",
+    )
+    timing.add_argument(
+        "--slow-share",
+        type=float,
+        metavar="SHARE",
+        help="this share of jobs takes --slow-factor times as long (a bimodal mix; default 0)",
+    )
+    timing.add_argument(
+        "--slow-factor",
+        type=float,
+        metavar="FACTOR",
+        help="how many times as long a slow job takes (default 5)",
+    )
+    timing.add_argument(
         "--regime",
         action="append",
         type=parse_regime,
@@ -293,7 +319,18 @@ def emulator_from_args(args: argparse.Namespace) -> Emulator:
     timing = Timing() if args.fast else CLI_TIMING
     overrides = {
         name: getattr(args, name)
-        for name in ("queue_delay", "base", "per_document", "jitter", "spread", "max_running_jobs")
+        for name in (
+            "queue_delay",
+            "base",
+            "per_document",
+            "jitter",
+            "spread",
+            "max_running_jobs",
+            "queue_jitter",
+            "pickup",
+            "slow_share",
+            "slow_factor",
+        )
         if getattr(args, name) is not None
     }
     timing = dataclasses.replace(timing, regimes=tuple(args.regime), **overrides)

@@ -12,6 +12,8 @@ from .model import DEMO_ENTITY_CATEGORIES, DEMO_MULTI_LABELS, DEMO_SINGLE_LABELS
 ProjectKind = Literal["single", "multi", "entities"]
 Spread = Literal["uniform", "lognormal", "loglogistic"]
 SPREADS: tuple[str, ...] = get_args(Spread)
+Pickup = Literal["fifo", "random"]
+PICKUPS: tuple[str, ...] = get_args(Pickup)
 
 _DEMO_LABELS: dict[str, tuple[str, ...]] = {
     "single": tuple(DEMO_SINGLE_LABELS),
@@ -92,13 +94,17 @@ class Regime:
 class Timing:
     """How long jobs take.
 
-    A job waits `queue_delay` seconds (`notStarted`), then each task runs for a duration whose
+    A job waits a `notStarted` spell of median `queue_delay` seconds (lognormal with spread
+    `queue_jitter`; exactly `queue_delay` at 0), then each task runs for a duration whose
     median is ``base + per_document * documents``, spread by `jitter` in the way `spread`
     says: ``uniform`` within ±`jitter` of the median; ``lognormal`` with `jitter` the standard
     deviation of log durations (0.4 is realistic: one job in twenty takes twice the median);
-    or ``loglogistic``, the same spread in the body with a heavier, power-law tail. With
+    or ``loglogistic``, the same spread in the body with a heavier, power-law tail. A share
+    `slow_share` of jobs takes `slow_factor` times as long (a bimodal mix). With
     `max_running_jobs`, at most that many jobs of one key run at once; the others stay
-    `notStarted`, first come first served. `regimes` make jobs slower or faster for a while.
+    `notStarted` and are picked up first come first served (``pickup="fifo"``) or in no
+    order (``"random"``, as shared workers may). `regimes` make jobs slower or faster for a
+    while.
     """
 
     queue_delay: float = 0.0
@@ -108,16 +114,39 @@ class Timing:
     spread: Spread = "uniform"
     max_running_jobs: int | None = None
     regimes: tuple[Regime, ...] = ()
+    queue_jitter: float = 0.0
+    pickup: Pickup = "fifo"
+    slow_share: float = 0.0
+    slow_factor: float = 5.0
 
     def __post_init__(self) -> None:
         if min(self.queue_delay, self.base, self.per_document, self.jitter) < 0:
             raise ValueError("timings must not be negative")
+        if self.queue_jitter < 0:
+            raise ValueError("queue_jitter must not be negative")
         if self.spread not in SPREADS:
             raise ValueError(f"spread is one of {', '.join(SPREADS)}, got {self.spread!r}")
+        if self.pickup not in PICKUPS:
+            raise ValueError(f"pickup is one of {', '.join(PICKUPS)}, got {self.pickup!r}")
         if self.spread == "uniform" and self.jitter > 1:
             raise ValueError("a uniform jitter is a relative spread in [0, 1]")
         if self.max_running_jobs is not None and self.max_running_jobs < 1:
             raise ValueError("max_running_jobs must be at least 1")
+        if not 0 <= self.slow_share <= 1 or self.slow_factor <= 0:
+            raise ValueError("slow_share is a share in [0, 1] and slow_factor is positive")
+
+    def start_spell(self, rng: random.Random) -> float:
+        """Seconds a new job stays `notStarted` before it may run."""
+        if self.queue_jitter == 0:
+            return self.queue_delay  # (no draw: seeded runs without a jitter stay as they were)
+        return self.queue_delay * math.exp(self.queue_jitter * rng.gauss(0.0, 1.0))
+
+    def job_factor(self, rng: random.Random) -> float:
+        """How many times as long as usual a new job's tasks run (`slow_factor` for a share
+        `slow_share` of jobs, else 1)."""
+        if self.slow_share == 0:
+            return 1.0
+        return self.slow_factor if rng.random() < self.slow_share else 1.0
 
     def task_duration(self, documents: int, rng: random.Random, elapsed: float) -> float:
         """Seconds one task of a job of `documents` documents runs, for a job created

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import math
 import random
 import uuid
 from collections import deque
@@ -18,6 +19,7 @@ from .model import (
     classify_single,
     recognize_entities,
 )
+from .slots import Slot, Slots, make_slots
 from .submission import InputDocument, JobRequest, TaskSpec
 
 TaskOutput = list[Classification] | list[EntityMatch]
@@ -141,23 +143,6 @@ class Job:
         return True
 
 
-class RunningSlots:
-    """First-come first-served start times when at most `capacity` jobs run at once."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._ends: list[float] = []
-
-    def start_time(self, ready: float, duration: float) -> float:
-        """When a job ready at `ready` and lasting `duration` gets to start."""
-        ends = self._ends
-        while ends and ends[0] <= ready:
-            heapq.heappop(ends)
-        start = ready if len(ends) < self.capacity else max(ready, heapq.heappop(ends))
-        heapq.heappush(ends, start + duration)
-        return start
-
-
 class JobStore:
     """Creates jobs, finds them, and forgets them once they expire."""
 
@@ -171,8 +156,11 @@ class JobStore:
         """Forget every job and reseed the timing jitter."""
         self.jobs: dict[str, Job] = {}
         self._expiry: deque[tuple[float, str]] = deque()
-        self._slots: dict[str, RunningSlots] = {}
+        self._slots: dict[str, Slots] = {}
         self._rng = random.Random(f"{self.seed}:timing")
+        self._pickup_rng = random.Random(f"{self.seed}:pickup")
+        self._waiting = 0
+        """Jobs created whose start is not known yet (picked up in no order)."""
         self._in_flight: list[tuple[float, str]] = []
         self._cancelled: set[str] = set()
         self._first_created: float | None = None
@@ -187,6 +175,7 @@ class JobStore:
         self._slots.clear()
         self._in_flight.clear()
         self._cancelled.clear()
+        self._waiting = 0
 
     def create(
         self,
@@ -206,46 +195,62 @@ class JobStore:
             self.first_job.set()
         elapsed = now - self._first_created
         count = len(request.documents)
+        factor = timing.job_factor(self._rng)
         durations = [
             0.0
             if i in failures and failures[i].at_start
-            else timing.task_duration(count, self._rng, elapsed)
+            else timing.task_duration(count, self._rng, elapsed) * factor
             for i in range(len(request.tasks))
         ]
         duration = max(durations)
-        ready = now + timing.queue_delay
-        start = ready
-        if timing.max_running_jobs is not None:
-            slots = self._slots.get(key)
-            if slots is None:
-                slots = self._slots[key] = RunningSlots(timing.max_running_jobs)
-            start = slots.start_time(ready, duration)
-        tasks = [
-            TaskRun(spec, start + d, failures.get(i))
-            for i, (spec, d) in enumerate(zip(request.tasks, durations, strict=True))
-        ]
+        ready = now + timing.start_spell(self._rng)
         job = Job(
             id=str(uuid.uuid4()),
             dialect=dialect,
             request=request,
-            tasks=tasks,
+            tasks=[
+                TaskRun(spec, math.inf, failures.get(i)) for i, spec in enumerate(request.tasks)
+            ],
             created_at=now,
             wall_offset=wall_now - now,
-            start_at=start,
-            end_at=start + duration,
+            start_at=math.inf,
+            end_at=math.inf,
             expires_at=now + self.retention_seconds,
             cancel_delay=min(timing.base * 0.25, 1.0),
         )
-        if request.cancel_after is not None and now + request.cancel_after < job.end_at:
+        if request.cancel_after is not None:
             job.cancel_at = now + request.cancel_after
             job.cancel_settle = job.cancel_at + job.cancel_delay
+
+        def started(at: float) -> None:
+            job.start_at, job.end_at = at, at + duration
+            for task, task_duration in zip(job.tasks, durations, strict=True):
+                task.finish_at = at + task_duration
+            if job.cancel_at is not None and job.cancel_at >= job.end_at:
+                job.cancel_at = job.cancel_settle = None  # it ends before the cancel would
+            self._waiting -= 1
+            heapq.heappush(self._in_flight, (job.end_at, job.id))
+
+        self._waiting += 1
+        slot = Slot(ready, duration, started)
+        if timing.max_running_jobs is None:
+            slot.started(ready)
+        else:
+            slots = self._slots.get(key)
+            if slots is None:
+                slots = self._slots[key] = make_slots(
+                    timing.max_running_jobs, timing.pickup, self._pickup_rng
+                )
+            slots.add(slot)
         self.jobs[job.id] = job
         self._expiry.append((job.expires_at, job.id))
-        self._track_in_flight(job, now)
+        self._track_in_flight(now)
         return job
 
     def get(self, job_id: str, now: float) -> Job | None:
         """The job, or None when unknown or expired."""
+        for slots in self._slots.values():
+            slots.advance(now)
         job = self.jobs.get(job_id)
         if job is None:
             return None
@@ -264,16 +269,16 @@ class JobStore:
         """Account for a job that will end early because it was cancelled."""
         self._cancelled.add(job.id)
 
-    def _track_in_flight(self, job: Job, now: float) -> None:
-        # A heap of (planned end, job id) of jobs not yet terminal; cancelled jobs end
-        # before their planned end and are discounted while they wait in the heap.
+    def _track_in_flight(self, now: float) -> None:
+        # A heap of (planned end, job id) of jobs started and not yet terminal, beside those
+        # waiting to start; cancelled jobs end before their planned end and are discounted
+        # while they wait in the heap.
         heap = self._in_flight
         while heap and heap[0][0] <= now:
             self._cancelled.discard(heapq.heappop(heap)[1])
-        heapq.heappush(heap, (job.end_at, job.id))
         settled = 0
         for job_id in self._cancelled:
             other = self.jobs.get(job_id)
             if other is None or other.snapshot(now).terminal:
                 settled += 1
-        self.max_in_flight = max(self.max_in_flight, len(heap) - settled)
+        self.max_in_flight = max(self.max_in_flight, len(heap) + self._waiting - settled)
