@@ -162,6 +162,15 @@ class DurationModel:
         if len(self._jobs) > MAX_COHORT:
             self._jobs.popleft()
 
+    def forget_longer(self, duration: float) -> None:
+        """Forget the finished jobs that took longer than `duration` (they waited in a
+        queue: their time says nothing of how long jobs run), unless too few would be left
+        to learn from."""
+        kept = deque(job for job in self._jobs if _value(job) <= duration)
+        if sum(_value(job) < math.inf for job in kept) >= SMALL_SAMPLE:
+            self._jobs = kept
+            self.changed()
+
     def changed(self) -> None:
         """Something was learnt about a tracked job."""
         self._dirty = True
@@ -355,6 +364,13 @@ class DurationModel:
 
 
 _second = operator.itemgetter(1)
+
+
+def _value(job: JobTimes) -> float:
+    """A finished job's duration (inf while it runs)."""
+    if job.duration is not None:
+        return job.duration
+    return job.done_age if job.done_age is not None else math.inf
 
 
 def _inverse_mills(alpha: float) -> float:

@@ -30,7 +30,9 @@ bytes in flight.
 
 from __future__ import annotations
 
+import heapq
 import itertools
+import logging
 import math
 from collections import Counter, deque
 from dataclasses import dataclass
@@ -39,7 +41,8 @@ from .budget import RequestBudget
 from .durations import SMALL_SAMPLE, DurationModel, JobTimes, ServiceClock
 from .polls import NOT_STARTED_AHEAD, PollQueue
 from .probes import LADDER_GROWTH, LADDER_START, PROBES, ColdProbes
-from .queueing import QueueWatch, StartLine
+from .queueing import Decision, QueueWatch, StartLine
+from .throughput import ThroughputMeter
 from .turns import PolledJob, Turn
 
 
@@ -90,9 +93,20 @@ IDLE_USE = 0.5
 """...and far from binding while it is below this."""
 TYPICAL_LATENCY = 0.05
 """Seconds a request takes, until answers tell."""
+PERIOD_TYPICALS = 2.0
+"""A throughput period lasts this many typical durations (without a queue)..."""
+PERIOD_FINISHED = 40.0
+"""...and long enough for this many jobs to finish at the best rate lately..."""
+PERIOD_MIN_WINDOWS = 0.05
+PERIOD_MAX_WINDOWS = 4.0
+"""...within these bounds (in rate windows)."""
+DECISIONS_KEPT = 100
 LIFETIME_SHARE = 0.5
 """Once a job was found gone (the service forgot it), the jobs in flight are held to what
 the budget can read within this share of that job's age: none waits long enough to expire."""
+
+
+logger = logging.getLogger("asyncclassify.pacing")
 
 
 class RateMeter:
@@ -175,6 +189,15 @@ class Pacer:
         """When queued jobs start (used once the service is seen to queue our jobs)."""
         self._starting = RateMeter(settings.window / 2, since_first=True)
         """How fast jobs finish on the service (so how fast queued ones start)."""
+        self.meter = ThroughputMeter()
+        """Jobs in flight against jobs finished, period by period (the queue's evidence)."""
+        self.decisions: deque[Decision] = deque(maxlen=DECISIONS_KEPT)
+        """The pacer's changes of course, newest last (each is also logged at INFO)."""
+        self.label = ""
+        """The resource's name in log lines (set by the owner)."""
+        self._known: list[tuple[float, int, PolledJob]] = []
+        """Unfinished jobs by how far their state is known: (the later of their submit and
+        the last poll that found them unfinished, position, job); stale entries are skipped."""
 
     # -- turns -------------------------------------------------------------------------------
 
@@ -201,6 +224,7 @@ class Pacer:
 
     def grant(self, now: float) -> list[Turn]:
         """The turns that may leave now, each spending one request from the budget."""
+        self._review(now)
         granted: list[Turn] = []
         while self.budget.ready_at(now) <= now:
             turn = self._choose(now)
@@ -210,7 +234,7 @@ class Pacer:
             turn.granted = True
             self.granted[self._purpose(turn)] += 1
             if turn.admits:
-                self._admit(turn.size)
+                self._admit(turn.size, now)
             if turn.job is not None:
                 turn.job.turn = None
             granted.append(turn)
@@ -252,8 +276,9 @@ class Pacer:
         middle = (sent_at + answered_at) / 2
         if created_wall is not None:
             self.clock.observe_created(created_wall, middle + wall_offset)
-        job = PolledJob(JobTimes(middle), next(self._positions))
+        job = PolledJob(JobTimes(middle), next(self._positions), load=self.in_flight.jobs)
         self._unfinished.append(job)
+        heapq.heappush(self._known, (middle, job.position, job))
         return job
 
     def job_polled(
@@ -292,16 +317,31 @@ class Pacer:
             finished_at = finished_wall - self.clock.offset() - wall_offset
         if finished:
             self._starting.tick(answered_at)
-        if self.queue.cap is not None:
-            self._follow_line(job, answered_at, finished_at)
+        if self.queue.cap is not None and self.line.trusted:
+            self._follow_line(job, answered_at, finished_at, started=status != "notStarted")
         if finished:
             duration = None if finished_at is None else finished_at - times.origin
             times.finished(answered_at - times.origin, duration)
             self._finishing.tick(answered_at)
+            if finished_at is None:
+                self.meter.finished(answered_at)
+            else:
+                finished_at = max(finished_at, times.unfinished_at)
+                self.meter.finished(finished_at)
+                decision = self.queue.finished(
+                    answered_at,
+                    load=job.load,
+                    sojourn=finished_at - times.submitted_at,
+                    rate=self._finishing.rate(answered_at),
+                    affordable=self.budget.rate / 2.0,
+                )
+                self._record(decision)
             self.job_gone(job)
         else:
             times.unfinished(sent_at)
+            heapq.heappush(self._known, (self._known_at(job), job.position, job))
         self.model.changed()
+        self._review(answered_at)
 
     def job_lost(self, job: PolledJob, now: float) -> None:
         """A poll at `now` found `job` gone: the service keeps jobs no longer than its age."""
@@ -319,10 +359,11 @@ class Pacer:
         job.finished = True
         job.turn = None
 
-    def released(self, size: int) -> None:
-        """A batch admitted with `size` bytes has given all its results."""
+    def released(self, size: int, now: float) -> None:
+        """A batch admitted with `size` bytes has given all its results at `now`."""
         self.in_flight.jobs -= 1
         self.in_flight.bytes -= size
+        self.meter.level(now, self.in_flight.jobs)
 
     def throttled(self, now: float, retry_after: float, sent_at: float) -> None:
         """A request sent at `sent_at` was answered 429 at `now`."""
@@ -336,11 +377,16 @@ class Pacer:
 
     def waiting_for(self, now: float) -> str:
         """What requests wait on at `now`, for progress reports: "a Retry-After", "the
-        budget" (it is what holds requests back), "the service" (jobs run), or "input"."""
+        budget" (it is what holds requests back), "the service's queue" (a queue of our jobs
+        at the service is confirmed and its cap holds submits back), "the service" (jobs
+        run), or "input"."""
         if self.budget.paused_until > now:
             return "a Retry-After"
         if self._submits and self.budget.utilization(now) >= SCARCE_USE:
             return "the budget"
+        cap = self.queue.cap
+        if self._submits and cap is not None and self.in_flight.jobs >= cap:
+            return "the service's queue"
         if self.in_flight.jobs:
             return "the service"
         return "input"
@@ -360,6 +406,19 @@ class Pacer:
 
     def target_in_flight(self, now: float) -> int:
         """How many jobs may be in flight now (before the settings' caps)."""
+        target = self._capped(self._uncapped_target(now))
+        queue = self.queue
+        if queue.state == "suspected":
+            # Never below what the budget needs by Little's law (its jobs per second for a
+            # typical duration): a wrong suspicion then costs the headroom, not the budget.
+            typical = queue.base(self.model.median(now))
+            needed = self.budget.rate / 2.0 * typical
+            ramp = max(needed, queue.ramp_limit(now, typical), MIN_IN_FLIGHT)
+            target = min(target, math.ceil(ramp))
+        return target
+
+    def _uncapped_target(self, now: float) -> int:
+        """What the budget and the durations ask for, before the queue's cap."""
         model = self.model
         budget = self.budget
         jobs_per_second = budget.rate / (2.0 + (1.0 - self.settings.thrifty_quantile))
@@ -384,7 +443,17 @@ class Pacer:
             # well within the time the service keeps them.
             readable = budget.rate / 2.0 * LIFETIME_SHARE * lifetime
             target = min(target, max(MIN_IN_FLIGHT, math.floor(readable)))
-        return self._capped(target)
+        return target
+
+    def _held_by_cap(self, now: float) -> bool:
+        """Whether the queue's cap, not the target or the settings, keeps jobs out."""
+        cap = self.queue.cap
+        if cap is None:
+            return False
+        jobs = self.in_flight.jobs
+        if jobs < math.ceil(cap) or jobs >= self.settings.max_jobs_in_flight:
+            return False
+        return jobs < self._uncapped_target(now)
 
     def _capped(self, target: int) -> int:
         cap = self.queue.cap
@@ -402,15 +471,14 @@ class Pacer:
             return False
         if counts.bytes + turn.size > settings.max_bytes_in_flight:
             return False
-        if self.queue.cap is not None:
-            return self._at_service(now) < self.target_in_flight(now)
         return counts.jobs < self.target_in_flight(now)
 
-    def _admit(self, size: int) -> None:
+    def _admit(self, size: int, now: float) -> None:
         counts = self.in_flight
         counts.jobs += 1
         counts.bytes += size
         counts.peak_jobs = max(counts.peak_jobs, counts.jobs)
+        self.meter.level(now, counts.jobs)
 
     # -- who goes next -----------------------------------------------------------------------
 
@@ -424,16 +492,19 @@ class Pacer:
         if probe is not None:
             return probe
         submit = self._head_submit()
-        if submit is not None and self._room(submit, now):
+        room = submit is not None and self._room(submit, now)
+        self.meter.hold(now, submit is not None and not room and self._held_by_cap(now))
+        if submit is not None and room:
             if not self._filled:
                 # Jobs in flight are growing: a few polls of young jobs see whether they
                 # start, before a queue at the service takes many more.
                 start_probe = self._start_probe(now, START_PROBES_FILLING)
                 if start_probe is not None:
                     return start_probe
-            if self.model.events < SMALL_SAMPLE:
-                # While little is known of durations, a poll that is due goes first: submits
-                # must not starve the polls that teach how long jobs take.
+            if self.model.events < SMALL_SAMPLE or self.queue.state == "suspected":
+                # While little is known of durations, or whether a queue holds our jobs, a
+                # poll that is due goes first: submits must not starve the polls that teach
+                # it (nor push more jobs into a queue while they do).
                 poll = self._polls.take_due(now, self._scarce_polls(now))
                 if poll is not None:
                     return poll
@@ -454,18 +525,22 @@ class Pacer:
         scarce = self._scarce(now)
         if not scarce and self.model.warm(now):
             affords = self.in_flight.jobs / (SPARE_SHARE * self.budget.rate)
-            self._polls.spacing = max(STRAGGLER_SPACING * self.model.median(now), affords)
+            # A queue lengthens what the model sees; its stragglers are no slower to run.
+            typical = self.queue.base(self.model.median(now))
+            self._polls.spacing = max(STRAGGLER_SPACING * typical, affords)
         return scarce
 
     def _scarce(self, now: float) -> bool:
         """Whether polls should be thrifty: a submit waits, and the budget has no request to
-        spare or the service queues our jobs (its queue's cap counts only the jobs at the
-        service: a finished job polled late takes no queued job's place). When the settings'
-        caps hold the work back with requests to spare, polling sooner is what speeds it up:
-        a finished job not yet polled holds a place in flight that a new one could take."""
+        spare or the service queues our jobs in order (its cap leaves a queue of ours at the
+        service for it to start next, and the line tells when each starts, so a job polled
+        late idles none of its slots). When
+        the settings' caps hold the work back with requests to spare, polling sooner is what
+        speeds it up: a finished job not yet polled holds a place that a new one could
+        take."""
         if self._head_submit() is None:
             return False
-        if self.queue.cap is not None:
+        if self.queue.cap is not None and self.line.trusted:
             return True
         return self.budget.utilization(now) >= SCARCE_USE
 
@@ -541,40 +616,101 @@ class Pacer:
             queue.typical_seen(typical, now)
         if status != "notStarted":
             queue.started_age = min(queue.started_age, age)
-        if job.polls != 1:
+        if job.polls != 1 or status != "notStarted":
             return
-        queued = status == "notStarted" and age >= queue.queued_after(typical)
-        if queued or job.start_probe:
-            ahead = self._unfinished_ahead(job) if queued and queue.cap is None else 0
-            in_flight = self.in_flight.jobs if queue.cap is None else self._at_service(now)
-            queue.observed(queued=queued, in_flight=in_flight, ahead=ahead)
+        after = queue.queued_after(typical)
+        if age >= after:
+            self._record(queue.found_queued(now, age, after, in_flight=self.in_flight.jobs))
+
+    def _review(self, now: float) -> None:
+        """Close a throughput period when it has lasted long enough, and let the queue watch
+        judge its hypothesis by each period once its finished jobs are most likely all seen."""
+        meter, window = self.meter, self.settings.window
+        # The typical duration without a queue (a queue lengthens what the model sees), and
+        # long enough for a few dozen jobs to finish.
+        span = PERIOD_TYPICALS * self.queue.base(self.model.median(now))
+        best = max((period.rate for period in meter.periods), default=0.0)
+        if best > 0:
+            span = max(span, PERIOD_FINISHED / best)
+        low, high = PERIOD_MIN_WINDOWS * window, PERIOD_MAX_WINDOWS * window
+        meter.span = min(max(span, low), high)
+        known_until = self._known_until(now)
+        if not meter.due(now, known_until):
+            return
+        read = meter.roll(now, known_until)
+        if read:
+            self._record(self.queue.review(meter.periods))
+
+    @staticmethod
+    def _known_at(job: PolledJob) -> float:
+        """Until when `job` is known to have been unfinished (it did not exist before its
+        submit)."""
+        return max(job.times.submitted_at, job.times.unfinished_at)
+
+    def _known_until(self, now: float) -> float:
+        """Until when every job's state is known: whether it finished and when."""
+        known = self._known
+        while known:
+            at, _, job = known[0]
+            if not job.finished and at >= self._known_at(job):
+                return at
+            heapq.heappop(known)
+        return now
+
+    def _record(self, decision: Decision | None) -> None:
+        if decision is None:
+            return
+        if decision.what == "queue confirmed":
+            # Durations learnt so far count the queue's wait: keep those that did not wait.
+            self.model.forget_longer(self.queue.unqueued)
+        self.decisions.append(decision)
+        cap = "no cap" if decision.cap is None else f"capped at {decision.cap:.0f}"
+        logger.info(
+            "pacing%s: %s (%d jobs in flight, %s): %s",
+            f" {self.label}" if self.label else "",
+            decision.what,
+            self.in_flight.jobs,
+            cap,
+            decision.reason,
+        )
 
     # -- when queued jobs start --------------------------------------------------------------
 
     def _start_rate(self, now: float) -> float:
-        """Queued jobs start about as fast as jobs finish (at least one per typical run)."""
-        return max(self._starting.rate(now), 1.0 / self.model.median(now))
+        """Queued jobs start about as fast as jobs finish (at least one per typical run): as
+        polls found them lately, or as the service's own timestamps said in recent periods
+        (polls that come late must not make the line slower, and its polls later)."""
+        told = max((period.rate for period in self.meter.periods), default=0.0)
+        typical = self.queue.base(self.model.median(now))
+        return max(self._starting.rate(now), told, 1.0 / typical)
 
-    def _at_service(self, now: float) -> int:
-        """Our jobs queued or running at the service, as far as we can tell: the unfinished
-        ones, less those that have most likely finished (half of jobs run shorter than the
-        time since the line says they started)."""
-        typical = self.model.median(now)
-        count = 0
-        for job in self._unfinished:
-            if not job.finished and job.times.origin + typical > now:
-                count += 1
-        return count
-
-    def _follow_line(self, job: PolledJob, now: float, finished_at: float | None) -> None:
+    def _follow_line(
+        self, job: PolledJob, now: float, finished_at: float | None, *, started: bool
+    ) -> None:
         """The service queues our jobs: move the line of their starts with what a poll of
-        `job` told, and count every unfinished job's running time from its start anew."""
+        `job` told, and count every unfinished job's running time from its start anew; or,
+        once polls contradict the line too often, drop it: ages count from the submits."""
         times = job.times
         rate = self._start_rate(now)
+        slack = self.model.quantile(NOT_STARTED_AHEAD, now)
         if finished_at is not None:
             # It ran at least as long as a fast job does.
-            fast_run = self.model.quantile(NOT_STARTED_AHEAD, now)
-            times.started_by = min(times.started_by, finished_at - fast_run)
+            times.started_by = min(times.started_by, finished_at - slack)
+        self.line.check(job.position, times, rate, started=started, slack=slack)
+        if not self.line.trusted:
+            for other in self._unfinished:
+                other.times.move_origin(other.times.submitted_at)
+            self._polls.rekey()
+            self._record(
+                Decision(
+                    now,
+                    "start line dropped",
+                    f"polls found {self.line.misses:.0%} of jobs lately where first come "
+                    "first served said they would not be: ages count from the submits",
+                    self.queue.cap,
+                )
+            )
+            return
         self.line.seen(job.position, times, rate)
         times.move_origin(self.line.start_of(job.position, times, rate))
         for other in self._unfinished:
@@ -583,16 +719,6 @@ class Pacer:
         self._polls.rekey()
 
     # -- jobs in order -----------------------------------------------------------------------
-
-    def _unfinished_ahead(self, job: PolledJob) -> int:
-        """Unfinished jobs submitted before `job` (the queue ahead of it, and what runs)."""
-        ahead = 0
-        for other in self._unfinished:
-            if other.position >= job.position:
-                break
-            if not other.finished:
-                ahead += 1
-        return ahead
 
     def _oldest_positions(self, count: int) -> set[int]:
         """The positions of the `count` oldest unfinished jobs."""

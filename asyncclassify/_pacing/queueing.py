@@ -1,52 +1,113 @@
 """Whether the service queues our jobs, and how many to keep in flight when it does. Pure logic.
 
 A job stays `notStarted` for a moment after it is created; one still `notStarted` long after
-that waits in a queue behind others. Then more jobs in flight would only wait longer: every
-duration grows (and the learnt durations with them), not the throughput.
+jobs are usually seen started may wait in a queue behind our own jobs, and then more jobs in
+flight would only wait longer. But start spells also simply vary from job to job and hour to
+hour, on a service with no queue at all. So a queue is a hypothesis, and what it holds back is
+checked by its effect:
 
-The first job found queued caps the jobs in flight: first come first served, every job running
-then was submitted before it, so at most the unfinished jobs ahead of it run; the cap leaves
-room for a short queue. From then on the cap is steered by "start probes", polls of young jobs
-at the age a job has started by unless it waits in a queue: each one found queued lowers the
-cap a little, each one found started raises it as much, so that about half of them wait, and
-the service always has a short queue of our jobs to start next (and is never idle). The cap
-counts the jobs at the service (queued or running), not those most likely finished and not
-polled yet: thrifty polls find finished jobs late, and those must not keep the queue empty.
+* suspected: a job is found `notStarted` well past the age jobs are usually seen started.
+  Nothing is capped; the jobs in flight only grow more slowly (twice per typical duration),
+  so that a queue is confirmed before it is deep.
+* confirmed, or ruled out, by the jobs' own times at the service (submit to the service's
+  finish time) against the jobs in flight when each was sent: behind our own jobs, those
+  sent with more in flight wait longer (each job more waits one more start); with no queue,
+  they take as long as the others. While jobs finish about as fast as the budget allows,
+  nothing is concluded (slower jobs need more in flight for the same budget). Once
+  confirmed, jobs in flight are capped at a few times as many as the service runs at once
+  (the time without a wait over the time between two starts).
+* withdrawn, at once, when a period in which the cap held submits back finished surely fewer
+  jobs than the best period lately (`throughput`: fewer jobs in flight finished fewer jobs,
+  so the cap costs throughput); no queue is suspected again for a while that doubles each
+  time. Every few periods the cap is raised for two periods and kept higher only if jobs
+  then finish faster.
+
+Each change is a `Decision` with its reason, for the log and the run's statistics.
 
 While the service queues them, our jobs' durations count from when they are estimated to
 start running, not from their submits (`StartLine`). Counted from the submits, durations grow
 with the queue, so do the jobs counted as still at the service, and the queue with them; polls
 come late when the queue drains (at the end of a run) and early when it fills. The estimate
 errs early (it rests on bounds: a job starts once submitted, and after a poll found it
-waiting), so part of the wait is still counted, but no longer feeds on itself.
+waiting), so part of the wait is still counted, but no longer feeds on itself. First come
+first served is itself a hypothesis: the line is dropped (ages count from the submits again)
+once polls too often find jobs where it said they would not be, as when shared workers pick
+jobs up in no order.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 from .durations import JobTimes
+from .throughput import Period
 
 QUEUED_AFTER = 1.0
 """A job still `notStarted` at this fraction of a typical duration is waiting in a queue..."""
 QUEUED_AFTER_START = 3.0
 """...or at this multiple of the youngest age at which jobs have been seen started."""
-ROOM = 2.0
-"""The first cap, in multiples of the unfinished jobs ahead of the first job found queued."""
-EXTRA = 2
-STEP = 0.05
-"""How far one start probe moves the cap (a fraction of it, down or up)."""
-BINDING = 0.9
-"""Probes say something about the cap only while the jobs in flight are near it."""
-MIN_CAP = 2.0
 BASE_WINDOWS = 5
 """The typical duration without a queue is the least seen over this many rate windows."""
+MIN_PAIRS = 90
+MAX_PAIRS = 600
+REVIEW_EVERY = 10
+"""Confirming a queue takes this many jobs finished since it was suspected, reviewed after
+every this many more..."""
+GROWTH = 1.5
+LONGER = 2.0
+"""...and is done when the third sent with the most in flight had this many times the jobs
+in flight of the fifth with the fewest (those most likely not to have waited), and took this
+many times as long."""
+SAME = 1.25
+"""...or ruled out when the third with the most took less than this many times as long."""
+RAMP_GROWTH = 1.25
+"""While a queue is suspected, the jobs in flight grow at most this many times per typical
+duration."""
+FLAT = 1.1
+"""A higher cap is kept when jobs finish this much faster under it."""
+BUDGET = 0.8
+"""Jobs finishing at this share of what the budget allows say nothing of a queue."""
+MIN_FINISHED = 20
+"""Jobs that must finish in a period for its rate to say anything."""
+ROOM = 2.5
+"""The cap, in multiples of the jobs in flight at the knee (where waits begin to grow)."""
+MIN_CAP = 4.0
+HOLDS = 0.9
+"""With the cap binding, a period must finish at least this share of the best period's jobs
+per second (beyond noise), or the cap is withdrawn."""
+BINDING = 0.5
+"""The cap binds in a period in which it held submits back this share of the time."""
+
+QUIET_PERIODS = 4
+"""No job found waiting for this many periods: the queue is gone."""
+PROBE_EVERY = 4
+"""Periods between two raises of the cap that test whether it still fits..."""
+PROBE_RAISE = 1.5
+"""...by this factor, kept if jobs then finish faster than `FLAT` times the best rate."""
+HOLD_OFF_WINDOWS = 5.0
+"""A cap withdrawn for costing throughput: no queue is suspected for this many rate windows
+(doubling with each such withdrawal)."""
+
+State = Literal["none", "suspected", "confirmed", "ruled out"]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A change of course, with its reason."""
+
+    at: float
+    what: str
+    reason: str
+    cap: float | None
 
 
 class QueueWatch:
-    """Learns from the statuses polls find whether the service queues jobs, and steers a cap
-    on the jobs in flight when it does."""
+    """Learns from polls whether the service queues our jobs, and holds a cap on the jobs in
+    flight only while its effect shows it costs nothing (see the module docstring)."""
 
     def __init__(self, window: float) -> None:
         self.window = window
@@ -54,9 +115,30 @@ class QueueWatch:
         """(window start, least typical duration seen in it), oldest first."""
         self.started_age = math.inf
         """The youngest age at which a poll found a job started (running or finished)."""
+        self.state: State = "none"
         self.cap: float | None = None
-        """The most jobs worth having in flight, once a queue has been seen (else None)."""
+        """The most jobs worth having in flight, while a queue is confirmed (else None)."""
+        self.reason = ""
+        """Why the cap is what it is (or why there is none)."""
         self.queued_seen = 0
+        self.unqueued = math.inf
+        """A job at the service longer than this waited in the queue (once confirmed)."""
+        self._queued_at = -math.inf
+        """When a job was last found waiting."""
+        self._suspected = (0.0, 0.0)
+        """(when a queue was suspected, the jobs in flight then)."""
+        self._pairs: list[tuple[int, float]] = []
+        """(jobs in flight at its submit, time at the service) of jobs finished while a
+        queue is suspected."""
+        self._best: Period | None = None
+        """The period that finished the most jobs per second while confirmed."""
+        self._hold_off = HOLD_OFF_WINDOWS * window
+        self._retry_at = -math.inf
+        self._periods_capped = 0
+        self._probe: tuple[int, float, Period] | None = None
+        """(period count when a raise began, the cap before it, the best period then)."""
+
+    # -- what polls tell --------------------------------------------------------------------
 
     def queued_after(self, typical: float) -> float:
         """The age beyond which a `notStarted` job is waiting in a queue (`typical` being the
@@ -82,22 +164,168 @@ class QueueWatch:
         while typicals and typicals[0][0] < slot - BASE_WINDOWS * self.window:
             typicals.popleft()
 
-    def observed(self, *, queued: bool, in_flight: int, ahead: int) -> None:
-        """A start probe found its job `queued` or started, or another first poll found one
-        queued; `in_flight` jobs were in flight, `ahead` of them unfinished and submitted
-        before this one (needed only for the first job found queued)."""
-        if queued:
-            self.queued_seen += 1
+    def found_queued(
+        self, now: float, age: float, after: float, *, in_flight: int
+    ) -> Decision | None:
+        """A poll at `now` found a job `notStarted` at `age`, past `after`, with `in_flight`
+        jobs in flight."""
+        self.queued_seen += 1
+        self._queued_at = now
+        if self.state == "ruled out" and now >= self._retry_at:
+            self.state = "none"
+        if self.state != "none":
+            return None
+        self.state = "suspected"
+        self._pairs.clear()
+        self._suspected = (now, max(float(in_flight), MIN_CAP))
+        return self._decide(
+            now,
+            "queue suspected",
+            f"a job was still notStarted at {age:.3g} s (jobs start by about {after:.3g} s);"
+            f" jobs in flight grow at most {RAMP_GROWTH:g}x per typical duration until the "
+            "jobs' times tell whether they wait behind our own",
+        )
+
+    def ramp_limit(self, now: float, typical: float) -> float:
+        """The most jobs in flight while a queue is suspected (inf otherwise): they grow
+        from where they were at the suspicion, `RAMP_GROWTH` times per `typical` duration,
+        so that a queue at the service is confirmed before it is deep."""
+        if self.state != "suspected":
+            return math.inf
+        since, level = self._suspected
+        return float(level * RAMP_GROWTH ** min(50.0, (now - since) / typical))
+
+    # -- what periods tell ------------------------------------------------------------------
+
+    def review(self, periods: Sequence[Period]) -> Decision | None:
+        """A period has closed (the last of `periods`)."""
+        now = periods[-1].end
+        if self.state == "ruled out" and now >= self._retry_at:
+            self.state = "none"
+        if self.state == "suspected":
+            return self._confirm(periods)
+        if self.state == "confirmed":
+            return self._check(periods)
+        return None
+
+    def _confirm(self, periods: Sequence[Period]) -> Decision | None:
+        now = periods[-1].end
+        if now - self._queued_at > QUIET_PERIODS * (now - periods[-1].start):
+            self.state = "none"
+            self._pairs.clear()
+            return self._decide(now, "queue not seen again", "no job found waiting lately")
+        return None
+
+    def finished(
+        self, now: float, *, load: int, sojourn: float, rate: float, affordable: float
+    ) -> Decision | None:
+        """A job sent while `load` jobs were in flight spent `sojourn` seconds at the service
+        (its submit to the service's own finish time); `rate`: jobs finishing per second
+        lately, `affordable`: as many as the budget allows."""
+        if self.state != "suspected":
+            return None
+        pairs = self._pairs
+        pairs.append((load, sojourn))
+        if len(pairs) > MAX_PAIRS:
+            del pairs[0]
+        if len(pairs) < MIN_PAIRS or len(pairs) % REVIEW_EVERY:
+            return None
+        if rate >= BUDGET * affordable:
+            # Jobs finish about as fast as the budget allows: more in flight because each
+            # took longer is the budget's doing (Little's law), not a queue's.
+            return None
+        ordered = sorted(pairs)
+        low, high = ordered[: len(ordered) // 5], ordered[-(len(ordered) // 3) :]
+        low_load, high_load = _median([p[0] for p in low]), _median([p[0] for p in high])
+        low_wait, high_wait = _median([p[1] for p in low]), _median([p[1] for p in high])
+        if high_load < GROWTH * low_load:
+            return None
+        if high_wait < SAME * low_wait:
+            self.state = "ruled out"
+            self._retry_at = now + self._hold_off
+            self._hold_off *= 2
+            return self._decide(
+                now,
+                "queue ruled out",
+                f"jobs sent with {high_load:.0f} in flight took {high_wait:.3g} s, with "
+                f"{low_load:.0f} {low_wait:.3g} s: no longer; no queue is suspected again for "
+                f"{self._hold_off / 2:.3g} s",
+            )
+        if high_wait < LONGER * low_wait:
+            return None
+        # Past the knee every job more in flight waits one more start: the slope is the
+        # time between two starts, and the jobs running are that rate times a job's time
+        # without the wait.
+        per_start = (high_wait - low_wait) / (high_load - low_load)
+        running = low_wait / per_start
+        self.state, self._periods_capped = "confirmed", 0
+        self._best = None
+        self.unqueued = LONGER * low_wait
+        return self._decide(
+            now,
+            "queue confirmed",
+            f"jobs sent with {high_load:.0f} in flight took {high_wait:.3g} s, with "
+            f"{low_load:.0f} {low_wait:.3g} s: they wait behind our own jobs; about "
+            f"{running:.0f} run at once",
+            max(MIN_CAP, ROOM * running),
+        )
+
+    def _check(self, periods: Sequence[Period]) -> Decision | None:
+        last = periods[-1]
+        now = last.end
         cap = self.cap
-        if cap is None:
-            if queued:
-                self.cap = max(MIN_CAP, min(float(in_flight), ROOM * ahead + EXTRA))
-            return
-        if not BINDING * cap <= in_flight <= cap + 1:
-            # Below it, the cap does not hold the work back; above it, the queue is what was
-            # sent before the cap (which already stops submits): nothing to learn about it.
-            return
-        self.cap = max(MIN_CAP, cap * (1.0 - STEP if queued else 1.0 + STEP))
+        assert cap is not None
+        if last.finished < MIN_FINISHED:
+            return None  # too few jobs finished in it to tell anything
+        self._periods_capped += 1
+        # The best rate lately, before the cap too: what a binding cap must not fall below.
+        best = max([*periods, *([self._best] if self._best else [])], key=_rate)
+        self._best = best
+        probe = self._probe
+        binding = last.held >= BINDING
+        if binding and probe is None and last.rate_below(best, HOLDS):
+            self.state = "ruled out"
+            self._retry_at = now + self._hold_off
+            self._hold_off *= 2
+            return self._decide(
+                now,
+                "cap withdrawn",
+                f"fewer jobs in flight finished fewer jobs ({last.level:.0f} in flight: "
+                f"{last.rate:.3g}/s; {best.level:.0f}: {best.rate:.3g}/s); no queue is "
+                f"suspected again for {self._hold_off / 2:.3g} s",
+            )
+        if probe is not None:
+            started, before, best_then = probe
+            if self._periods_capped - started >= 2:
+                self._probe = None
+                if not last.rate_above(best_then, FLAT):
+                    return self._decide(
+                        now, "cap kept", "a higher cap finished no more jobs", before
+                    )
+                return self._decide(
+                    now,
+                    "cap raised",
+                    f"a higher cap finished more jobs ({last.rate:.3g}/s, was "
+                    f"{best_then.rate:.3g}/s)",
+                    cap,
+                )
+            return None
+        if binding and self._periods_capped % PROBE_EVERY == 0:
+            self._probe = (self._periods_capped, cap, self._best)
+            self.cap = cap * PROBE_RAISE
+        return None
+
+    def _decide(self, now: float, what: str, reason: str, cap: float | None = None) -> Decision:
+        self.cap = cap
+        self.reason = reason
+        return Decision(now, what, reason, cap)
+
+
+MISS_MEMORY = 0.05
+MIN_CHECKS = 30
+MAX_MISSES = 0.3
+"""The start line is dropped once more than this share of the polls lately (after this many,
+remembered with this weight each) found a job where it did not say."""
 
 
 class StartLine:
@@ -114,6 +342,32 @@ class StartLine:
 
     def __init__(self) -> None:
         self.anchor: tuple[int, float] | None = None
+        self.misses = 0.0
+        """How often polls lately found a job where the line did not say it would be (a
+        fading share)."""
+        self.checked = 0
+        self.trusted = True
+        """False once polls contradict it too often: the service does not start our jobs
+        in the order we sent them (shared workers picking them up in no order, or another
+        client's jobs between ours)."""
+
+    def check(
+        self, position: int, times: JobTimes, rate: float, *, started: bool, slack: float
+    ) -> bool:
+        """Whether a poll that found the job at `position` `started` (or not) agrees with
+        the line, within `slack` seconds; it counts towards `trusted`. Call it before `seen`
+        (the line alone predicts, not what polls told of this job)."""
+        predicted = times.submitted_at
+        if self.anchor is not None:
+            anchored, at = self.anchor
+            predicted = max(predicted, at + (position - anchored) / rate)
+        polled = times.started_by if started else times.waiting_at
+        missed = predicted > polled + slack if started else predicted < polled - slack
+        self.misses += ((1.0 if missed else 0.0) - self.misses) * MISS_MEMORY
+        self.checked += 1
+        if self.checked >= MIN_CHECKS and self.misses > MAX_MISSES:
+            self.trusted = False
+        return not missed
 
     def start_of(self, position: int, times: JobTimes, rate: float) -> float:
         """When the job at `position` starts (or started), as far as the line and its own
@@ -127,3 +381,12 @@ class StartLine:
     def seen(self, position: int, times: JobTimes, rate: float) -> None:
         """A poll told something of the job at `position` (its `times` updated already)."""
         self.anchor = (position, self.start_of(position, times, rate))
+
+
+def _median(values: list[float] | list[int]) -> float:
+    ordered = sorted(values)
+    return float(ordered[len(ordered) // 2])
+
+
+def _rate(period: Period) -> float:
+    return period.rate

@@ -135,7 +135,7 @@ class PacerRuntime:
 
     def released(self, size: int) -> None:
         """A batch admitted with `size` bytes has given all its results."""
-        self.pacer.released(size)
+        self.pacer.released(size, self.now())
         self._poke()
 
     def throttled(self, retry_after: float, sent_at: float) -> None:

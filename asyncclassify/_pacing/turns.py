@@ -18,6 +18,8 @@ class PolledJob:
     times: JobTimes
     position: int
     """Its place in the order jobs were accepted."""
+    load: int = 0
+    """Jobs in flight when it was accepted."""
     eager: bool = False
     """Polled for its call's first result (set by the caller before each poll)."""
     polls: int = 0

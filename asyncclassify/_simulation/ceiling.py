@@ -22,6 +22,15 @@ from .service import SimulatedService
 
 def clairvoyant_fraction(scenario: Scenario) -> float:
     """The fraction of the bound a clairvoyant client reaches in `scenario`."""
+    elapsed = clairvoyant_elapsed(scenario)
+    jobs = scenario.jobs // scenario.clients * scenario.clients
+    bound = scenario.bound_documents_per_second(elapsed)
+    return round(jobs * DOCUMENTS_PER_JOB / elapsed / bound, 3)
+
+
+def clairvoyant_elapsed(scenario: Scenario) -> float:
+    """Seconds a clairvoyant client takes over `scenario`, its first submit to its last
+    result."""
     limit = scenario.rate_limit
     # Picked up in no order or first come first served, a queue finishes the same work at
     # the same pace; first come first served, each finish is known at the submit.
@@ -56,6 +65,4 @@ def clairvoyant_fraction(scenario: Scenario) -> float:
         else:
             heapq.heappop(finishing)
             polled += 1
-    end = turn + 2 * LATENCY
-    bound = scenario.bound_documents_per_second(end)
-    return round(jobs * DOCUMENTS_PER_JOB / end / bound, 3)
+    return turn + 2 * LATENCY

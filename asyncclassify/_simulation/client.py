@@ -227,5 +227,5 @@ class SimulatedClient:
             report.first_result_at = now
         if report.results == report.jobs:
             report.finished_at = now
-        self.pacer.released(self.batch_bytes)
+        self.pacer.released(self.batch_bytes, now)
         self._pump()

@@ -31,7 +31,7 @@ def _finish(pacer: Pacer, job: PolledJob, at: float, duration: float) -> None:
     """A poll at `at` finds `job` finished after `duration`; its batch gives its results."""
     pacer.job_polled(job, at, at + 0.01, status="succeeded", finished=True,
                      finished_wall=job.times.submitted_at + duration)  # fmt: skip
-    pacer.released(1000)
+    pacer.released(1000, 0.1)
 
 
 def test_urgent_turns_go_before_submits_and_polls() -> None:
@@ -49,7 +49,7 @@ def test_no_more_jobs_in_flight_than_the_settings_allow() -> None:
     granted = [turn for step in range(20) for turn in pacer.grant(step * 0.1)]
     assert len(granted) == 3
     assert pacer.in_flight.jobs == 3
-    pacer.released(10)
+    pacer.released(10, 2.0)
     assert len(pacer.grant(2.1)) == 1
     assert pacer.in_flight.peak_jobs == 3
 

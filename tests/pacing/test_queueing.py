@@ -1,5 +1,6 @@
-"""The queue watch: a job found queued caps the jobs in flight; start probes steer the cap;
-the start line tells when queued jobs start."""
+"""The queue watch: a queue is suspected from a job found waiting, confirmed by waits that grow
+with our jobs in flight, and its cap is kept only while its effect shows it costs nothing; the
+start line tells when queued jobs start."""
 
 from __future__ import annotations
 
@@ -7,49 +8,150 @@ import pytest
 
 from asyncclassify._pacing.durations import JobTimes
 from asyncclassify._pacing.queueing import QueueWatch, StartLine
+from asyncclassify._pacing.throughput import Period
 
 WINDOW = 60.0
 
 
-def test_no_cap_until_a_job_is_found_queued() -> None:
-    watch = QueueWatch(WINDOW)
-    for _ in range(50):
-        watch.observed(queued=False, in_flight=200, ahead=0)
-    assert watch.cap is None
+def _suspected(watch: QueueWatch, *, in_flight: int = 40, now: float = 1.0) -> None:
+    decision = watch.found_queued(now, age=3.0, after=1.0, in_flight=in_flight)
+    assert decision is not None
+    assert decision.what == "queue suspected"
+    assert watch.cap is None  # a suspicion holds nothing back by itself
 
 
-def test_the_first_job_found_queued_caps_at_twice_what_runs_ahead_of_it() -> None:
+def _finish(watch: QueueWatch, pairs: list[tuple[int, float]], *, rate: float = 10.0) -> list[str]:
+    decisions = []
+    for load, sojourn in pairs:
+        decision = watch.finished(5.0, load=load, sojourn=sojourn, rate=rate, affordable=80.0)
+        if decision is not None:
+            decisions.append(decision.what)
+    return decisions
+
+
+def _queue_pairs(
+    count: int, *, running: int, per_start: float, run: float
+) -> list[tuple[int, float]]:
+    """Jobs sent with more and more in flight, behind `running` slots: each one past the
+    slots waits `per_start` seconds more."""
+    return [
+        (load, run + max(0, load - running) * per_start)
+        for load in (5 + 3 * index for index in range(count))
+    ]
+
+
+def test_a_suspicion_alone_caps_nothing_but_slows_the_ramp() -> None:
     watch = QueueWatch(WINDOW)
-    watch.observed(queued=True, in_flight=120, ahead=21)
-    assert watch.cap == pytest.approx(2 * 21 + 2)
+    _suspected(watch, in_flight=40, now=1.0)
+    assert watch.ramp_limit(1.0, typical=2.0) == pytest.approx(40)
+    assert watch.ramp_limit(5.0, typical=2.0) == pytest.approx(40 * 1.25**2)  # per typical
     other = QueueWatch(WINDOW)
-    other.observed(queued=True, in_flight=30, ahead=21)
-    assert other.cap == 30  # never more than were in flight
+    assert other.ramp_limit(5.0, typical=2.0) == float("inf")
 
 
-def test_start_probes_steer_the_cap_towards_half_of_them_queued() -> None:
+def test_waits_that_grow_with_our_jobs_in_flight_confirm_a_queue_and_size_the_cap() -> None:
     watch = QueueWatch(WINDOW)
-    watch.observed(queued=True, in_flight=100, ahead=40)
-    cap = watch.cap
-    assert cap is not None
-    for _ in range(10):
-        watch.observed(queued=True, in_flight=int(watch.cap or 0), ahead=0)
-    lowered = watch.cap
-    assert lowered is not None
-    assert lowered < cap
-    for _ in range(20):
-        watch.observed(queued=False, in_flight=int(watch.cap or 0), ahead=0)
+    _suspected(watch)
+    # Twenty slots, jobs of 2 s: one start every 0.1 s; past twenty in flight, each job
+    # more waits 0.1 s more.
+    decisions = _finish(watch, _queue_pairs(120, running=20, per_start=0.1, run=2.0))
+    assert decisions == ["queue confirmed"]
+    assert watch.state == "confirmed"
     assert watch.cap is not None
-    assert watch.cap > lowered
+    # About twenty run at once: the cap leaves room above them, far below the 360 sent.
+    assert 2 * 20 <= watch.cap <= 4 * 20
 
 
-def test_probes_say_nothing_about_a_cap_that_does_not_bind() -> None:
+def test_waits_that_do_not_grow_with_our_jobs_in_flight_rule_the_queue_out() -> None:
+    # Start spells that vary from job to job, on a service with no queue: some jobs wait
+    # long, whatever the jobs in flight.
     watch = QueueWatch(WINDOW)
-    watch.observed(queued=True, in_flight=100, ahead=20)
+    _suspected(watch)
+    spells = [0.5, 4.0, 1.0, 2.5, 0.7, 6.0]
+    pairs = [(5 + 3 * index, 2.0 + spells[index % 6]) for index in range(120)]
+    assert _finish(watch, pairs) == ["queue ruled out"]
+    assert watch.cap is None
+    # Held off: another job found waiting does not suspect a queue again at once...
+    assert watch.found_queued(6.0, 3.0, 1.0, in_flight=300) is None
+    assert watch.ramp_limit(6.0, typical=2.0) == float("inf")
+    # ...but after the hold-off it may.
+    later = watch.found_queued(6.0 + 6 * WINDOW, 3.0, 1.0, in_flight=300)
+    assert later is not None
+    assert later.what == "queue suspected"
+
+
+def test_no_queue_is_confirmed_while_jobs_finish_as_fast_as_the_budget_allows() -> None:
+    # Slower jobs need more in flight for the same budget (Little's law): their times grow
+    # with the jobs in flight, yet nothing queues.
+    watch = QueueWatch(WINDOW)
+    _suspected(watch)
+    pairs = _queue_pairs(120, running=20, per_start=0.1, run=2.0)
+    assert _finish(watch, pairs, rate=79.0) == []
+    assert watch.state == "suspected"
+
+
+def _period(start: float, *, level: float, rate: float, held: float) -> Period:
+    return Period(start, start + 10.0, level, round(rate * 10.0), held)
+
+
+def _confirmed() -> QueueWatch:
+    watch = QueueWatch(WINDOW)
+    _suspected(watch)
+    _finish(watch, _queue_pairs(120, running=20, per_start=0.1, run=2.0))
+    assert watch.state == "confirmed"
+    return watch
+
+
+def test_a_binding_cap_is_withdrawn_when_fewer_jobs_in_flight_finish_fewer_jobs() -> None:
+    watch = _confirmed()
+    periods = [_period(0.0, level=300, rate=10.0, held=0.0)]  # before the cap
+    periods.append(_period(10.0, level=40, rate=4.0, held=1.0))
+    decision = watch.review(periods)
+    assert decision is not None
+    assert decision.what == "cap withdrawn"
+    assert "fewer jobs in flight finished fewer jobs" in decision.reason
+    assert watch.cap is None
+    assert watch.state == "ruled out"
+
+
+def test_a_binding_cap_is_raised_now_and_then_and_kept_higher_only_if_more_finish() -> None:
+    watch = _confirmed()
     cap = watch.cap
     assert cap is not None
-    watch.observed(queued=False, in_flight=10, ahead=0)  # far below it
-    watch.observed(queued=True, in_flight=200, ahead=0)  # above it: the backlog sent before
+    periods = [_period(0.0, level=300, rate=10.0, held=0.0)]
+    for index in range(1, 4):  # the rate holds under the cap
+        periods.append(_period(10.0 * index, level=cap, rate=10.0, held=1.0))
+        assert watch.review(periods) is None
+    assert watch.cap == cap
+    periods.append(_period(40.0, level=cap, rate=10.0, held=1.0))
+    assert watch.review(periods) is None
+    assert watch.cap == pytest.approx(1.5 * cap)  # a raise, on trial
+    periods.append(_period(50.0, level=1.5 * cap, rate=10.0, held=1.0))
+    assert watch.review(periods) is None
+    periods.append(_period(60.0, level=1.5 * cap, rate=10.5, held=1.0))
+    decision = watch.review(periods)
+    assert decision is not None
+    assert decision.what == "cap kept"
+    assert watch.cap == cap  # no more finished under it: back where it was
+    for index in range(7, 9):
+        periods.append(_period(10.0 * index, level=cap, rate=10.0, held=1.0))
+        watch.review(periods)
+    assert watch.cap == pytest.approx(1.5 * cap)
+    periods.append(_period(90.0, level=1.5 * cap, rate=14.0, held=1.0))
+    watch.review(periods)
+    periods.append(_period(100.0, level=1.5 * cap, rate=15.0, held=1.0))
+    decision = watch.review(periods)
+    assert decision is not None
+    assert decision.what == "cap raised"
+    assert watch.cap == pytest.approx(1.5 * cap)
+
+
+def test_a_cap_that_does_not_hold_work_back_is_not_judged() -> None:
+    watch = _confirmed()
+    cap = watch.cap
+    periods = [_period(0.0, level=300, rate=10.0, held=0.0)]
+    periods.append(_period(10.0, level=15, rate=2.0, held=0.0))  # the input ran out
+    assert watch.review(periods) is None
     assert watch.cap == cap
 
 

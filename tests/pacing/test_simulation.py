@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 
 from asyncclassify._simulation import Scenario, matrix, realistic_timing, simulate
-from asyncclassify._simulation.ceiling import clairvoyant_fraction
+from asyncclassify._simulation.ceiling import clairvoyant_elapsed, clairvoyant_fraction
 from asyncclassify._simulation.client import EventLoop, SimulatedClient
 from asyncclassify._simulation.scenarios import (
     DOCUMENTS_PER_JOB,
@@ -83,37 +83,61 @@ def test_two_clients_on_one_key_share_the_bound_without_429_storms() -> None:
     assert figures["throttled_fraction"] <= 0.005, figures
 
 
-def test_a_long_queue_is_not_flooded_nor_polled_while_it_waits() -> None:
-    # 600 jobs through 20 slots: the in-flight cap follows the queue instead of sending all,
-    # and polls come when a job should be done counting from when it started, not from its
-    # submit: about one GET per job. Judge a few seeds: the first jobs' landing decides much.
-    runs = [
-        simulate(replace(SCENARIOS["long queue (20 running at once)"], jobs=600, seed=seed))
-        for seed in range(1, 5)
-    ]
-    for figures in runs:
-        assert figures["peak_in_flight"] <= 150, figures
-        assert figures["gets_per_job"] <= 1.35, figures
-        assert figures["fraction_of_bound"] >= 0.9, figures
-    assert sum(figures["gets_per_job"] for figures in runs) / len(runs) <= 1.3, runs
-    assert sum(figures["fraction_of_bound"] for figures in runs) / len(runs) >= 0.92, runs
+def test_a_long_queue_is_confirmed_capped_and_kept_busy() -> None:
+    # 1,500 jobs through 20 slots: the jobs' waits grow with the jobs in flight, so the
+    # queue is confirmed and capped at a few times what runs; the service never idles.
+    for seed in (1, 2):
+        scenario = replace(SCENARIOS["long queue (20 running at once)"], jobs=1_500, seed=seed)
+        loop = EventLoop()
+        service = SimulatedService(
+            scenario.timing, scenario.rate_limit, documents_per_job=DOCUMENTS_PER_JOB, seed=seed
+        )
+        client = SimulatedClient(loop, service, scenario.settings(), jobs=1_500, latency=LATENCY)
+        loop.run(until=1e6)
+        report, queue = client.report, client.pacer.queue
+        assert report.results == 1_500
+        assert queue.state == "confirmed", client.pacer.decisions
+        assert queue.cap is not None
+        assert 20 <= queue.cap <= 150
+        assert report.gets_per_job <= 2.0
+        ceiling = clairvoyant_elapsed(scenario)
+        assert ceiling / report.elapsed >= 0.95, (ceiling, report.elapsed)
 
 
-def test_while_the_service_queues_its_wait_does_not_feed_the_durations() -> None:
-    # Counted from their submits, durations would grow with the queue, the jobs counted as
-    # at the service with them, and the queue with those: about six times the running
-    # median by the end. Counted from the jobs' estimated starts they stay near it.
-    scenario = replace(SCENARIOS["long queue (20 running at once)"], jobs=600)
+def test_start_spells_that_vary_on_a_service_with_no_queue_never_cap_the_jobs() -> None:
+    # The service of the report that started this: no queue, but jobs wait notStarted for
+    # a spell that varies from job to job like their durations. A job found waiting long
+    # is only a suspicion; the jobs' own times rule the queue out.
+    timing = realistic_timing(0.4, queue_delay=0.3, queue_jitter=1.0)
+    for seed in (1, 2, 3):
+        scenario = Scenario("spells", timing, jobs=3_000, seed=seed)
+        loop = EventLoop()
+        service = SimulatedService(
+            timing, scenario.rate_limit, documents_per_job=DOCUMENTS_PER_JOB, seed=seed
+        )
+        client = SimulatedClient(loop, service, scenario.settings(), jobs=3_000, latency=LATENCY)
+        loop.run(until=1e6)
+        assert client.pacer.queue.cap is None, client.pacer.decisions
+        ceiling = clairvoyant_elapsed(scenario)
+        assert ceiling / client.report.elapsed >= 0.95, client.pacer.decisions
+        assert client.report.gets_per_job <= 1.1
+
+
+def test_jobs_picked_up_in_no_order_drop_the_start_line() -> None:
+    scenario = replace(
+        SCENARIOS["long queue (20 running at once)"],
+        timing=realistic_timing(0.4, max_running_jobs=20, pickup="random"),
+        jobs=1_500,
+    )
     loop = EventLoop()
     service = SimulatedService(
-        scenario.timing, scenario.rate_limit, documents_per_job=DOCUMENTS_PER_JOB, seed=3
+        scenario.timing, scenario.rate_limit, documents_per_job=DOCUMENTS_PER_JOB, seed=1
     )
-    client = SimulatedClient(loop, service, scenario.settings(), jobs=600, latency=LATENCY)
+    client = SimulatedClient(loop, service, scenario.settings(), jobs=1_500, latency=LATENCY)
     loop.run(until=1e6)
-    assert client.report.results == 600
-    assert client.pacer.queue.cap is not None
-    assert client.pacer.model.median(loop.now) <= 2.5 * MEDIAN
-    assert client.report.peak_in_flight <= 150
+    decisions = [decision.what for decision in client.pacer.decisions]
+    assert "start line dropped" in decisions
+    assert clairvoyant_elapsed(scenario) / client.report.elapsed >= 0.85
 
 
 def test_time_to_first_result_when_the_budget_does_not_bind() -> None:
@@ -148,9 +172,12 @@ def test_many_random_services_never_stall_and_never_storm() -> None:
         figures = simulate(scenario)
         expected = scenario.jobs // scenario.clients * scenario.clients
         assert figures["jobs"] == expected, (scenario, figures)
-        # A few dozen GETs find out how long jobs take; beyond that a few per job at most
-        # (polls are eager, for latency, when the budget does not bind).
+        # A few dozen GETs find out how long jobs take; beyond that a few per job at most,
+        # or a tenth of the budget: polls are eager, for latency, when the budget does not
+        # bind, and a queue is confirmed before it is capped (a few dozen jobs waiting for
+        # five slots are polled while they wait).
         gets = figures["gets_per_job"] * figures["jobs"]
-        assert gets <= 2.5 * figures["jobs"] + 50, (scenario, figures)
+        spare = 0.1 * REQUESTS / WINDOW * figures["elapsed_s"]
+        assert gets <= 2.5 * figures["jobs"] + 50 + spare, (scenario, figures)
         # A window 99% full when a small run starts costs it a few 429s, never a storm.
         assert figures["throttled"] <= max(15, 0.02 * gets), (scenario, figures)
