@@ -29,13 +29,14 @@ from ._errors import (
 )
 from ._mistakes import MistakeWatch
 from ._models import Task
+from ._pacing.pacer import Pacer
 from ._pacing.runtime import PacerRuntime
 from ._pacing.turns import Turn
 from ._resources import ResourceLink
 from ._retrying import FailureSpell, RetryPolicy
 from ._routing import choose, others_usable
 from ._settings import Drainage
-from ._stats import RunStats
+from ._stats import ResourceStats, RunStats
 from ._transport import ConnectionFailedError
 
 logger = logging.getLogger("asyncclassify")
@@ -277,6 +278,7 @@ class CallContext:
                 transport.first_attempt_at = sent_at
             stats.requests += 1
             counts.requests += 1
+            _report_pacing(counts, runtime.pacer)
             outcome: Outcome | Throttled | Transient | Refused
             try:
                 response = await transport.send(method, url, body, limits=limits)
@@ -395,3 +397,14 @@ def _refusal(outcome: Refused, max_retry_after: float) -> QuotaExceededError | A
         code=outcome.code,
         request_id=outcome.request_id,
     )
+
+
+def _report_pacing(counts: ResourceStats, pacer: Pacer) -> None:
+    """Copy what the pacer decided into the call's counters of its resource."""
+    cap = pacer.queue.cap
+    counts.jobs_in_flight_cap = None if cap is None else int(cap)
+    decisions = pacer.decisions
+    if decisions:
+        latest = decisions[-1]
+        counts.pacing = f"{latest.what}: {latest.reason}"
+    counts.requests_per_window = pacer.budget.limit

@@ -98,7 +98,9 @@ class ResourceLink:
             )
         except ValueError as exc:
             raise ConfigurationError(f"{self.label}: {exc}") from None
-        self.runtime = PacerRuntime(Pacer(settings))
+        pacer = Pacer(settings)
+        pacer.label = self.label
+        self.runtime = PacerRuntime(pacer)
         self.health = ResourceHealth()
         self._transport: Transport | None = None
 

@@ -15,6 +15,15 @@ class ResourceStats:
     throttled: int = 0
     drained: str | None = None
     """Why the resource was drained during the call (its jobs went to the others), if it was."""
+    jobs_in_flight_cap: int | None = None
+    """The pacer's cap on jobs in flight while the service is seen to queue our jobs (None
+    when nothing caps them but the budget and the settings)."""
+    pacing: str = ""
+    """The pacer's latest change of course and its reason (a queue suspected, confirmed or
+    ruled out; a cap withdrawn...), empty while it has made none."""
+    requests_per_window: int = 0
+    """The requests per rate window the pacer allows itself now: the configured budget, or
+    less after 429s taught it a lower one."""
 
 
 @dataclass(slots=True)

@@ -134,11 +134,18 @@ class Progress:
 
     def _per_resource(self) -> str:
         if len(self.stats.resources) < 2:
+            caps = [counts.jobs_in_flight_cap for counts in self.stats.resources.values()]
+            if caps and caps[0]:
+                return f"; the service queues our jobs (cap {caps[0]} in flight)"
             return ""
         parts = []
         for label, counts in self.stats.resources.items():
             drained = f", drained: {counts.drained}" if counts.drained else ""
-            parts.append(f"{label} {counts.jobs} jobs, {counts.throttled} throttled{drained}")
+            cap = counts.jobs_in_flight_cap
+            queued = f", the service queues our jobs (cap {cap} in flight)" if cap else ""
+            parts.append(
+                f"{label} {counts.jobs} jobs, {counts.throttled} throttled{drained}{queued}"
+            )
         return "; by resource: " + "; ".join(parts)
 
     def _measure(self) -> None:

@@ -326,7 +326,11 @@ class Pacer:
             if finished_at is None:
                 self.meter.finished(answered_at)
             else:
-                finished_at = max(finished_at, times.unfinished_at)
+                # Within what our own polls bracket: the service's clock is converted to ours
+                # from whole seconds, and may be a little off.
+                finished_at = min(
+                    answered_at, max(finished_at, times.unfinished_at, times.submitted_at)
+                )
                 self.meter.finished(finished_at)
                 decision = self.queue.finished(
                     answered_at,

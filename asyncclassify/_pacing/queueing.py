@@ -238,8 +238,8 @@ class QueueWatch:
         low, high = ordered[: len(ordered) // 5], ordered[-(len(ordered) // 3) :]
         low_load, high_load = _median([p[0] for p in low]), _median([p[0] for p in high])
         low_wait, high_wait = _median([p[1] for p in low]), _median([p[1] for p in high])
-        if high_load < GROWTH * low_load:
-            return None
+        if high_load < GROWTH * low_load or high_load <= low_load or low_wait <= 0:
+            return None  # (times of zero: jobs finished within the clock's own error)
         if high_wait < SAME * low_wait:
             self.state = "ruled out"
             self._retry_at = now + self._hold_off

@@ -1,0 +1,73 @@
+"""What the pacer decides reaches the user: each change of course logged with its reason, and
+the resource's counters carry the cap on jobs in flight and the latest decision."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+import asyncclassify as ac
+from asyncclassify.emulator import Timing
+
+from .conftest import EmulatorFactory, key_of, task_for
+
+pytestmark = pytest.mark.anyio
+
+QUEUE = Timing(queue_delay=0.01, base=0.05, per_document=0.0, jitter=0.2, max_running_jobs=4)
+"""Jobs of 50 ms, four of the key's at once: the rest wait in the service's queue."""
+
+
+async def test_a_queue_at_the_service_is_confirmed_logged_and_reported(
+    emulator: EmulatorFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="asyncclassify.pacing")
+    texts = [f"Ticket {i}: my invoice is wrong" for i in range(400 * 25)]
+    async with emulator(timing=QUEUE) as emu:
+        client = ac.Client(
+            emu.endpoint,
+            key_of(emu),
+            requests_per_minute=60_000,
+            pacing=ac.Pacing(first_poll=0.05),
+        )
+        async with client:
+            stream = client.stream(texts, task_for("single", ac.DEFAULT_API_VERSION))
+            async with stream:
+                results = [result async for result in stream]
+    assert len(results) == len(texts)
+    assert all(result.ok for result in results)
+    (counts,) = stream.stats.resources.values()
+    assert counts.jobs_in_flight_cap is not None
+    # Four run at once: the cap leaves a short queue, far below the 400 jobs sent.
+    assert 4 <= counts.jobs_in_flight_cap <= 100
+    assert counts.pacing
+    assert counts.requests_per_window == 60_000
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("queue suspected" in message for message in messages), messages
+    confirmed = [message for message in messages if "queue confirmed" in message]
+    assert confirmed, messages
+    assert "they wait behind our own jobs" in confirmed[0]
+    assert emu.key not in " ".join(messages)
+
+
+async def test_a_service_with_no_queue_keeps_its_jobs_in_flight_uncapped(
+    emulator: EmulatorFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="asyncclassify.pacing")
+    spells = Timing(queue_delay=0.02, queue_jitter=1.0, base=0.05, per_document=0.0, jitter=0.4)
+    texts = [f"Ticket {i}: my parcel is late" for i in range(200 * 25)]
+    async with emulator(timing=spells) as emu:
+        client = ac.Client(
+            emu.endpoint,
+            key_of(emu),
+            requests_per_minute=60_000,
+            pacing=ac.Pacing(first_poll=0.05),
+        )
+        async with client:
+            stream = client.stream(texts, task_for("single", ac.DEFAULT_API_VERSION))
+            async with stream:
+                results = [result async for result in stream]
+    assert len(results) == len(texts)
+    (counts,) = stream.stats.resources.values()
+    assert counts.jobs_in_flight_cap is None
+    assert not any("queue confirmed" in record.getMessage() for record in caplog.records)
