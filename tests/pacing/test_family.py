@@ -1,0 +1,58 @@
+"""The pacer over a randomized family of services, each judged against its own clairvoyant
+ceiling (a fixed set of draws, corpora cut to four windows; `benchmarks/pacing_family.py`
+runs fresh draws whole)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from asyncclassify._simulation.family import draw, judge
+
+DRAWS = range(24)
+
+
+@pytest.fixture(scope="module")
+def family() -> list[dict[str, Any]]:
+    runs = []
+    for seed in DRAWS:
+        service = draw(seed)
+        scenario = service.scenario(max_windows=4)
+        figures = judge(scenario)
+        figures["expected_jobs"] = scenario.jobs // scenario.clients * scenario.clients
+        figures["service"] = service.label()
+        runs.append(figures)
+    return runs
+
+
+def test_every_draw_answers_every_job(family: list[dict[str, Any]]) -> None:
+    for figures in family:
+        assert figures["jobs"] == figures["expected_jobs"], figures
+
+
+def test_no_draw_collapses_and_most_reach_their_ceiling(family: list[dict[str, Any]]) -> None:
+    fractions = sorted(figures["fraction_of_ceiling"] for figures in family)
+    worst = min(family, key=lambda figures: figures["fraction_of_ceiling"])
+    assert fractions[0] >= 0.5, worst
+    assert fractions[len(fractions) // 2] >= 0.95, fractions
+
+
+def test_where_the_budget_binds_a_job_costs_about_one_get(
+    family: list[dict[str, Any]],
+) -> None:
+    bound = [figures for figures in family if figures["budget_binds"]]
+    assert bound
+    for figures in bound:
+        assert figures["gets_per_job"] <= 1.15, figures
+        assert figures["throttled_fraction"] <= 0.01, figures
+
+
+def test_draws_are_replayable_and_wide() -> None:
+    assert draw(7) == draw(7)
+    services = [draw(seed) for seed in range(200)]
+    assert any(service.running is None for service in services)
+    assert any(service.pickup == "random" and service.running for service in services)
+    assert {service.shape for service in services} == {"lognormal", "loglogistic", "bimodal"}
+    assert {service.tasks for service in services} == {1, 2, 3}
+    assert min(service.median for service in services) < 3 < 50 < max(s.median for s in services)
