@@ -34,19 +34,18 @@ class Slot:
 
 
 class FifoSlots:
-    """First come first served: each job starts when it is ready and a slot is free."""
+    """First come first served: each job, in the order they come, takes the slot that frees
+    first, and starts when that slot is free and the job is ready."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._ends: list[float] = []
+        self._free_at: list[float] = [-math.inf] * capacity
+        """When each slot is free (a heap)."""
 
     def add(self, slot: Slot) -> Slot:
         """A new job claims a slot (its start is known at once)."""
-        ends = self._ends
-        while ends and ends[0] <= slot.ready:
-            heapq.heappop(ends)
-        start = slot.ready if len(ends) < self.capacity else max(slot.ready, heapq.heappop(ends))
-        heapq.heappush(ends, start + slot.duration)
+        start = max(slot.ready, heapq.heappop(self._free_at))
+        heapq.heappush(self._free_at, start + slot.duration)
         slot.started(start)
         return slot
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
@@ -58,3 +59,21 @@ def test_timing_refuses_what_cannot_be() -> None:
         Timing(slow_share=1.5)
     with pytest.raises(ValueError, match="queue_jitter"):
         Timing(queue_jitter=-1.0)
+
+
+def test_first_come_first_served_never_runs_more_than_its_slots() -> None:
+    # Jobs ready out of the order they came (start spells that vary): a job that came later
+    # but is ready sooner must not squeeze into a slot another job still holds.
+    rng = random.Random(3)
+    slots = FifoSlots(5)
+    jobs = [
+        slots.add(Slot(index * 0.01 + 0.5 * math.exp(rng.gauss(0.0, 1.0)), 1.0))
+        for index in range(400)
+    ]
+    events = sorted([(job.start, 1) for job in jobs] + [(job.start + 1.0, -1) for job in jobs])
+    running = peak = 0
+    for _, change in sorted(events, key=lambda event: (event[0], event[1])):
+        running += change
+        peak = max(peak, running)
+    assert peak <= 5
+    assert all(job.start >= job.ready for job in jobs)
