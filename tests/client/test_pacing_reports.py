@@ -8,7 +8,7 @@ import logging
 import pytest
 
 import asyncclassify as ac
-from asyncclassify.emulator import Timing
+from asyncclassify.emulator import Emulator, Timing
 
 from .conftest import EmulatorFactory, key_of, task_for
 
@@ -16,27 +16,36 @@ pytestmark = pytest.mark.anyio
 
 QUEUE = Timing(queue_delay=0.01, base=0.05, per_document=0.0, jitter=0.2, max_running_jobs=4)
 """Jobs of 50 ms, four of the key's at once: the rest wait in the service's queue."""
+SPELLS = Timing(queue_delay=0.02, queue_jitter=1.0, base=0.05, per_document=0.0, jitter=0.4)
+"""No queue, but jobs wait notStarted for a spell that varies from job to job."""
+
+
+async def _classify(emulator: Emulator, jobs: int) -> ac.RunStats:
+    """Classify `jobs` jobs' worth of tickets at a budget the service never binds; the
+    call's statistics once every result is in."""
+    texts = [f"Ticket {i}: my invoice is wrong" for i in range(jobs * 25)]
+    client = ac.Client(
+        emulator.endpoint,
+        key_of(emulator),
+        requests_per_minute=60_000,
+        pacing=ac.Pacing(first_poll=0.05),
+    )
+    async with client:
+        stream = client.stream(texts, task_for("single", ac.DEFAULT_API_VERSION))
+        async with stream:
+            results = [result async for result in stream]
+    assert len(results) == len(texts)
+    assert all(result.ok for result in results)
+    return stream.stats
 
 
 async def test_a_queue_at_the_service_is_confirmed_logged_and_reported(
     emulator: EmulatorFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="asyncclassify.pacing")
-    texts = [f"Ticket {i}: my invoice is wrong" for i in range(400 * 25)]
     async with emulator(timing=QUEUE) as emu:
-        client = ac.Client(
-            emu.endpoint,
-            key_of(emu),
-            requests_per_minute=60_000,
-            pacing=ac.Pacing(first_poll=0.05),
-        )
-        async with client:
-            stream = client.stream(texts, task_for("single", ac.DEFAULT_API_VERSION))
-            async with stream:
-                results = [result async for result in stream]
-    assert len(results) == len(texts)
-    assert all(result.ok for result in results)
-    (counts,) = stream.stats.resources.values()
+        stats = await _classify(emu, jobs=400)
+    (counts,) = stats.resources.values()
     assert counts.jobs_in_flight_cap is not None
     # Four run at once: the cap leaves a short queue, far below the 400 jobs sent.
     assert 4 <= counts.jobs_in_flight_cap <= 100
@@ -54,20 +63,8 @@ async def test_a_service_with_no_queue_keeps_its_jobs_in_flight_uncapped(
     emulator: EmulatorFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="asyncclassify.pacing")
-    spells = Timing(queue_delay=0.02, queue_jitter=1.0, base=0.05, per_document=0.0, jitter=0.4)
-    texts = [f"Ticket {i}: my parcel is late" for i in range(200 * 25)]
-    async with emulator(timing=spells) as emu:
-        client = ac.Client(
-            emu.endpoint,
-            key_of(emu),
-            requests_per_minute=60_000,
-            pacing=ac.Pacing(first_poll=0.05),
-        )
-        async with client:
-            stream = client.stream(texts, task_for("single", ac.DEFAULT_API_VERSION))
-            async with stream:
-                results = [result async for result in stream]
-    assert len(results) == len(texts)
-    (counts,) = stream.stats.resources.values()
+    async with emulator(timing=SPELLS) as emu:
+        stats = await _classify(emu, jobs=200)
+    (counts,) = stats.resources.values()
     assert counts.jobs_in_flight_cap is None
     assert not any("queue confirmed" in record.getMessage() for record in caplog.records)
