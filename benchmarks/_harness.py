@@ -287,8 +287,14 @@ def emulator_arguments(scenario: Any) -> tuple[str, ...]:
     if limit.prefill:
         span = f":{limit.prefill_seconds:g}" if limit.prefill_seconds else ""
         arguments += ["--prefill", f"{limit.prefill}{span}"]
+    if timing.queue_jitter:
+        arguments += ["--queue-jitter", f"{timing.queue_jitter:g}"]
+    if timing.slow_share:
+        arguments += ["--slow-share", f"{timing.slow_share:g}"]
+        arguments += ["--slow-factor", f"{timing.slow_factor:g}"]
     if timing.max_running_jobs:
         arguments += ["--max-running-jobs", str(timing.max_running_jobs)]
+        arguments += ["--pickup", timing.pickup]
     for regime in timing.regimes:
         arguments += ["--regime", f"{regime.start:g}:{regime.end:g}:{regime.factor:g}"]
     return tuple(arguments)

@@ -18,7 +18,12 @@ Five processes and the client share the machine's cores: at ten times the servic
 four resources need about four times the CPU one does, so `--speed` (default 5) runs them
 slower, with everything scaled alike.
 
+With `--spell S --spell-jitter SIGMA` the jobs' `notStarted` spells vary from job to job
+(median S seconds on the service's scale): a service with no queue at all, on which a pacer
+that took a late start for a queue would hold one resource back.
+
     python benchmarks/resources.py [--documents 75000] [--only four|dies] [--speed 5]
+        [--spell 1.5 --spell-jitter 0.4]
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import argparse
 import asyncio
 import time
 from contextlib import ExitStack
+from dataclasses import replace
 from typing import Any
 
 from _harness import (
@@ -47,11 +53,10 @@ SCENARIO = "sigma 0.4, guess right"
 
 
 async def _run(
-    endpoints: list[str], documents: int, scale: float, kill: Any = None
+    endpoints: list[str], documents: int, scenario: Any, scale: float, kill: Any = None
 ) -> dict[str, Any]:
     import asyncclassify as ac
 
-    scenario = retimed(SCENARIO, scale)
     window = scenario.rate_limit.per_seconds
     resources, options = emulated_resources(endpoints, scenario, scale)
     drainage = ac.Drainage(drain_after=60.0 * scale, revive_after=300.0 * scale)
@@ -98,7 +103,13 @@ async def _run(
         "gets_per_job": round(stats.gets_per_job, 3),
         "throttled": stats.throttled,
         "by_resource": {
-            label: {"jobs": counts.jobs, "throttled": counts.throttled, "drained": counts.drained}
+            label: {
+                "jobs": counts.jobs,
+                "throttled": counts.throttled,
+                "drained": counts.drained,
+                "jobs_in_flight_cap": counts.jobs_in_flight_cap,
+                "pacing": counts.pacing,
+            }
             for label, counts in stats.resources.items()
         },
     }
@@ -106,6 +117,9 @@ async def _run(
     if killed_at is None:
         figures["bound_documents_per_s"] = round(RESOURCES * bound, 1)
         figures["fraction_of_bound"] = round(len(seen) / elapsed / (RESOURCES * bound), 3)
+        jobs = [counts.jobs for counts in stats.resources.values()]
+        mean = sum(jobs) / len(jobs)
+        figures["jobs_spread_from_mean"] = round(max(abs(j - mean) for j in jobs) / mean, 3)
     else:
         before = killed_at - started
         budget = RESOURCES * bound * before + (RESOURCES - 1) * bound * (elapsed - before)
@@ -121,9 +135,25 @@ def main() -> int:
     parser.add_argument("--documents", type=int, default=75_000, help="per resource")
     parser.add_argument("--only", choices=["four", "dies"])
     parser.add_argument("--speed", type=float, default=5.0, help="service time speed-up")
+    parser.add_argument(
+        "--spell",
+        type=float,
+        default=None,
+        help="the notStarted spell's median on the service's scale (default 0.5 s)",
+    )
+    parser.add_argument(
+        "--spell-jitter",
+        type=float,
+        default=0.0,
+        help="the spell varies from job to job: the spread of its log (0.4: like durations)",
+    )
     args = parser.parse_args()
     scale = 1 / args.speed
     scenario = retimed(SCENARIO, scale)
+    timing = scenario.timing
+    spell = timing.queue_delay if args.spell is None else args.spell * scale
+    timing = replace(timing, queue_delay=spell, queue_jitter=args.spell_jitter)
+    scenario = replace(scenario, timing=timing)
     total = args.documents * RESOURCES
     rows: dict[str, Any] = {}
     for name in ("four", "dies"):
@@ -135,7 +165,8 @@ def main() -> int:
                 for n in range(RESOURCES)
             ]
             kill = emulators[1].kill if name == "dies" else None
-            figures = asyncio.run(_run([e.endpoint for e in emulators], total, scale, kill))
+            endpoints = [e.endpoint for e in emulators]
+            figures = asyncio.run(_run(endpoints, total, scenario, scale, kill))
         rows["four resources" if name == "four" else "one of four dies"] = figures
         print(name, figures, flush=True)
     emit({"benchmark": "resources", "scale": scale, "resources": RESOURCES, "rows": rows})
