@@ -536,15 +536,15 @@ class Pacer:
 
     def _scarce(self, now: float) -> bool:
         """Whether polls should be thrifty: a submit waits, and the budget has no request to
-        spare or the service queues our jobs in order (its cap leaves a queue of ours at the
-        service for it to start next, and the line tells when each starts, so a job polled
-        late idles none of its slots). When
+        spare or the service queues our jobs in an order polls have borne out (its cap
+        leaves a queue of ours at the service for it to start next, and the line tells when
+        each starts, so a job polled late idles none of its slots). When
         the settings' caps hold the work back with requests to spare, polling sooner is what
         speeds it up: a finished job not yet polled holds a place that a new one could
         take."""
         if self._head_submit() is None:
             return False
-        if self.queue.cap is not None and self.line.trusted:
+        if self.queue.cap is not None and self.line.proven:
             return True
         return self.budget.utilization(now) >= SCARCE_USE
 
@@ -706,12 +706,12 @@ class Pacer:
                 other.times.move_origin(other.times.submitted_at)
             self._polls.rekey()
             self._record(
-                Decision(
+                self.queue.release(
                     now,
                     "start line dropped",
                     f"polls found {self.line.misses:.0%} of jobs lately where first come "
-                    "first served said they would not be: ages count from the submits",
-                    self.queue.cap,
+                    "first served said they would not be: ages count from the submits, and "
+                    "jobs in flight are not capped (a queue in no order saves no polls)",
                 )
             )
             return

@@ -315,6 +315,14 @@ class QueueWatch:
             self.cap = cap * PROBE_RAISE
         return None
 
+    def release(self, now: float, what: str, reason: str) -> Decision:
+        """Stop capping the jobs in flight for `reason` (the queue is there, but a cap would
+        not pay); no queue is suspected again for a while."""
+        self.state = "ruled out"
+        self._retry_at = now + self._hold_off
+        self._hold_off *= 2
+        return self._decide(now, what, reason)
+
     def _decide(self, now: float, what: str, reason: str, cap: float | None = None) -> Decision:
         self.cap = cap
         self.reason = reason
@@ -325,7 +333,9 @@ MISS_MEMORY = 0.05
 MIN_CHECKS = 30
 MAX_MISSES = 0.3
 """The start line is dropped once more than this share of the polls lately (after this many,
-remembered with this weight each) found a job where it did not say."""
+remembered with this weight each) found a job where it did not say..."""
+PROVEN_MISSES = 0.1
+"""...and proven while at most this share did."""
 
 
 class StartLine:
@@ -350,6 +360,12 @@ class StartLine:
         """False once polls contradict it too often: the service does not start our jobs
         in the order we sent them (shared workers picking them up in no order, or another
         client's jobs between ours)."""
+
+    @property
+    def proven(self) -> bool:
+        """Whether polls have borne the line out: enough of them, and few misses lately (only
+        then may polls be thrifty on its word)."""
+        return self.trusted and self.checked >= MIN_CHECKS and self.misses <= PROVEN_MISSES
 
     def check(
         self, position: int, times: JobTimes, rate: float, *, started: bool, slack: float
