@@ -630,6 +630,9 @@ class Pacer:
         """Close a throughput period when it has lasted long enough, and let the queue watch
         judge its hypothesis by each period once its finished jobs are most likely all seen."""
         meter, window = self.meter, self.settings.window
+        known_until = self._known_until(now)
+        if not meter.due(now, known_until):
+            return  # (on nearly every call: the span is set anew only when a period ends)
         # The typical duration without a queue (a queue lengthens what the model sees), and
         # long enough for a few dozen jobs to finish.
         span = PERIOD_TYPICALS * self.queue.base(self.model.median(now))
@@ -638,9 +641,6 @@ class Pacer:
             span = max(span, PERIOD_FINISHED / best)
         low, high = PERIOD_MIN_WINDOWS * window, PERIOD_MAX_WINDOWS * window
         meter.span = min(max(span, low), high)
-        known_until = self._known_until(now)
-        if not meter.due(now, known_until):
-            return
         read = meter.roll(now, known_until)
         if read:
             self._record(self.queue.review(meter.periods))

@@ -71,8 +71,9 @@ class ThroughputMeter:
     """
 
     def __init__(self) -> None:
-        self.span = math.inf
-        """How long a period lasts at least (set by the pacer)."""
+        self.span = 0.0
+        """How long a period lasts at least (set by the pacer as each one ends: the first
+        ends at once)."""
         self.periods: deque[Period] = deque(maxlen=HISTORY)
         """Periods read, oldest first."""
         self._bins: deque[_Bin] = deque()
