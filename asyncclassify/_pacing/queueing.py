@@ -241,15 +241,11 @@ class QueueWatch:
         if high_load < GROWTH * low_load or high_load <= low_load or low_wait <= 0:
             return None  # (times of zero: jobs finished within the clock's own error)
         if high_wait < SAME * low_wait:
-            self.state = "ruled out"
-            self._retry_at = now + self._hold_off
-            self._hold_off *= 2
-            return self._decide(
+            return self.release(
                 now,
                 "queue ruled out",
                 f"jobs sent with {high_load:.0f} in flight took {high_wait:.3g} s, with "
-                f"{low_load:.0f} {low_wait:.3g} s: no longer; no queue is suspected again for "
-                f"{self._hold_off / 2:.3g} s",
+                f"{low_load:.0f} {low_wait:.3g} s: no longer",
             )
         if high_wait < LONGER * low_wait:
             return None
@@ -284,15 +280,11 @@ class QueueWatch:
         probe = self._probe
         binding = last.held >= BINDING
         if binding and probe is None and last.rate_below(best, HOLDS):
-            self.state = "ruled out"
-            self._retry_at = now + self._hold_off
-            self._hold_off *= 2
-            return self._decide(
+            return self.release(
                 now,
                 "cap withdrawn",
                 f"fewer jobs in flight finished fewer jobs ({last.level:.0f} in flight: "
-                f"{last.rate:.3g}/s; {best.level:.0f}: {best.rate:.3g}/s); no queue is "
-                f"suspected again for {self._hold_off / 2:.3g} s",
+                f"{last.rate:.3g}/s; {best.level:.0f}: {best.rate:.3g}/s)",
             )
         if probe is not None:
             started, before, best_then = probe
@@ -316,12 +308,14 @@ class QueueWatch:
         return None
 
     def release(self, now: float, what: str, reason: str) -> Decision:
-        """Stop capping the jobs in flight for `reason` (the queue is there, but a cap would
-        not pay); no queue is suspected again for a while."""
+        """Cap nothing, for `reason` (no queue, or a cap that would not pay), and suspect no
+        queue again for a while that doubles each time."""
         self.state = "ruled out"
         self._retry_at = now + self._hold_off
-        self._hold_off *= 2
-        return self._decide(now, what, reason)
+        hold_off, self._hold_off = self._hold_off, self._hold_off * 2
+        return self._decide(
+            now, what, f"{reason}; no queue is suspected again for {hold_off:.3g} s"
+        )
 
     def _decide(self, now: float, what: str, reason: str, cap: float | None = None) -> Decision:
         self.cap = cap
