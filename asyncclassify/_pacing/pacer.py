@@ -100,6 +100,9 @@ PERIOD_FINISHED = 40.0
 PERIOD_MIN_WINDOWS = 0.05
 PERIOD_MAX_WINDOWS = 4.0
 """...within these bounds (in rate windows)."""
+KNOWN_SLACK = 4
+"""The index of what is known of each job is rebuilt once it holds this many entries per
+unfinished job."""
 DECISIONS_KEPT = 100
 LIFETIME_SHARE = 0.5
 """Once a job was found gone (the service forgot it), the jobs in flight are held to what
@@ -278,7 +281,7 @@ class Pacer:
             self.clock.observe_created(created_wall, middle + wall_offset)
         job = PolledJob(JobTimes(middle), next(self._positions), load=self.in_flight.jobs)
         self._unfinished.append(job)
-        heapq.heappush(self._known, (middle, job.position, job))
+        self._know(job)
         return job
 
     def job_polled(
@@ -343,7 +346,7 @@ class Pacer:
             self.job_gone(job)
         else:
             times.unfinished(sent_at)
-            heapq.heappush(self._known, (self._known_at(job), job.position, job))
+            self._know(job)
         self.model.changed()
         self._review(answered_at)
 
@@ -650,6 +653,20 @@ class Pacer:
         """Until when `job` is known to have been unfinished (it did not exist before its
         submit)."""
         return max(job.times.submitted_at, job.times.unfinished_at)
+
+    def _know(self, job: PolledJob) -> None:
+        """Note until when `job`'s state is known; entries made stale by later polls are
+        dropped as they surface, and all at once should they pile up behind a long job."""
+        known = self._known
+        heapq.heappush(known, (self._known_at(job), job.position, job))
+        if len(known) > KNOWN_SLACK * (len(self._unfinished) + 1):
+            live = {
+                entry[2].position: entry
+                for entry in known
+                if not entry[2].finished and entry[0] >= self._known_at(entry[2])
+            }
+            self._known = list(live.values())
+            heapq.heapify(self._known)
 
     def _known_until(self, now: float) -> float:
         """Until when every job's state is known: whether it finished and when."""

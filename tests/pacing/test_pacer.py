@@ -181,3 +181,17 @@ def test_a_job_found_gone_holds_the_jobs_in_flight_to_what_is_read_before_others
     assert after < before
     # No other loss for a few windows: the limit fades (a restart is not a retention).
     assert pacer.lifetime_at(clock + 2.0 + 5 * WINDOW) == pytest.approx(2.0 * 2**5, rel=0.03)
+
+
+def test_what_is_known_of_each_job_stays_small_behind_a_job_that_never_ends() -> None:
+    # Every poll of an unfinished job notes how far its state is known; behind the oldest
+    # job, still running, those notes must not pile up with every poll of the others.
+    pacer = _pacer(requests_per_minute=100_000)
+    stuck = _accept(pacer, 0.0)
+    jobs = [_accept(pacer, 0.01) for _ in range(20)]
+    for step in range(1, 400):
+        at = step * 0.1
+        for job in jobs:
+            pacer.job_polled(job, at, at + 0.01, status="running", finished=False)
+        assert len(pacer._known) <= 4 * 22  # (7,980 polls so far by the end)
+    assert not stuck.finished
