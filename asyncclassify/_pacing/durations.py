@@ -165,8 +165,10 @@ class DurationModel:
     def forget_longer(self, duration: float) -> None:
         """Forget the finished jobs that took longer than `duration` (they waited in a
         queue: their time says nothing of how long jobs run), unless too few would be left
-        to learn from."""
-        kept = deque(job for job in self._jobs if _value(job) <= duration)
+        to learn from; jobs still running stay."""
+        kept = deque(
+            job for job in self._jobs if _value(job) <= duration or _value(job) == math.inf
+        )
         if sum(_value(job) < math.inf for job in kept) >= SMALL_SAMPLE:
             self._jobs = kept
             self.changed()

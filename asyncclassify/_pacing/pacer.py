@@ -683,7 +683,9 @@ class Pacer:
             return
         if decision.what == "queue confirmed":
             # Durations learnt so far count the queue's wait: keep those that did not wait.
+            # Its order is judged afresh (an earlier episode's line says nothing of it).
             self.model.forget_longer(self.queue.unqueued)
+            self.line = StartLine()
         self.decisions.append(decision)
         cap = "no cap" if decision.cap is None else f"capped at {decision.cap:.0f}"
         logger.info(

@@ -7,7 +7,8 @@ hour, on a service with no queue at all. So a queue is a hypothesis, and what it
 checked by its effect:
 
 * suspected: a job is found `notStarted` well past the age jobs are usually seen started.
-  Nothing is capped; the jobs in flight only grow more slowly (twice per typical duration),
+  Nothing is capped; the jobs in flight only grow more slowly (a quarter more per typical
+  duration, but never below what the budget needs by Little's law for a typical duration),
   so that a queue is confirmed before it is deep.
 * confirmed, or ruled out, by the jobs' own times at the service (submit to the service's
   finish time) against the jobs in flight when each was sent: behind our own jobs, those
@@ -17,10 +18,10 @@ checked by its effect:
   confirmed, jobs in flight are capped at a few times as many as the service runs at once
   (the time without a wait over the time between two starts).
 * withdrawn, at once, when a period in which the cap held submits back finished surely fewer
-  jobs than the best period lately (`throughput`: fewer jobs in flight finished fewer jobs,
-  so the cap costs throughput); no queue is suspected again for a while that doubles each
-  time. Every few periods the cap is raised for two periods and kept higher only if jobs
-  then finish faster.
+  jobs than the best period since it was confirmed or the few read before (`throughput`:
+  fewer jobs in flight finished fewer jobs, so the cap costs throughput); no queue is
+  suspected again for a while that doubles each time. Every few periods the cap is raised
+  for two periods and kept higher only if jobs then finish faster.
 
 Each change is a `Decision` with its reason, for the log and the run's statistics.
 
@@ -127,6 +128,8 @@ class QueueWatch:
         """When a job was last found waiting."""
         self._suspected = (0.0, 0.0)
         """(when a queue was suspected, the jobs in flight then)."""
+        self._unreviewed = 0
+        """Jobs finished since the pairs were last weighed."""
         self._pairs: list[tuple[int, float]] = []
         """(jobs in flight at its submit, time at the service) of jobs finished while a
         queue is suspected."""
@@ -177,6 +180,7 @@ class QueueWatch:
             return None
         self.state = "suspected"
         self._pairs.clear()
+        self._unreviewed = 0
         self._suspected = (now, max(float(in_flight), MIN_CAP))
         return self._decide(
             now,
@@ -228,13 +232,18 @@ class QueueWatch:
         pairs.append((load, sojourn))
         if len(pairs) > MAX_PAIRS:
             del pairs[0]
-        if len(pairs) < MIN_PAIRS or len(pairs) % REVIEW_EVERY:
+        self._unreviewed += 1
+        if len(pairs) < MIN_PAIRS or self._unreviewed < REVIEW_EVERY:
             return None
+        self._unreviewed = 0
         if rate >= BUDGET * affordable:
             # Jobs finish about as fast as the budget allows: more in flight because each
             # took longer is the budget's doing (Little's law), not a queue's.
             return None
-        ordered = sorted(pairs)
+        # By load alone: among jobs sent with as many in flight, which are "low" and which
+        # "high" must not depend on their times (sorting by time too confirmed queues that
+        # were not there, the slowest of a crowded load against the fastest).
+        ordered = sorted(pairs, key=_load)
         low, high = ordered[: len(ordered) // 5], ordered[-(len(ordered) // 3) :]
         low_load, high_load = _median([p[0] for p in low]), _median([p[0] for p in high])
         low_wait, high_wait = _median([p[1] for p in low]), _median([p[1] for p in high])
@@ -255,7 +264,7 @@ class QueueWatch:
         per_start = (high_wait - low_wait) / (high_load - low_load)
         running = low_wait / per_start
         self.state, self._periods_capped = "confirmed", 0
-        self._best = None
+        self._best, self._probe = None, None
         self.unqueued = LONGER * low_wait
         return self._decide(
             now,
@@ -310,7 +319,7 @@ class QueueWatch:
     def release(self, now: float, what: str, reason: str) -> Decision:
         """Cap nothing, for `reason` (no queue, or a cap that would not pay), and suspect no
         queue again for a while that doubles each time."""
-        self.state = "ruled out"
+        self.state, self._probe = "ruled out", None
         self._retry_at = now + self._hold_off
         hold_off, self._hold_off = self._hold_off, self._hold_off * 2
         return self._decide(
@@ -400,3 +409,7 @@ def _median(values: list[float] | list[int]) -> float:
 
 def _rate(period: Period) -> float:
     return period.rate
+
+
+def _load(pair: tuple[int, float]) -> int:
+    return pair[0]
