@@ -402,7 +402,7 @@ def _refusal(outcome: Refused, max_retry_after: float) -> QuotaExceededError | A
 def _report_pacing(counts: ResourceStats, pacer: Pacer) -> None:
     """Copy what the pacer decided into the call's counters of its resource."""
     cap = pacer.queue.cap
-    counts.jobs_in_flight_cap = None if cap is None else int(cap)
+    counts.jobs_in_flight_cap = None if cap is None else math.ceil(cap)
     decisions = pacer.decisions
     if decisions:
         latest = decisions[-1]

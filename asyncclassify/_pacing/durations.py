@@ -26,6 +26,9 @@ from collections import deque
 from dataclasses import dataclass
 from statistics import NormalDist
 
+SETTLED_SAMPLES = 30
+"""Jobs whose `createdDateTime` must have been seen before the clocks' offset is trusted to
+time one job against another."""
 SMALL_SAMPLE = 30.0
 """Below this many (weighted) finished jobs, quantiles come from the fitted lognormal."""
 PRIOR_SIGMA = 0.5
@@ -112,6 +115,12 @@ class ServiceClock:
     def known(self) -> bool:
         """Whether any job has told the offset yet."""
         return bool(self._samples)
+
+    @property
+    def settled(self) -> bool:
+        """Whether enough jobs have told the offset for it to be right to a tenth of a
+        second or so (each tells it only to the second)."""
+        return len(self._samples) >= SETTLED_SAMPLES
 
     def observe_created(self, created_wall: float, submitted_wall: float) -> None:
         """A job created at `created_wall` (service, whole seconds) that we submitted at

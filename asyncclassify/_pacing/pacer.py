@@ -335,6 +335,8 @@ class Pacer:
                     answered_at, max(finished_at, times.unfinished_at, times.submitted_at)
                 )
                 self.meter.finished(finished_at)
+            if finished_at is not None and self.clock.settled:
+                # (Until the clocks' offset has settled, its error would read as waits.)
                 decision = self.queue.finished(
                     answered_at,
                     load=job.load,

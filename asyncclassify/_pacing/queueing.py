@@ -313,7 +313,12 @@ class QueueWatch:
             return None
         if binding and self._periods_capped % PROBE_EVERY == 0:
             self._probe = (self._periods_capped, cap, self._best)
-            self.cap = cap * PROBE_RAISE
+            return self._decide(
+                now,
+                "cap on trial",
+                f"raised for two periods: kept if more jobs then finish than {best.rate:.3g}/s",
+                cap * PROBE_RAISE,
+            )
         return None
 
     def release(self, now: float, what: str, reason: str) -> Decision:

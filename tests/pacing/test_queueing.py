@@ -127,8 +127,10 @@ def test_a_binding_cap_is_raised_now_and_then_and_kept_higher_only_if_more_finis
         assert watch.review(periods) is None
     assert watch.cap == cap
     periods.append(_period(40.0, level=cap, rate=10.0, held=1.0))
-    assert watch.review(periods) is None
-    assert watch.cap == pytest.approx(1.5 * cap)  # a raise, on trial
+    trial = watch.review(periods)
+    assert trial is not None
+    assert trial.what == "cap on trial"  # a raise, said with its reason
+    assert watch.cap == pytest.approx(1.5 * cap)
     periods.append(_period(50.0, level=1.5 * cap, rate=10.0, held=1.0))
     assert watch.review(periods) is None
     periods.append(_period(60.0, level=1.5 * cap, rate=10.5, held=1.0))
