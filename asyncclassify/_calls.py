@@ -400,11 +400,9 @@ def _refusal(outcome: Refused, max_retry_after: float) -> QuotaExceededError | A
 
 
 def _report_pacing(counts: ResourceStats, pacer: Pacer) -> None:
-    """Copy what the pacer decided into the call's counters of its resource."""
+    """Copy what the pacer decided into the call's counters of its resource (on every
+    request: nothing is worked out here)."""
     cap = pacer.queue.cap
     counts.jobs_in_flight_cap = None if cap is None else math.ceil(cap)
-    decisions = pacer.decisions
-    if decisions:
-        latest = decisions[-1]
-        counts.pacing = f"{latest.what}: {latest.reason}"
+    counts.pacing = pacer.course
     counts.requests_per_window = pacer.budget.limit

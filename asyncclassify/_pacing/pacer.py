@@ -198,6 +198,8 @@ class Pacer:
         """The pacer's changes of course, newest last (each is also logged at INFO)."""
         self.label = ""
         """The resource's name in log lines (set by the owner)."""
+        self.course = ""
+        """The latest decision and its reason, in words (empty while there is none)."""
         self._known: list[tuple[float, int, PolledJob]] = []
         """Unfinished jobs by how far their state is known: (the later of their submit and
         the last poll that found them unfinished, position, job); stale entries are skipped."""
@@ -689,6 +691,7 @@ class Pacer:
             self.model.forget_longer(self.queue.unqueued)
             self.line = StartLine()
         self.decisions.append(decision)
+        self.course = f"{decision.what}: {decision.reason}"
         cap = "no cap" if decision.cap is None else f"capped at {decision.cap:.0f}"
         logger.info(
             "pacing%s: %s (%d jobs in flight, %s): %s",
