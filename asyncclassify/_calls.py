@@ -278,7 +278,7 @@ class CallContext:
                 transport.first_attempt_at = sent_at
             stats.requests += 1
             counts.requests += 1
-            _report_pacing(counts, runtime.pacer)
+            _report_pacing(counts, runtime.pacer, sent_at)
             outcome: Outcome | Throttled | Transient | Refused
             try:
                 response = await transport.send(method, url, body, limits=limits)
@@ -399,10 +399,10 @@ def _refusal(outcome: Refused, max_retry_after: float) -> QuotaExceededError | A
     )
 
 
-def _report_pacing(counts: ResourceStats, pacer: Pacer) -> None:
+def _report_pacing(counts: ResourceStats, pacer: Pacer, now: float) -> None:
     """Copy what the pacer decided into the call's counters of its resource (on every
     request: nothing is worked out here)."""
-    cap = pacer.queue.cap
+    cap = pacer.jobs_cap(now)
     counts.jobs_in_flight_cap = None if cap is None else math.ceil(cap)
     counts.pacing = pacer.course
     counts.requests_per_window = pacer.budget.limit

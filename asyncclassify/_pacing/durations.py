@@ -173,14 +173,18 @@ class DurationModel:
 
     def forget_longer(self, duration: float) -> None:
         """Forget the finished jobs that took longer than `duration` (they waited in a
-        queue: their time says nothing of how long jobs run), unless too few would be left
-        to learn from; jobs still running stay."""
-        kept = deque(
-            job for job in self._jobs if _value(job) <= duration or _value(job) == math.inf
+        queue: their time says nothing of how long jobs run); should too few be left to
+        learn from, the shortest few are kept (they waited least). Jobs still running stay."""
+        finished = sorted(_value(job) for job in self._jobs if _value(job) < math.inf)
+        if not finished:
+            return
+        shortest = finished[min(len(finished), int(SMALL_SAMPLE)) - 1]
+        longest = max(duration, shortest)
+        self._jobs = deque(
+            job for job in self._jobs if _value(job) <= longest or _value(job) == math.inf
         )
-        if sum(_value(job) < math.inf for job in kept) >= SMALL_SAMPLE:
-            self._jobs = kept
-            self.changed()
+        self.changed()
+        self._refresh_at = -math.inf  # (much was forgotten: no waiting for a refresh)
 
     def changed(self) -> None:
         """Something was learnt about a tracked job."""
@@ -188,6 +192,12 @@ class DurationModel:
         self._news += 1
 
     # -- what the pacer asks ----------------------------------------------------------------
+
+    def refresh_at(self) -> float | None:
+        """When the estimate will take in what it was told since its last refresh (None: it
+        has nothing new). Quantiles asked before then are the old estimate's, so whoever
+        schedules by them should ask again then."""
+        return self._refresh_at if self._dirty else None
 
     def warm(self, now: float) -> bool:
         """True once some job of the cohort has finished: quantiles rest on data."""

@@ -41,7 +41,7 @@ from .budget import RequestBudget
 from .durations import SMALL_SAMPLE, DurationModel, JobTimes, ServiceClock
 from .polls import NOT_STARTED_AHEAD, PollQueue
 from .probes import LADDER_GROWTH, LADDER_START, PROBES, ColdProbes
-from .queueing import Decision, QueueWatch, StartLine
+from .queueing import MIN_FINISHED, Decision, QueueWatch, StartLine
 from .throughput import ThroughputMeter
 from .turns import PolledJob, Turn
 
@@ -104,6 +104,15 @@ KNOWN_SLACK = 4
 """The index of what is known of each job is rebuilt once it holds this many entries per
 unfinished job."""
 DECISIONS_KEPT = 100
+SUSPECTED_GROWTH = 3.0
+"""While a queue is suspected, what the budget needs in flight is reckoned with a typical
+duration at most this many times the one at the suspicion (early in a run it grows as slower
+jobs finish; behind a queue it would grow with the queue)."""
+SPREAD_MARGIN = 1.5
+"""...and the jobs of a typical duration times this (the mean of durations that vary lies
+above their median)."""
+LATENESS_WEIGHT = 0.05
+"""The weight of each job's lateness in the running mean of how late polls come."""
 LIFETIME_SHARE = 0.5
 """Once a job was found gone (the service forgot it), the jobs in flight are held to what
 the budget can read within this share of that job's age: none waits long enough to expire."""
@@ -182,6 +191,8 @@ class Pacer:
         self._held = (-1, 0.0)
         """(model version, how long a job is held) as last computed."""
         self._finishing = RateMeter(max(settings.window * 0.1, settings.first_poll))
+        self._lateness = 0.0
+        """How long after a job finished its poll found it, lately (seconds)."""
         """How fast jobs finish lately."""
         self.lifetime = math.inf
         """The least age at which a job was found gone lately: the service forgets jobs that
@@ -257,6 +268,11 @@ class Pacer:
         due = self._polls.next_due(now, self._scarce_polls(now))
         if due is not None:
             times.append(max(due, ready))
+            refresh = self.model.refresh_at()
+            if refresh is not None:
+                # Due times follow the duration model, which takes in news only now and then:
+                # they may come sooner once it has.
+                times.append(max(refresh, ready))
         if self._submits and not self.model.warm(now) and self.in_flight.jobs > 0:
             # While nothing has finished, the in-flight target grows with the oldest job's age.
             times.append(now + self.settings.first_poll * LADDER_START)
@@ -322,6 +338,7 @@ class Pacer:
             finished_at = finished_wall - self.clock.offset() - wall_offset
         if finished:
             self._starting.tick(answered_at)
+            self.queue.job_done()
         if self.queue.cap is not None and self.line.trusted:
             self._follow_line(job, answered_at, finished_at, started=status != "notStarted")
         if finished:
@@ -337,6 +354,8 @@ class Pacer:
                     answered_at, max(finished_at, times.unfinished_at, times.submitted_at)
                 )
                 self.meter.finished(finished_at)
+                late = answered_at - finished_at
+                self._lateness += (late - self._lateness) * LATENESS_WEIGHT
             if finished_at is not None and self.clock.settled:
                 # (Until the clocks' offset has settled, its error would read as waits.)
                 decision = self.queue.finished(
@@ -395,7 +414,7 @@ class Pacer:
             return "a Retry-After"
         if self._submits and self.budget.utilization(now) >= SCARCE_USE:
             return "the budget"
-        cap = self.queue.cap
+        cap = self.jobs_cap(now)
         if self._submits and cap is not None and self.in_flight.jobs >= cap:
             return "the service's queue"
         if self.in_flight.jobs:
@@ -417,14 +436,16 @@ class Pacer:
 
     def target_in_flight(self, now: float) -> int:
         """How many jobs may be in flight now (before the settings' caps)."""
-        target = self._capped(self._uncapped_target(now))
+        target = self._capped(self._uncapped_target(now), now)
         queue = self.queue
         if queue.state == "suspected":
             # Never below what the budget needs by Little's law (its jobs per second for a
-            # typical duration): a wrong suspicion then costs the headroom, not the budget.
+            # typical duration, with a margin): a wrong suspicion then costs the headroom,
+            # not the budget.
             typical = queue.base(self.model.median(now))
-            needed = self.budget.rate / 2.0 * typical
-            ramp = max(needed, queue.ramp_limit(now, typical), MIN_IN_FLIGHT)
+            typical = min(typical, SUSPECTED_GROWTH * queue.suspected_base)
+            needed = self.budget.rate / 2.0 * SPREAD_MARGIN * typical
+            ramp = max(needed, queue.ramp_limit(), MIN_IN_FLIGHT)
             target = min(target, math.ceil(ramp))
         return target
 
@@ -456,9 +477,21 @@ class Pacer:
             target = min(target, max(MIN_IN_FLIGHT, math.floor(readable)))
         return target
 
+    def jobs_cap(self, now: float) -> float | None:
+        """The most jobs in flight while the service queues ours (None when nothing caps
+        them): the queue's cap on jobs at the service, and room for the jobs that have
+        finished there and wait for their poll (as many as finish in the time a poll comes
+        late, by Little's law; thrifty polls come late by design, and a place they hold
+        must not be one the service could run a job in)."""
+        cap = self.queue.cap
+        if cap is None:
+            return None
+        # (At most as many again: what finishes late must not open the cap without end.)
+        return cap + min(cap, self._finishing.rate(now) * self._lateness)
+
     def _held_by_cap(self, now: float) -> bool:
         """Whether the queue's cap, not the target or the settings, keeps jobs out."""
-        cap = self.queue.cap
+        cap = self.jobs_cap(now)
         if cap is None:
             return False
         jobs = self.in_flight.jobs
@@ -466,8 +499,8 @@ class Pacer:
             return False
         return jobs < self._uncapped_target(now)
 
-    def _capped(self, target: int) -> int:
-        cap = self.queue.cap
+    def _capped(self, target: int, now: float) -> int:
+        cap = self.jobs_cap(now)
         if cap is None:
             return target
         return max(MIN_IN_FLIGHT, min(target, math.ceil(cap)))
@@ -539,6 +572,7 @@ class Pacer:
             # A queue lengthens what the model sees; its stragglers are no slower to run.
             typical = self.queue.base(self.model.median(now))
             self._polls.spacing = max(STRAGGLER_SPACING * typical, affords)
+            self._polls.space_first = self.queue.queued_seen > 0
         return scarce
 
     def _scarce(self, now: float) -> bool:
@@ -631,7 +665,15 @@ class Pacer:
             return
         after = queue.queued_after(typical)
         if age >= after:
-            self._record(queue.found_queued(now, age, after, in_flight=self.in_flight.jobs))
+            self._record(
+                queue.found_queued(
+                    now,
+                    age,
+                    after,
+                    in_flight=self.in_flight.jobs,
+                    typical=typical if model.warm(now) else math.inf,
+                )
+            )
 
     def _review(self, now: float) -> None:
         """Close a throughput period when it has lasted long enough, and let the queue watch
@@ -708,9 +750,17 @@ class Pacer:
         """Queued jobs start about as fast as jobs finish (at least one per typical run): as
         polls found them lately, or as the service's own timestamps said in recent periods
         (polls that come late must not make the line slower, and its polls later)."""
-        told = max((period.rate for period in self.meter.periods), default=0.0)
+        told = sorted(
+            period.rate for period in self.meter.periods if period.finished >= MIN_FINISHED
+        )
         typical = self.queue.base(self.model.median(now))
-        return max(self._starting.rate(now), told, 1.0 / typical)
+        if told:
+            # (The median of recent periods: the fastest of them is fast by chance, and a
+            # line that runs ahead of the jobs counts their waits as running time.)
+            return max(told[len(told) // 2], 1.0 / typical)
+        # Until periods tell: as the queue's confirmation measured it (one start per so many
+        # seconds), or as polls found them start.
+        return max(self._starting.rate(now), self.queue.start_rate, 1.0 / typical)
 
     def _follow_line(
         self, job: PolledJob, now: float, finished_at: float | None, *, started: bool
@@ -722,8 +772,10 @@ class Pacer:
         rate = self._start_rate(now)
         slack = self.model.quantile(NOT_STARTED_AHEAD, now)
         if finished_at is not None:
-            # It ran at least as long as a fast job does.
-            times.started_by = min(times.started_by, finished_at - slack)
+            # It started before it finished (not "a fast job's time before": a bound taken
+            # from the model would become the duration measured, and the model would learn
+            # its own quantile back).
+            times.started_by = min(times.started_by, max(finished_at, times.submitted_at))
         self.line.check(job.position, times, rate, started=started, slack=slack)
         if not self.line.trusted:
             for other in self._unfinished:

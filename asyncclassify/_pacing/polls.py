@@ -11,7 +11,7 @@ A job last seen `notStarted` waits in a queue or is about to start: it is due no
 fast job's duration later. While requests are not scarce, a job found unfinished is polled
 again at least every `spacing` seconds: the stragglers at the end of a run are what it waits
 for, and a long tail's conditional quantiles would leave them unpolled for long after they
-finish.
+finish. Once jobs have been seen waiting to start, so is a job never polled (`space_first`).
 """
 
 from __future__ import annotations
@@ -55,6 +55,10 @@ class PollQueue:
         self.spacing = math.inf
         """The longest wait between two polls of an unfinished job while requests are not
         scarce (set by the pacer from the requests it has to spare)."""
+        self.space_first = False
+        """Whether `spacing` bounds a job's first poll too: when jobs have been seen waiting
+        to start, durations learnt count waits that jobs sent later need not have (a queue
+        drains at the end of a run), so the model alone would leave them unpolled long."""
 
     def add(self, turn: Turn, now: float) -> None:
         """A poll turn starts to wait."""
@@ -104,7 +108,8 @@ class PollQueue:
         survived = job.times.survived
         age = model.conditional_quantile(quantile, survived, now)
         if survived <= 0:
-            return min(age, FIRST_POLL_CAP * model.median(now))
+            age = min(age, FIRST_POLL_CAP * model.median(now))
+            return age if scarce or not self.space_first else min(age, self.spacing)
         age = min(age, FOLLOW_UP_CAP * survived)
         if not scarce:
             age = min(age, survived + self.spacing)
@@ -128,6 +133,8 @@ class PollQueue:
         assert job is not None
         model = self.model
         age = min(model.quantile(self._quantiles[scarce], now), FIRST_POLL_CAP * model.median(now))
+        if not scarce and self.space_first:
+            age = min(age, self.spacing)
         return job.times.origin + age
 
     def _push(self, turn: Turn, now: float) -> None:

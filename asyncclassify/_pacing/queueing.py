@@ -7,8 +7,8 @@ hour, on a service with no queue at all. So a queue is a hypothesis, and what it
 checked by its effect:
 
 * suspected: a job is found `notStarted` well past the age jobs are usually seen started.
-  Nothing is capped; the jobs in flight only grow more slowly (a quarter more per typical
-  duration, but never below what the budget needs by Little's law for a typical duration),
+  Nothing is capped; the jobs in flight only grow more slowly (by a quarter of the jobs that
+  finish, but never below what the budget needs by Little's law for a typical duration),
   so that a queue is confirmed before it is deep.
 * confirmed, or ruled out, by the jobs' own times at the service (submit to the service's
   finish time) against the jobs in flight when each was sent: behind our own jobs, those
@@ -19,9 +19,11 @@ checked by its effect:
   (the time without a wait over the time between two starts).
 * withdrawn, at once, when a period in which the cap held submits back finished surely fewer
   jobs than the best period since it was confirmed or the few read before (`throughput`:
-  fewer jobs in flight finished fewer jobs, so the cap costs throughput); no queue is
+  fewer jobs in flight finished fewer jobs, so the cap costs throughput); periods in which
+  too few jobs finished to judge them alone are judged together with the next. No queue is
   suspected again for a while that doubles each time. Every few periods the cap is raised
-  for two periods and kept higher only if jobs then finish faster.
+  for two periods and kept higher only if jobs then finish faster. (The cap counts jobs at
+  the service: the pacer adds room for the finished jobs that wait for their poll.)
 
 Each change is a `Decision` with its reason, for the log and the run's statistics.
 
@@ -65,9 +67,12 @@ in flight of the fifth with the fewest (those most likely not to have waited), a
 many times as long."""
 SAME = 1.25
 """...or ruled out when the third with the most took less than this many times as long."""
-RAMP_GROWTH = 1.25
-"""While a queue is suspected, the jobs in flight grow at most this many times per typical
-duration."""
+RAMP_GROWTH = 0.25
+"""While a queue is suspected, the jobs in flight grow at most by this many per job finished:
+a quarter more per typical duration where nothing queues (as many finish in that time as are
+in flight), and slowly where the service runs a few of ours at once (they finish slowly).
+Counted in jobs, not in time, it asks nothing of a typical duration that the queue itself
+lengthens."""
 FLAT = 1.1
 """A higher cap is kept when jobs finish this much faster under it."""
 BUDGET = 0.8
@@ -122,14 +127,25 @@ class QueueWatch:
         self.reason = ""
         """Why the cap is what it is (or why there is none)."""
         self.queued_seen = 0
+        self.start_rate = 0.0
+        """How many of our jobs the service starts per second, as the confirmation measured
+        it (0 until then)."""
         self.unqueued = math.inf
         """A job at the service longer than this waited in the queue (once confirmed)."""
         self._queued_at = -math.inf
         """When a job was last found waiting."""
         self._suspected = (0.0, 0.0)
         """(when a queue was suspected, the jobs in flight then)."""
+        self.suspected_base = math.inf
+        """The typical duration without a queue when it was suspected: what the jobs in flight
+        need by Little's law is reckoned with it while the suspicion lasts (the model's own
+        grows with the waits, and the jobs in flight with it, the queue's doing feeding the
+        queue)."""
         self._unreviewed = 0
         """Jobs finished since the pairs were last weighed."""
+        self.done = 0
+        """Jobs found finished (all of them, told by `job_done`)."""
+        self._done_at_suspicion = 0
         self._pairs: list[tuple[int, float]] = []
         """(jobs in flight at its submit, time at the service) of jobs finished while a
         queue is suspected."""
@@ -138,6 +154,9 @@ class QueueWatch:
         self._hold_off = HOLD_OFF_WINDOWS * window
         self._retry_at = -math.inf
         self._periods_capped = 0
+        self._sparse: Period | None = None
+        """Periods read since the last one judged, joined, while too few jobs finished in them
+        to judge them."""
         self._probe: tuple[int, float, Period] | None = None
         """(period count when a raise began, the cap before it, the best period then)."""
 
@@ -166,12 +185,15 @@ class QueueWatch:
             typicals.append((slot, typical))
         while typicals and typicals[0][0] < slot - BASE_WINDOWS * self.window:
             typicals.popleft()
+        if self.state == "suspected" and self.suspected_base == math.inf:
+            self.suspected_base = self.base(typical)  # (suspected before any job finished)
 
     def found_queued(
-        self, now: float, age: float, after: float, *, in_flight: int
+        self, now: float, age: float, after: float, *, in_flight: int, typical: float
     ) -> Decision | None:
         """A poll at `now` found a job `notStarted` at `age`, past `after`, with `in_flight`
-        jobs in flight."""
+        jobs in flight, the model's typical duration being `typical` (inf while no job has
+        finished)."""
         self.queued_seen += 1
         self._queued_at = now
         if self.state == "ruled out" and now >= self._retry_at:
@@ -182,22 +204,28 @@ class QueueWatch:
         self._pairs.clear()
         self._unreviewed = 0
         self._suspected = (now, max(float(in_flight), MIN_CAP))
+        self._done_at_suspicion = self.done
+        self.suspected_base = self.base(typical)
         return self._decide(
             now,
             "queue suspected",
             f"a job was still notStarted at {age:.3g} s (jobs start by about {after:.3g} s);"
-            f" jobs in flight grow at most {RAMP_GROWTH:g}x per typical duration until the "
+            f" jobs in flight grow by at most {RAMP_GROWTH:g} per job finished until the "
             "jobs' times tell whether they wait behind our own",
         )
 
-    def ramp_limit(self, now: float, typical: float) -> float:
+    def job_done(self) -> None:
+        """A poll found a job finished."""
+        self.done += 1
+
+    def ramp_limit(self) -> float:
         """The most jobs in flight while a queue is suspected (inf otherwise): they grow
-        from where they were at the suspicion, `RAMP_GROWTH` times per `typical` duration,
-        so that a queue at the service is confirmed before it is deep."""
+        from where they were at the suspicion by `RAMP_GROWTH` per job finished since, so
+        that a queue at the service is confirmed before it is deep."""
         if self.state != "suspected":
             return math.inf
-        since, level = self._suspected
-        return float(level * RAMP_GROWTH ** min(50.0, (now - since) / typical))
+        _, level = self._suspected
+        return level + RAMP_GROWTH * (self.done - self._done_at_suspicion)
 
     # -- what periods tell ------------------------------------------------------------------
 
@@ -263,8 +291,9 @@ class QueueWatch:
         # without the wait.
         per_start = (high_wait - low_wait) / (high_load - low_load)
         running = low_wait / per_start
+        self.start_rate = 1.0 / per_start
         self.state, self._periods_capped = "confirmed", 0
-        self._best, self._probe = None, None
+        self._best, self._probe, self._sparse = None, None, None
         self.unqueued = LONGER * low_wait
         return self._decide(
             now,
@@ -277,17 +306,30 @@ class QueueWatch:
 
     def _check(self, periods: Sequence[Period]) -> Decision | None:
         last = periods[-1]
+        if self._sparse is not None:
+            last = self._sparse.joined(last)
+            self._sparse = None
         now = last.end
         cap = self.cap
         assert cap is not None
-        if last.finished < MIN_FINISHED:
-            return None  # too few jobs finished in it to tell anything
-        self._periods_capped += 1
         # The best rate lately, before the cap too: what a binding cap must not fall below.
-        best = max([*periods, *([self._best] if self._best else [])], key=_rate)
-        self._best = best
+        telling = [period for period in periods if period.finished >= MIN_FINISHED]
+        if self._best is not None:
+            telling.append(self._best)
+        best = max(telling, key=_rate) if telling else None
         probe = self._probe
         binding = last.held >= BINDING
+        surely_below = binding and probe is None and best and last.rate_below(best, HOLDS)
+        if last.finished < MIN_FINISHED and not surely_below:
+            # Too few jobs finished in it to tell much: it is judged with the next ones (a
+            # period left out for finishing few would leave out the very evidence that the
+            # cap costs jobs), unless it is surely below the best already.
+            self._sparse = last
+            return None
+        assert best is not None or last.finished >= MIN_FINISHED
+        best = last if best is None else max(best, last, key=_rate)
+        self._periods_capped += 1
+        self._best = best
         if binding and probe is None and last.rate_below(best, HOLDS):
             return self.release(
                 now,
@@ -400,7 +442,7 @@ class StartLine:
         if self.anchor is not None:
             anchored, at = self.anchor
             start = max(start, at + (position - anchored) / rate)
-        return min(start, times.started_by)
+        return max(times.submitted_at, min(start, times.started_by))
 
     def seen(self, position: int, times: JobTimes, rate: float) -> None:
         """A poll told something of the job at `position` (its `times` updated already)."""

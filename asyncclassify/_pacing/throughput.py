@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 HISTORY = 12
 """Periods kept."""
@@ -35,6 +35,20 @@ class Period:
     def rate(self) -> float:
         """Jobs finished per second."""
         return self.finished / (self.end - self.start)
+
+    def joined(self, later: Period) -> Period:
+        """This period and the `later` one that follows it, as one."""
+        ours, theirs = self.end - self.start, later.end - later.start
+        span = ours + theirs
+        if span <= 0:
+            return replace(later, start=self.start, finished=self.finished + later.finished)
+        return Period(
+            self.start,
+            later.end,
+            (self.level * ours + later.level * theirs) / span,
+            self.finished + later.finished,
+            (self.held * ours + later.held * theirs) / span,
+        )
 
     def rate_below(self, other: Period, share: float) -> bool:
         """Whether this period's rate is surely below `share` of `other`'s (beyond what the

@@ -141,3 +141,19 @@ def test_a_job_whose_start_is_estimated_anew_counts_its_running_time_from_it() -
     assert job.survived == 1.0
     job.move_origin(14.0)  # not started when last seen
     assert job.survived == 0.0
+
+
+def test_forgetting_a_queue_s_waits_keeps_the_shortest_jobs_when_few_did_not_wait() -> None:
+    model = DurationModel(guess=1.0, window=WINDOW)
+    for index in range(60):  # five that did not wait, 55 behind a growing queue
+        job = JobTimes(0.0)
+        model.track(job)
+        duration = 2.0 if index % 12 == 0 else 10.0 + index
+        job.finished(done_age=duration, duration=duration)
+    model.changed()
+    assert model.median(100.0) > 30.0
+    model.forget_longer(4.0)
+    # Only five are that short: the thirty shortest are kept, and at once (no refresh awaited).
+    assert model.refresh_at() is not None
+    assert model.median(100.0) < 25.0
+    assert model.quantile(0.99, 100.0) <= 40.0

@@ -195,3 +195,28 @@ def test_what_is_known_of_each_job_stays_small_behind_a_job_that_never_ends() ->
             pacer.job_polled(job, at, at + 0.01, status="running", finished=False)
         assert len(pacer._known) <= 4 * 22  # (7,980 polls so far by the end)
     assert not stuck.finished
+
+
+def test_polls_waiting_on_news_the_model_has_not_taken_in_are_woken_for_it() -> None:
+    # The model takes in news now and then; due times computed before it has may be far too
+    # late (a queue's waits forgotten shortens them). With nothing else to wake the pacer,
+    # it must wake when the model refreshes, or polls that are due would wait for nothing.
+    pacer = _pacer()
+    now = 0.0
+    for _ in range(6):  # rounds of forty jobs of 20 s
+        jobs = [_accept(pacer, now + 0.001 * k) for k in range(40)]
+        now += 20.0
+        for k, job in enumerate(jobs):
+            _finish(pacer, job, now + 0.01 * k, 20.0 + (k % 5) * 0.5)
+        now += 1.0
+    waiting = _accept(pacer, now)
+    pacer.ask(Turn("poll", waiting), now)
+    late = _accept(pacer, now)
+    _finish(pacer, late, now + 0.5, 0.4)  # news, taken in at the next refresh
+    refresh = pacer.model.refresh_at()
+    assert refresh is not None
+    due = pacer._polls.next_due(now + 0.5, scarce=False)
+    assert due is not None
+    assert refresh < due  # (the poll is due after the refresh, by the estimate before it)
+    wake = pacer.next_decision(now + 0.5)
+    assert wake == pytest.approx(refresh)

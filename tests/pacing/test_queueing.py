@@ -17,7 +17,7 @@ WINDOW = 60.0
 
 
 def _suspected(watch: QueueWatch, *, in_flight: int = 40, now: float = 1.0) -> None:
-    decision = watch.found_queued(now, age=3.0, after=1.0, in_flight=in_flight)
+    decision = watch.found_queued(now, age=3.0, after=1.0, in_flight=in_flight, typical=1.0)
     assert decision is not None
     assert decision.what == "queue suspected"
     assert watch.cap is None  # a suspicion holds nothing back by itself
@@ -46,10 +46,12 @@ def _queue_pairs(
 def test_a_suspicion_alone_caps_nothing_but_slows_the_ramp() -> None:
     watch = QueueWatch(WINDOW)
     _suspected(watch, in_flight=40, now=1.0)
-    assert watch.ramp_limit(1.0, typical=2.0) == pytest.approx(40)
-    assert watch.ramp_limit(5.0, typical=2.0) == pytest.approx(40 * 1.25**2)  # per typical
+    assert watch.ramp_limit() == pytest.approx(40)
+    for _ in range(80):
+        watch.job_done()
+    assert watch.ramp_limit() == pytest.approx(40 + 80 * 0.25)  # a quarter per job finished
     other = QueueWatch(WINDOW)
-    assert other.ramp_limit(5.0, typical=2.0) == float("inf")
+    assert other.ramp_limit() == float("inf")
 
 
 def test_waits_that_grow_with_our_jobs_in_flight_confirm_a_queue_and_size_the_cap() -> None:
@@ -75,10 +77,10 @@ def test_waits_that_do_not_grow_with_our_jobs_in_flight_rule_the_queue_out() -> 
     assert _finish(watch, pairs) == ["queue ruled out"]
     assert watch.cap is None
     # Held off: another job found waiting does not suspect a queue again at once...
-    assert watch.found_queued(6.0, 3.0, 1.0, in_flight=300) is None
-    assert watch.ramp_limit(6.0, typical=2.0) == float("inf")
+    assert watch.found_queued(6.0, 3.0, 1.0, in_flight=300, typical=1.0) is None
+    assert watch.ramp_limit() == float("inf")
     # ...but after the hold-off it may.
-    later = watch.found_queued(6.0 + 6 * WINDOW, 3.0, 1.0, in_flight=300)
+    later = watch.found_queued(6.0 + 6 * WINDOW, 3.0, 1.0, in_flight=300, typical=1.0)
     assert later is not None
     assert later.what == "queue suspected"
 
@@ -115,6 +117,27 @@ def test_a_binding_cap_is_withdrawn_when_fewer_jobs_in_flight_finish_fewer_jobs(
     assert "fewer jobs in flight finished fewer jobs" in decision.reason
     assert watch.cap is None
     assert watch.state == "ruled out"
+
+
+def test_periods_too_sparse_to_judge_alone_are_judged_together() -> None:
+    # A cap that leaves the service idle finishes few jobs in each period: left out for
+    # finishing few, the periods that show the cost would never be judged.
+    watch = _confirmed()
+    periods = [_period(0.0, level=300, rate=10.0, held=0.0)]
+    decision = None
+    for index in range(1, 5):
+        periods.append(Period(10.0 * index, 10.0 * (index + 1), 40.0, 8, 1.0))  # 0.8/s
+        decision = watch.review(periods)
+        if decision is not None:
+            break
+    assert decision is not None
+    assert decision.what == "cap withdrawn"
+    assert watch.cap is None
+
+
+def test_a_confirmed_queue_says_how_fast_it_starts_our_jobs() -> None:
+    watch = _confirmed()  # one start every 0.1 s
+    assert watch.start_rate == pytest.approx(10.0, rel=0.2)
 
 
 def test_a_binding_cap_is_raised_now_and_then_and_kept_higher_only_if_more_finish() -> None:
