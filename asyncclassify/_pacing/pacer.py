@@ -87,6 +87,8 @@ STRAGGLER_SPACING = 0.25
 typical duration)..."""
 SPARE_SHARE = 0.1
 """...as far as this share of the budget allows over every job in flight."""
+IDLE_SHARE = 0.5
+"""...or this share of what the budget leaves idle, if more (requests idle now are lost)."""
 SCARCE_USE = 0.9
 """Requests are scarce while the budget's recent utilization is at least this..."""
 IDLE_USE = 0.5
@@ -568,7 +570,12 @@ class Pacer:
         what a share of the budget affords over every job in flight."""
         scarce = self._scarce(now)
         if not scarce and self.model.warm(now):
-            affords = self.in_flight.jobs / (SPARE_SHARE * self.budget.rate)
+            # At least this share of the budget; half of what it leaves idle, if more, unless
+            # the line of a queue's starts, borne out, tells when each job starts.
+            spare = SPARE_SHARE
+            if self.queue.cap is None or not self.line.proven:
+                spare = max(spare, IDLE_SHARE * (1.0 - self.budget.utilization(now)))
+            affords = self.in_flight.jobs / (spare * self.budget.rate)
             # A queue lengthens what the model sees; its stragglers are no slower to run.
             typical = self.queue.base(self.model.median(now))
             self._polls.spacing = max(STRAGGLER_SPACING * typical, affords)

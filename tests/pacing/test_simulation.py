@@ -133,6 +133,16 @@ def test_a_few_slots_and_widely_spread_jobs_keep_the_service_busy() -> None:
     assert figures["fraction_of_ceiling"] >= 0.9, figures
 
 
+def test_a_budget_left_idle_while_a_queue_is_suspected_polls_sooner() -> None:
+    # No queue, but start spells long and widely spread: a suspicion holds the jobs in
+    # flight to what the budget needs for a typical job, and the jobs whose spells were long
+    # hold their places. The budget has requests to spare meanwhile: polls spend half of
+    # what it leaves idle (with a tenth only, 0.77 of the ceiling on this corpus).
+    figures = judge(draw(4).scenario(max_windows=4))
+    assert figures["fraction_of_ceiling"] >= 0.85, figures
+    assert figures["gets_per_job"] <= 1.1
+
+
 def test_jobs_picked_up_in_no_order_drop_the_start_line() -> None:
     scenario = replace(
         SCENARIOS["long queue (20 running at once)"],
@@ -183,11 +193,11 @@ def test_many_random_services_never_stall_and_never_storm() -> None:
         expected = scenario.jobs // scenario.clients * scenario.clients
         assert figures["jobs"] == expected, (scenario, figures)
         # A few dozen GETs find out how long jobs take; beyond that a few per job at most,
-        # or a tenth of the budget: polls are eager, for latency, when the budget does not
-        # bind, and a queue is confirmed before it is capped (a few dozen jobs waiting for
-        # five slots are polled while they wait).
+        # or half of the budget: polls are eager, for latency, when the budget does not
+        # bind (as far as half of what it leaves idle), and a queue is confirmed before it
+        # is capped (a few dozen jobs waiting for five slots are polled while they wait).
         gets = figures["gets_per_job"] * figures["jobs"]
-        spare = 0.1 * REQUESTS / WINDOW * figures["elapsed_s"]
+        spare = 0.5 * REQUESTS / WINDOW * figures["elapsed_s"]
         assert gets <= 2.5 * figures["jobs"] + 50 + spare, (scenario, figures)
         # A window 99% full when a small run starts costs it a few 429s, never a storm.
         assert figures["throttled"] <= max(15, 0.02 * gets), (scenario, figures)
