@@ -16,7 +16,11 @@ throttled request left:
   the real limit is lower than ours (a wrong setting) or another client keeps a share of the
   window (two processes on one key each settle just under what they held, together just
   under the limit, instead of ratcheting each other down). That level, a little lower,
-  becomes a ceiling, probed upwards only slowly (2% per window after ten quiet ones).
+  becomes a ceiling, probed upwards (15% of the limit per window) after a window and a half
+  without 429s: another client may have finished, leaving its share idle (a share idle is
+  lost for good; a probe that finds it still taken costs a 429 or two). Each probe that
+  meets the same level doubles the wait before the next, up to four windows; a probe that
+  gets past it takes the whole limit back.
 
 Once 429s stop for a window, the limit climbs back to the ceiling within one more window.
 """
@@ -43,15 +47,22 @@ CONFIRM_WINDOWS = 3.0
 CONFIRM_NEAR = 0.1
 """A 429 within this fraction above a confirmed level confirms it again at once."""
 CEILING_MARGIN = 0.97
+"""A confirmed ceiling sits this fraction below the level that met 429s."""
 MAX_DROP = 0.5
 """One episode lowers the limit to no less than this fraction of what it was."""
-"""A confirmed ceiling sits this fraction below the level that met 429s."""
 RECOVER_WINDOWS = 1.0
 """Quiet windows after the last 429 before the limit climbs again."""
-PROBE_AFTER_WINDOWS = 10.0
-"""Quiet windows after which a learnt ceiling is probed upwards."""
-PROBE_RATE = 0.02
+PROBE_AFTER_WINDOWS = 1.5
+"""Quiet windows after which a learnt ceiling is probed upwards (soon: another client that
+took a share may have finished, and a share left idle is lost; a probe that finds the share
+still taken costs an episode of a 429 or two)."""
+PROBE_RATE = 0.15
 """How fast a ceiling is probed: this fraction of the configured limit per window."""
+PROBE_BACKOFF = 2.0
+"""A probe that meets 429s at the level confirmed before multiplies the quiet time before the
+next one by this (a limit that stays is met less and less often)..."""
+PROBE_MAX_WINDOWS = 4.0
+"""...up to this many windows; a probe that gets past the level starts over."""
 USE_MEMORY = 0.1
 """How far back (in windows) `utilization` looks: an exponentially fading average."""
 
@@ -78,6 +89,8 @@ class RequestBudget:
         """(when, what our window held) of the last throttling episode."""
         self._confirmed = 0.0
         """The level two episodes agreed on (0: none yet)."""
+        self._probe_after = PROBE_AFTER_WINDOWS * window
+        """Quiet time before the ceiling is probed upwards."""
         self._climbed_at = float("-inf")
         self._used = 0.0
         self._used_at = 0.0
@@ -155,6 +168,11 @@ class RequestBudget:
             # Not a one-off (or near a level learnt before): about what the window held is
             # what fits (a lower real limit, or another client's steady share). Stay a little
             # below it; probe upwards slowly.
+            if confirmed:
+                # A probe found the level still taken: probe less often.
+                self._probe_after = min(
+                    PROBE_MAX_WINDOWS * self.window, self._probe_after * PROBE_BACKOFF
+                )
             self._confirmed = held
             # Sharing the window with another client, yield a little more: of two clients,
             # the one that holds more meets more of the 429s, so both drift to a fair share.
@@ -195,10 +213,17 @@ class RequestBudget:
         step = max(0.0, min(since, quiet - RECOVER_WINDOWS * self.window))
         if self._limit < self._ceiling:
             self._limit = min(self._ceiling, self._limit + step * self.configured / self.window)
-        elif self._ceiling < self.configured and quiet > PROBE_AFTER_WINDOWS * self.window:
+        elif self._ceiling < self.configured and quiet > self._probe_after:
             probe = step * PROBE_RATE * self.configured / self.window
             self._ceiling = min(self.configured, self._ceiling + probe)
             self._limit = self._ceiling
+            if self._confirmed and self.in_window(now) > self._confirmed * (1.0 + CONFIRM_NEAR):
+                # The window held more than met 429s, without one: the share is free again.
+                # Take it back at once (the limit climbs to the ceiling within a window); a
+                # 429 on the way teaches the level anew.
+                self._probe_after = PROBE_AFTER_WINDOWS * self.window
+                self._confirmed = 0.0
+                self._ceiling = self.configured
 
     def _burst(self) -> float:
         return max(MIN_BURST, BURST_FRACTION * self._limit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import anyio
@@ -19,8 +20,8 @@ WINDOW = 1.0
 SETTLING_WINDOWS = 2
 """Windows after the first 429 within which the client must have learnt the limit."""
 OBSERVED_WINDOWS = 3
-"""Windows watched after settling. A client that only obeys `Retry-After` without learning
-gets a 429 in each of them; the rate limit itself makes the run last that long."""
+"""Windows watched after settling, at least. A client that only obeys `Retry-After` without
+learning gets a 429 in each of them; the rate limit itself makes the run last that long."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +61,17 @@ async def test_throttling_stops_once_the_client_has_learnt_the_limit() -> None:
     settled = first_throttled + SETTLING_WINDOWS * WINDOW
     before = [s for s in samples if s.at < settled]
     assert final.at - settled >= OBSERVED_WINDOWS * WINDOW
-    # One stray 429 is tolerated: on a starved CPU the emulator (same event loop) can receive
-    # requests late and bunched, squeezing more than its limit into a window of its clock
-    # although they left the client in time.
+    # After that, 429s come only from probes of the learnt ceiling (should a share of it
+    # have been another client's), rarer each time: at most one every two windows, where a
+    # client that only waits meets one in every window. One stray 429 is tolerated: on a
+    # starved CPU the emulator (same event loop) can receive requests late and bunched,
+    # squeezing more than its limit into a window of its clock although they left in time.
     late_429s = final.service_throttled - before[-1].service_throttled
-    assert late_429s <= 1, [
+    observed_windows = (final.at - settled) / WINDOW
+    assert late_429s <= 1 + observed_windows / 2, [
         (round(s.at - first_throttled, 2), s.service_throttled)
-        for s in samples[:: max(1, len(samples) // 40)]
+        for previous, s in itertools.pairwise(samples)
+        if s.service_throttled > previous.service_throttled
     ]
     # What it learnt is at most the service's limit, not the configured budget.
     assert client.budget.limit <= SERVICE_LIMIT
