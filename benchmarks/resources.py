@@ -18,11 +18,16 @@ Five processes and the client share the machine's cores: at ten times the servic
 four resources need about four times the CPU one does, so `--speed` (default 5) runs them
 slower, with everything scaled alike.
 
+* `four resources on one budget`: four `Resource`s that are, unknown to the client, one
+  budget (one emulator, one key: the service's limit may hold per subscription or region
+  rather than per resource), `--documents` in all; the bound is one resource's. Reported:
+  the fraction of that bound and the share of requests refused with 429.
+
 With `--spell S --spell-jitter SIGMA` the jobs' `notStarted` spells vary from job to job
 (median S seconds on the service's scale): a service with no queue at all, on which a pacer
 that took a late start for a queue would hold one resource back.
 
-    python benchmarks/resources.py [--documents 75000] [--only four|dies] [--speed 5]
+    python benchmarks/resources.py [--documents 75000] [--only four|dies|shared] [--speed 5]
         [--spell 1.5 --spell-jitter 0.4]
 """
 
@@ -53,7 +58,12 @@ SCENARIO = "sigma 0.4, guess right"
 
 
 async def _run(
-    endpoints: list[str], documents: int, scenario: Any, scale: float, kill: Any = None
+    endpoints: list[str],
+    documents: int,
+    scenario: Any,
+    scale: float,
+    kill: Any = None,
+    budgets: int = RESOURCES,
 ) -> dict[str, Any]:
     import asyncclassify as ac
 
@@ -102,9 +112,13 @@ async def _run(
         "documents_per_s": round(len(seen) / elapsed, 1),
         "gets_per_job": round(stats.gets_per_job, 3),
         "throttled": stats.throttled,
+        "throttled_fraction": round(
+            stats.throttled / max(1, sum(c.requests for c in stats.resources.values())), 5
+        ),
         "by_resource": {
             label: {
                 "jobs": counts.jobs,
+                "requests_per_window": counts.requests_per_window,
                 "throttled": counts.throttled,
                 "drained": counts.drained,
                 "jobs_in_flight_cap": counts.jobs_in_flight_cap,
@@ -115,8 +129,8 @@ async def _run(
     }
     bound = REQUESTS / window / 2 * DOCUMENTS_PER_JOB
     if killed_at is None:
-        figures["bound_documents_per_s"] = round(RESOURCES * bound, 1)
-        figures["fraction_of_bound"] = round(len(seen) / elapsed / (RESOURCES * bound), 3)
+        figures["bound_documents_per_s"] = round(budgets * bound, 1)
+        figures["fraction_of_bound"] = round(len(seen) / elapsed / (budgets * bound), 3)
         jobs = [counts.jobs for counts in stats.resources.values()]
         mean = sum(jobs) / len(jobs)
         figures["jobs_spread_from_mean"] = round(max(abs(j - mean) for j in jobs) / mean, 3)
@@ -133,7 +147,7 @@ async def _run(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=75_000, help="per resource")
-    parser.add_argument("--only", choices=["four", "dies"])
+    parser.add_argument("--only", choices=["four", "dies", "shared"])
     parser.add_argument("--speed", type=float, default=5.0, help="service time speed-up")
     parser.add_argument(
         "--spell",
@@ -156,18 +170,25 @@ def main() -> int:
     scenario = replace(scenario, timing=timing)
     total = args.documents * RESOURCES
     rows: dict[str, Any] = {}
-    for name in ("four", "dies"):
-        if args.only and args.only != name:
+    names = {"four": "four resources", "dies": "one of four dies", "shared": "four on one budget"}
+    for name, row in names.items():
+        if args.only != name and (args.only or name == "shared"):
             continue
         with ExitStack() as stack:
+            processes = 1 if name == "shared" else RESOURCES
             emulators = [
                 stack.enter_context(EmulatorProcess(*emulator_arguments(scenario), seed=n))
-                for n in range(RESOURCES)
+                for n in range(processes)
             ]
             kill = emulators[1].kill if name == "dies" else None
-            endpoints = [e.endpoint for e in emulators]
-            figures = asyncio.run(_run(endpoints, total, scenario, scale, kill))
-        rows["four resources" if name == "four" else "one of four dies"] = figures
+            if name == "shared":
+                endpoints = [emulators[0].endpoint] * RESOURCES
+                documents, budgets = args.documents, 1
+            else:
+                endpoints = [e.endpoint for e in emulators]
+                documents, budgets = total, RESOURCES
+            figures = asyncio.run(_run(endpoints, documents, scenario, scale, kill, budgets))
+        rows[row] = figures
         print(name, figures, flush=True)
     emit({"benchmark": "resources", "scale": scale, "resources": RESOURCES, "rows": rows})
     return 0

@@ -93,6 +93,9 @@ SCARCE_USE = 0.9
 """Requests are scarce while the budget's recent utilization is at least this..."""
 IDLE_USE = 0.5
 """...and far from binding while it is below this."""
+PULL_USE = 0.5
+"""While work waits on the jobs in flight and the budget is used less than this, polls not
+yet due go early, the job most likely finished first."""
 TYPICAL_LATENCY = 0.05
 """Seconds a request takes, until answers tell."""
 PERIOD_TYPICALS = 2.0
@@ -267,7 +270,10 @@ class Pacer:
         probe = self._next_probe(now)
         if probe is not None:
             times.append(max(probe[1], ready))
-        due = self._polls.next_due(now, self._scarce_polls(now))
+        scarce = self._scarce_polls(now)
+        if self._pulls_polls(now, scarce):
+            times.append(ready)
+        due = self._polls.next_due(now, scarce)
         if due is not None:
             times.append(max(due, ready))
             refresh = self.model.refresh_at()
@@ -557,12 +563,26 @@ class Pacer:
             return self._submits.popleft()
         if submit is not None and self.model.warm(now):
             self._filled = True
-        poll = self._polls.take_due(now, self._scarce_polls(now))
+        scarce = self._scarce_polls(now)
+        poll = self._polls.take_due(now, scarce)
         if poll is None and submit is not None:
             # Work waits, yet the budget has a request to spare: the jobs in flight, not the
             # budget, hold it back. See whether the service queues them.
             poll = self._start_probe(now, START_PROBES_SPARE)
+        if poll is None and self._pulls_polls(now, scarce):
+            # ...and the job most likely finished is polled now rather than when due: the
+            # request idle now is lost for good, and a finished job unpolled holds a place
+            # a new one could take (a wrong duration model must not leave the service idle).
+            poll = self._polls.take_next(now, scarce)
         return poll
+
+    def _pulls_polls(self, now: float, scarce: bool) -> bool:
+        """Whether polls not yet due may go now: work waits on the jobs in flight while
+        more than half of the budget idles."""
+        submit = self._head_submit()
+        if scarce or submit is None or not self.model.warm(now):
+            return False
+        return self.budget.utilization(now) < PULL_USE and not self._room(submit, now)
 
     def _scarce_polls(self, now: float) -> bool:
         """Whether polls should be thrifty now (see `_scarce`); when they need not be, how
