@@ -16,7 +16,7 @@ throttled request left:
   the real limit is lower than ours (a wrong setting) or another client keeps a share of the
   window (two processes on one key each settle just under what they held, together just
   under the limit, instead of ratcheting each other down). That level, a little lower,
-  becomes a ceiling, probed upwards (15% of the limit per window) after a window and a half
+  becomes a ceiling, probed upwards (15% of the limit per window) after three windows
   without 429s: another client may have finished, leaving its share idle (a share idle is
   lost for good; a probe that finds it still taken costs a 429 or two). Each probe that
   meets the same level doubles the wait before the next, up to four windows; a probe that
@@ -52,7 +52,7 @@ MAX_DROP = 0.5
 """One episode lowers the limit to no less than this fraction of what it was."""
 RECOVER_WINDOWS = 1.0
 """Quiet windows after the last 429 before the limit climbs again."""
-PROBE_AFTER_WINDOWS = 1.5
+PROBE_AFTER_WINDOWS = 3.0
 """Quiet windows after which a learnt ceiling is probed upwards (soon: another client that
 took a share may have finished, and a share left idle is lost; a probe that finds the share
 still taken costs an episode of a 429 or two)."""

@@ -91,9 +91,9 @@ def test_a_second_episode_soon_after_teaches_a_ceiling_held_for_many_windows() -
             budget.throttled(now=now + 0.01, retry_after=service[0] + WINDOW - now, sent_at=now)
         else:
             service.append(now)
-    # Two episodes teach it; then the ceiling is probed after a window and a half without
-    # 429s (a share left idle by another client that finished is lost for good), and each
-    # probe that meets a 429 costs one episode: no more than one every two windows.
+    # Two episodes teach it; then the ceiling is probed after three windows without 429s (a
+    # share left idle by another client that finished is lost for good), and each probe that
+    # meets a 429 costs one episode: no more than one every two windows.
     assert episodes[1] < 3 * WINDOW
     later = episodes[2:]
     assert later
