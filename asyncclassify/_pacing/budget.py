@@ -18,9 +18,8 @@ throttled request left:
   under the limit, instead of ratcheting each other down). That level, a little lower,
   becomes a ceiling, probed upwards (15% of the limit per window) after three windows
   without 429s: another client may have finished, leaving its share idle (a share idle is
-  lost for good; a probe that finds it still taken costs a 429 or two). Each probe that
-  meets the same level doubles the wait before the next, up to four windows; a probe that
-  gets past it takes the whole limit back.
+  lost for good; a probe that finds it still taken costs a 429 or two). A probe that gets
+  past the level takes the whole limit back.
 
 Once 429s stop for a window, the limit climbs back to the ceiling within one more window.
 """
@@ -53,16 +52,9 @@ MAX_DROP = 0.5
 RECOVER_WINDOWS = 1.0
 """Quiet windows after the last 429 before the limit climbs again."""
 PROBE_AFTER_WINDOWS = 3.0
-"""Quiet windows after which a learnt ceiling is probed upwards (soon: another client that
-took a share may have finished, and a share left idle is lost; a probe that finds the share
-still taken costs an episode of a 429 or two)."""
+"""Quiet windows after which a learnt ceiling is probed upwards."""
 PROBE_RATE = 0.15
 """How fast a ceiling is probed: this fraction of the configured limit per window."""
-PROBE_BACKOFF = 2.0
-"""A probe that meets 429s at the level confirmed before multiplies the quiet time before the
-next one by this (a limit that stays is met less and less often)..."""
-PROBE_MAX_WINDOWS = 4.0
-"""...up to this many windows; a probe that gets past the level starts over."""
 USE_MEMORY = 0.1
 """How far back (in windows) `utilization` looks: an exponentially fading average."""
 
@@ -89,8 +81,6 @@ class RequestBudget:
         """(when, what our window held) of the last throttling episode."""
         self._confirmed = 0.0
         """The level two episodes agreed on (0: none yet)."""
-        self._probe_after = PROBE_AFTER_WINDOWS * window
-        """Quiet time before the ceiling is probed upwards."""
         self._climbed_at = float("-inf")
         self._used = 0.0
         self._used_at = 0.0
@@ -167,12 +157,7 @@ class RequestBudget:
         if confirmed or now - when < CONFIRM_WINDOWS * self.window:
             # Not a one-off (or near a level learnt before): about what the window held is
             # what fits (a lower real limit, or another client's steady share). Stay a little
-            # below it; probe upwards slowly.
-            if confirmed:
-                # A probe found the level still taken: probe less often.
-                self._probe_after = min(
-                    PROBE_MAX_WINDOWS * self.window, self._probe_after * PROBE_BACKOFF
-                )
+            # below it; probe upwards after a few quiet windows.
             self._confirmed = held
             # Sharing the window with another client, yield a little more: of two clients,
             # the one that holds more meets more of the 429s, so both drift to a fair share.
@@ -213,7 +198,7 @@ class RequestBudget:
         step = max(0.0, min(since, quiet - RECOVER_WINDOWS * self.window))
         if self._limit < self._ceiling:
             self._limit = min(self._ceiling, self._limit + step * self.configured / self.window)
-        elif self._ceiling < self.configured and quiet > self._probe_after:
+        elif self._ceiling < self.configured and quiet > PROBE_AFTER_WINDOWS * self.window:
             probe = step * PROBE_RATE * self.configured / self.window
             self._ceiling = min(self.configured, self._ceiling + probe)
             self._limit = self._ceiling
@@ -221,7 +206,6 @@ class RequestBudget:
                 # The window held more than met 429s, without one: the share is free again.
                 # Take it back at once (the limit climbs to the ceiling within a window); a
                 # 429 on the way teaches the level anew.
-                self._probe_after = PROBE_AFTER_WINDOWS * self.window
                 self._confirmed = 0.0
                 self._ceiling = self.configured
 

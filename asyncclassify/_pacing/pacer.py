@@ -573,7 +573,7 @@ class Pacer:
             # ...and the job most likely finished is polled now rather than when due: the
             # request idle now is lost for good, and a finished job unpolled holds a place
             # a new one could take (a wrong duration model must not leave the service idle).
-            poll = self._polls.take_next(now, scarce)
+            poll = self._polls.take_due(now, scarce, early=True)
         return poll
 
     def _pulls_polls(self, now: float, scarce: bool) -> bool:

@@ -69,29 +69,20 @@ class PollQueue:
         else:
             self._push(turn, now)
 
-    def take_due(self, now: float, scarce: bool, *, take: bool = True) -> Turn | None:
-        """The most overdue turn, if one is due now (it leaves the queue if `take`)."""
+    def take_due(
+        self, now: float, scarce: bool, *, take: bool = True, early: bool = False
+    ) -> Turn | None:
+        """The most overdue turn, if one is due now, or with `early` the one due soonest
+        (it leaves the queue if `take`)."""
         heap = self._heap(now, scarce)
         fresh = self._fresh_head()
         fresh_due = self._fresh_due(fresh, scarce, now) if fresh is not None else math.inf
         heap_due = heap[0][0] if heap else math.inf
-        if min(fresh_due, heap_due) > now:
+        if (fresh is None and not heap) or (not early and min(fresh_due, heap_due) > now):
             return None
         if fresh_due <= heap_due:
             return self._fresh.popleft() if take else fresh
         return heapq.heappop(heap)[2] if take else heap[0][2]
-
-    def take_next(self, now: float, scarce: bool) -> Turn | None:
-        """The turn due soonest, due or not (it leaves the queue)."""
-        heap = self._heap(now, scarce)
-        fresh = self._fresh_head()
-        fresh_due = self._fresh_due(fresh, scarce, now) if fresh is not None else math.inf
-        heap_due = heap[0][0] if heap else math.inf
-        if fresh is None and not heap:
-            return None
-        if fresh_due <= heap_due:
-            return self._fresh.popleft()
-        return heapq.heappop(heap)[2]
 
     def next_due(self, now: float, scarce: bool) -> float | None:
         """When the next turn is due (None when none waits)."""
