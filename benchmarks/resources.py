@@ -13,15 +13,14 @@ measured end to end from a cold start.
   answer and no error; reported: the fraction of the bound over the run (the dead resource's
   budget counted until it died), how long after the kill the dead resource was drained, and
   the throughput of the survivors afterwards against their three budgets.
+* `four resources on one budget` (only with `--only shared`): four `Resource`s that are,
+  unknown to the client, one budget (one emulator, one key: the service's limit may hold
+  per subscription or region rather than per resource), `--documents` in all; the bound is
+  one resource's. Reported: the fraction of that bound and the share of requests 429.
 
 Five processes and the client share the machine's cores: at ten times the service's speed
 four resources need about four times the CPU one does, so `--speed` (default 5) runs them
 slower, with everything scaled alike.
-
-* `four resources on one budget`: four `Resource`s that are, unknown to the client, one
-  budget (one emulator, one key: the service's limit may hold per subscription or region
-  rather than per resource), `--documents` in all; the bound is one resource's. Reported:
-  the fraction of that bound and the share of requests refused with 429.
 
 With `--spell S --spell-jitter SIGMA` the jobs' `notStarted` spells vary from job to job
 (median S seconds on the service's scale): a service with no queue at all, on which a pacer
