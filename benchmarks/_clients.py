@@ -65,6 +65,8 @@ async def _ours(endpoint: str, name: str, documents: int | None) -> dict[str, An
             "stats": stream.stats.as_dict(),
             "granted": dict(client.pacer.granted),
             "peak_jobs_in_flight": client.pacer.in_flight.peak_jobs,
+            # Every change of course, with its reason: a slow row explains itself.
+            "decisions": [f"{d.what}: {d.reason}" for d in client.pacer.decisions],
         }
 
 

@@ -91,6 +91,7 @@ def _ours(scenario: Scenario) -> dict[str, Any]:
         ),
         "peak_jobs_in_flight": max(run["peak_jobs_in_flight"] for run in runs),
         "granted": [run["granted"] for run in runs],
+        "decisions": [run["decisions"] for run in runs],
     }
 
 
