@@ -201,21 +201,37 @@ class _Reencoded(io.RawIOBase):
         return size
 
 
-def _csv(
-    handle: IO[bytes], source: Source, on_malformed: Malformed, skip: Container[str]
-) -> Iterator[dict[str, Any]]:
-    id_column, text_column, language_column = source.columns
+def check_source(source: Source) -> None:
+    """Raise ValueError if the source cannot be read at all (a CSV without the named
+    columns), so that the run is refused before anything is sent."""
+    if source.form != "csv" or source.path == "-":
+        return
+    with open(source.path, "rb") as handle:
+        _csv_reader(handle, source)
+
+
+def _csv_reader(handle: IO[bytes], source: Source) -> csv.DictReader[str]:
+    """A reader past the header, which must name the id and text columns."""
     encoding = "utf-8-sig" if codecs.lookup(source.encoding).name == "utf-8" else source.encoding
     # Undecodable bytes become lone surrogates, so that only their row fails.
     text_handle = io.TextIOWrapper(handle, encoding=encoding, errors="surrogateescape", newline="")
     delimiter = source.delimiter or ("\t" if source.path.lower().endswith(".tsv") else ",")
     reader = csv.DictReader(text_handle, delimiter=delimiter)
     fields = reader.fieldnames or ()
-    missing = [c for c in (id_column, text_column) if c not in fields]
+    missing = [c for c in source.columns[:2] if c not in fields]
     if missing:
+        text_handle.detach()  # the caller closes the file
         shown = ", ".join(repr(field) for field in fields)
         hint = "" if len(fields) != 1 else "; is --delimiter right?"
         raise ValueError(f"{source.name} has no column {missing[0]!r} (its columns: {shown}){hint}")
+    return reader
+
+
+def _csv(
+    handle: IO[bytes], source: Source, on_malformed: Malformed, skip: Container[str]
+) -> Iterator[dict[str, Any]]:
+    id_column, text_column, language_column = source.columns
+    reader = _csv_reader(handle, source)
     while True:
         start = reader.line_num + 1
         try:

@@ -32,7 +32,14 @@ from .._stats import RunStats
 from .estimate import estimate, report
 from .output import LineWriter, result_record
 from .progress import Mode, Progress
-from .readers import FORMATS, Source, count_documents, detect_format, read_documents
+from .readers import (
+    FORMATS,
+    Source,
+    check_source,
+    count_documents,
+    detect_format,
+    read_documents,
+)
 from .resources import EMULATOR_ENDPOINT, endpoints, resources
 from .resuming import RECORD_SUFFIX, RunRecord, check_output, recover, write_record
 
@@ -280,6 +287,7 @@ def _plan(arguments: argparse.Namespace) -> _Plan:
     if arguments.key_file == "-" and arguments.input == "-":
         raise ConfigurationError("stdin cannot be both the input and the key file")
     source = input_source(arguments)
+    check_source(source)
     record = _record(arguments, names)
     check_output(
         arguments.input,
@@ -412,7 +420,10 @@ async def _on_terminate(terminate: Callable[[], None]) -> None:
 async def _count(progress: Progress, source: Source) -> None:
     """Count the input's records beside the run, for the progress's total: nothing waits
     for a large input to be read twice."""
-    total = await anyio.to_thread.run_sync(count_documents, source, abandon_on_cancel=True)
+    try:
+        total = await anyio.to_thread.run_sync(count_documents, source, abandon_on_cancel=True)
+    except (ValueError, OSError):
+        return  # the run's own reading reports what is wrong with the input, as itself
     progress.set_total(total)
 
 

@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from asyncclassify import RunStats
+from asyncclassify._cli.progress import Progress
+from asyncclassify._cli.readers import Source
+from asyncclassify._cli.run import _count
 from asyncclassify.emulator import Emulator
 
 from .helpers import SINGLE, by_id, connect, jsonl, output_lines, run_cli, single_answer
@@ -113,7 +117,18 @@ async def test_csv_without_the_named_column_is_a_usage_error(
     )  # fmt: skip
     assert done.returncode == 2
     assert b"body" in done.stderr
+    assert b"Traceback" not in done.stderr
     assert emulator.stats()["jobs_created"] == 0
+    assert not (tmp_path / "out.jsonl").exists()  # refused before the run began
+
+
+async def test_counting_an_unreadable_input_leaves_the_report_to_the_run(tmp_path: Path) -> None:
+    # The count runs beside the run; were it to raise first, the user would get a
+    # traceback instead of the reader's message (a CI failure, once in a few runs).
+    corpus = tmp_path / "tickets.csv"
+    corpus.write_text("id,text\n1,hello\n", encoding="utf-8")
+    source = Source(str(corpus), "csv", columns=("id", "body", None))
+    await _count(Progress(RunStats(), None, "off"), source)
 
 
 async def test_plain_text_ids_are_line_numbers(emulator: Emulator, tmp_path: Path) -> None:
