@@ -48,6 +48,13 @@ MIN_WEIGHT = 0.05
 MIN_COHORT = 60
 MAX_COHORT = 1_200
 EM_ROUNDS = 25
+MAX_SIGMA = 2.0
+"""The widest spread of log durations the fit may reach (a tenth of jobs 13 times slower
+than the median): a few short jobs against many censored long ones must not fit a spread
+that puts the median at years."""
+EVENT_FLOOR = 0.01
+"""Durations below this share of the median duration are counted as that (a duration of
+nearly zero is a start estimated late, and its logarithm would swamp the fit)."""
 _NORMAL = NormalDist()
 
 
@@ -87,9 +94,15 @@ class JobTimes:
         self.survived = max(self.survived, at - self.origin)
 
     def move_origin(self, origin: float) -> None:
-        """Count its ages from `origin` (an unfinished job whose start is estimated anew)."""
+        """Count its ages from `origin` (a job whose start is estimated anew); a finished
+        job's duration moves with it, so that every job of a cohort counts from alike."""
+        shift = self.origin - origin
         self.origin = origin
         self.survived = max(0.0, self.unfinished_at - origin)
+        if self.done_age is not None:
+            self.done_age = max(self.survived, self.done_age + shift)
+            if self.duration is not None:
+                self.duration = min(self.done_age, max(self.survived, self.duration + shift))
 
     def finished(self, done_age: float, duration: float | None) -> None:
         """Record the poll that found the job done, and its exact duration if known."""
@@ -185,6 +198,14 @@ class DurationModel:
         )
         self.changed()
         self._refresh_at = -math.inf  # (much was forgotten: no waiting for a refresh)
+
+    def count_from_submits(self) -> None:
+        """Count every tracked job's times from its submit again (a queue's start line,
+        which they were counted from, is dropped)."""
+        for job in self._jobs:
+            job.move_origin(job.submitted_at)
+        self.changed()
+        self._refresh_at = -math.inf
 
     def changed(self) -> None:
         """Something was learnt about a tracked job."""
@@ -343,7 +364,9 @@ class DurationModel:
         """Censored maximum likelihood of (mu, sigma) of log durations, with a weak prior on
         sigma; then sigma widened for a small sample (a rough predictive spread)."""
         log = math.log
-        logs = [log(value) if value > 1e-6 else -13.8 for value, _ in events]
+        values = sorted(value for value, _ in events)
+        floor = max(1e-6, EVENT_FLOOR * values[len(values) // 2])
+        logs = [log(max(value, floor)) for value, _ in events]
         weights = list(map(_second, events))
         cuts = [(log(max(value, 1e-6)), weight) for value, weight in censored]
         event_weight = self.events
@@ -362,7 +385,7 @@ class DurationModel:
             new_mu = first / total
             variance = (second - 2 * new_mu * first + new_mu * new_mu * total) / total
             variance = (variance * total + PRIOR_WEIGHT * PRIOR_SIGMA**2) / (total + PRIOR_WEIGHT)
-            new_sigma = math.sqrt(max(variance, 1e-4))
+            new_sigma = min(MAX_SIGMA, math.sqrt(max(variance, 1e-4)))
             converged = abs(new_mu - mu) < 1e-4 and abs(new_sigma - sigma) < 1e-4
             mu, sigma = new_mu, new_sigma
             if converged:

@@ -598,7 +598,8 @@ class Pacer:
             affords = self.in_flight.jobs / (spare * self.budget.rate)
             # A queue lengthens what the model sees; its stragglers are no slower to run.
             typical = self.queue.base(self.model.median(now))
-            self._polls.spacing = max(STRAGGLER_SPACING * typical, affords)
+            longest = STRAGGLER_SPACING * self.settings.window  # (whatever the model says)
+            self._polls.spacing = max(min(STRAGGLER_SPACING * typical, longest), affords)
             self._polls.space_first = self.queue.queued_seen > 0
         return scarce
 
@@ -807,6 +808,7 @@ class Pacer:
         if not self.line.trusted:
             for other in self._unfinished:
                 other.times.move_origin(other.times.submitted_at)
+            self.model.count_from_submits()
             self._polls.rekey()
             self._record(
                 self.queue.release(

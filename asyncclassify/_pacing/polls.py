@@ -113,12 +113,13 @@ class PollQueue:
         if survived <= 0:
             age = min(age, FIRST_POLL_CAP * model.median(now))
             return age if scarce or not self.space_first else min(age, self.spacing)
-        age = min(age, FOLLOW_UP_CAP * survived)
-        if not scarce:
-            age = min(age, survived + self.spacing)
         if job.status == "notStarted":
             # The remaining time of a job that has not started is at least a run's.
             age = max(age, survived + model.quantile(NOT_STARTED_AHEAD, now))
+        # The caps come last: they hold whatever the model says.
+        age = min(age, FOLLOW_UP_CAP * survived)
+        if not scarce:
+            age = min(age, survived + self.spacing)
         return age
 
     def rekey(self) -> None:

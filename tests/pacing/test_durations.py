@@ -157,3 +157,45 @@ def test_forgetting_a_queue_s_waits_keeps_the_shortest_jobs_when_few_did_not_wai
     assert model.refresh_at() is not None
     assert model.median(100.0) < 25.0
     assert model.quantile(0.99, 100.0) <= 40.0
+
+
+def test_a_finished_job_s_duration_moves_with_its_origin() -> None:
+    job = JobTimes(submitted_at=10.0)
+    job.move_origin(40.0)  # counted from a queue's estimated start
+    job.finished(done_age=2.0, duration=1.5)  # found done at 42 s, finished at 41.5 s
+    job.move_origin(job.submitted_at)  # the queue's line is dropped
+    assert (job.done_age, job.duration) == (32.0, 31.5)
+
+
+def _counted_from_a_dropped_line(model: DurationModel) -> None:
+    """33 jobs timed from a queue's start line, several of them to nearly nothing (a start
+    estimated late), and 500 still running at 47-85 s counted from their submits."""
+    rng = random.Random(5)
+    for index in range(533):
+        submitted = index * 0.1
+        job = JobTimes(submitted)
+        model.track(job)
+        if index < 33:
+            job.move_origin(submitted + 50.0)
+            duration = 0.0 if index % 3 == 0 else rng.uniform(0.1, 0.4)
+            job.finished(done_age=duration + 0.1, duration=duration)
+        else:
+            job.unfinished(submitted + rng.uniform(47.0, 85.0))
+    model.changed()
+
+
+def test_a_cohort_of_mixed_origins_cannot_fit_a_median_of_years() -> None:
+    # Draw 12292 of the family: such a cohort once fitted a median of six years, and the
+    # jobs waited 300 s, long after the service had finished them, for polls.
+    model = DurationModel(guess=1.0, window=WINDOW)
+    _counted_from_a_dropped_line(model)
+    assert model.sigma <= 2.0
+    assert model.median(60.0) < 1_000.0
+
+
+def test_counting_from_the_submits_again_puts_every_job_on_one_footing() -> None:
+    model = DurationModel(guess=1.0, window=WINDOW)
+    _counted_from_a_dropped_line(model)
+    model.count_from_submits()
+    # Finished jobs now count their 50 s in the queue, like those still running.
+    assert 45.0 < model.median(60.0) < 150.0
