@@ -62,7 +62,9 @@ def main() -> int:
             flush=True,
         )
     fractions = [row["fraction_of_ceiling"] for row in rows]
-    bound = [row["gets_per_job"] for row in rows if row["budget_binds"]]
+    binding = [row for row in rows if row["budget_binds"]]
+    binding.sort(key=lambda row: -row["gets_per_job"])
+    bound = [row["gets_per_job"] for row in binding]
     summary = {
         "worst": fractions[0],
         "median": fractions[len(fractions) // 2],
@@ -84,6 +86,7 @@ def main() -> int:
                 <= TARGETS["gets_per_job_where_budget_binds"],
             },
             "worst_draws": rows[: args.show],
+            "costliest_draws_where_budget_binds": binding[:5],
         }
     )
     return 0

@@ -19,6 +19,7 @@ finished, with its spread widened for the small sample.
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 from bisect import bisect_left, bisect_right
@@ -158,6 +159,10 @@ class DurationModel:
         self.guess = guess
         self.window = window
         self._jobs: deque[JobTimes] = deque()
+        self._retired: deque[JobTimes] = deque(maxlen=MIN_COHORT)
+        """The newest finished jobs that left the cohort: while thousands of jobs in flight
+        are polled unfinished, they crowd the finished ones out, and a model with nothing
+        finished would forget all it knew."""
         self._dirty = True
         self._news = 0
         """Observations since the last refresh."""
@@ -182,7 +187,7 @@ class DurationModel:
         """A new job to learn from as it is polled."""
         self._jobs.append(job)
         if len(self._jobs) > MAX_COHORT:
-            self._jobs.popleft()
+            self._retire(self._jobs.popleft())
 
     def forget_longer(self, duration: float) -> None:
         """Forget the finished jobs that took longer than `duration` (they waited in a
@@ -196,13 +201,16 @@ class DurationModel:
         self._jobs = deque(
             job for job in self._jobs if _value(job) <= longest or _value(job) == math.inf
         )
+        self._retired = deque(
+            (job for job in self._retired if _value(job) <= longest), maxlen=MIN_COHORT
+        )
         self.changed()
         self._refresh_at = -math.inf  # (much was forgotten: no waiting for a refresh)
 
     def count_from_submits(self) -> None:
         """Count every tracked job's times from its submit again (a queue's start line,
         which they were counted from, is dropped)."""
-        for job in self._jobs:
+        for job in (*self._retired, *self._jobs):
             job.move_origin(job.submitted_at)
         self.changed()
         self._refresh_at = -math.inf
@@ -290,11 +298,11 @@ class DurationModel:
         decay = math.log(2.0) / half_life
         oldest = newest + math.log(MIN_WEIGHT) / decay
         while len(jobs) > MIN_COHORT and jobs[0].submitted_at < oldest:
-            jobs.popleft()
+            self._retire(jobs.popleft())
         exp = math.exp
         events: list[tuple[float, float]] = []
         censored: list[tuple[float, float]] = []
-        for job in jobs:
+        for job in (*self._retired, *jobs):
             value = job.duration if job.duration is not None else job.done_age
             age = newest - job.submitted_at
             weight = exp(-decay * age) if age > 0 else 1.0
@@ -309,12 +317,16 @@ class DurationModel:
         else:
             self._mu, self._sigma, self._spread = math.log(self.guess), PRIOR_SIGMA, PRIOR_SIGMA
 
+    def _retire(self, job: JobTimes) -> None:
+        if _value(job) < math.inf:
+            self._retired.append(job)
+
     def _anchor(self, now: float) -> float:
         """When the newest finished jobs were submitted: the `ANCHOR_RANK`-th newest, so that
         a few young jobs polled early and found done do not discount everything else."""
         seen = 0
         anchor = now
-        for job in reversed(self._jobs):
+        for job in itertools.chain(reversed(self._jobs), reversed(self._retired)):
             if job.done_age is not None:
                 anchor = job.submitted_at
                 seen += 1

@@ -199,3 +199,22 @@ def test_counting_from_the_submits_again_puts_every_job_on_one_footing() -> None
     model.count_from_submits()
     # Finished jobs now count their 50 s in the queue, like those still running.
     assert 45.0 < model.median(60.0) < 150.0
+
+
+def test_thousands_of_unfinished_jobs_do_not_crowd_out_what_the_finished_ones_taught() -> None:
+    # Draw 12292 once more: 1,200 jobs polled unfinished behind a queue pushed every finished
+    # job out of the cohort; the model went cold, its polls to the cold schedule, and the
+    # service sat finished for 30 s while 946 jobs waited to be polled.
+    model = DurationModel(guess=1.0, window=WINDOW)
+    end = _feed(model, random.Random(3), 200)
+    learnt = model.median(end)
+    assert learnt == pytest.approx(MEDIAN, rel=0.15)
+    for index in range(1_500):
+        job = JobTimes(end + index * 0.01)
+        model.track(job)
+        job.unfinished(end + 20.0)
+        model.changed()
+    later = end + 21.0
+    assert model.warm(later)
+    # Jobs that have lasted 5-20 s so far: the median is longer, but still of that order.
+    assert learnt <= model.median(later) < 3 * MEDIAN
