@@ -20,6 +20,7 @@ from ._errors import ConfigurationError
 from ._models import Result, Task
 from ._pacing import Pacer
 from ._pacing.budget import RequestBudget
+from ._pacing.pooling import PoolFinder
 from ._pacing.runtime import Spawn
 from ._pipeline import DEFAULT_LINGER, Pipeline, StreamOptions
 from ._resources import DrainNotice, Resource, ResourceLink
@@ -120,8 +121,9 @@ class Client:
 
     @property
     def budget(self) -> RequestBudget:
-        """The (first) resource's request budget (what it has learnt of the limit included)."""
-        return self._links[0].pacer.budget
+        """The (first) resource's own request budget (what it has learnt of the limit
+        included; resources found to share one budget learn it together, in their pool)."""
+        return self._links[0].pacer.own_budget
 
     @property
     def pacer(self) -> Pacer:
@@ -321,4 +323,8 @@ def _links(
     labels = [link.label for link in links]
     if len(set(labels)) != len(labels):
         raise ConfigurationError(f"resources need distinct names, got {labels}")
+    if len(links) > 1:
+        pools = PoolFinder(link.pacer for link in links)
+        for link in links:
+            link.pacer.pools = pools
     return links

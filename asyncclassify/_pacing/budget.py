@@ -15,11 +15,12 @@ throttled request left:
 * a second episode within a few windows: about what the window held is what fits, whether
   the real limit is lower than ours (a wrong setting) or another client keeps a share of the
   window (two processes on one key each settle just under what they held, together just
-  under the limit, instead of ratcheting each other down). That level, a little lower,
-  becomes a ceiling, probed upwards (15% of the limit per window) after three windows
-  without 429s: another client may have finished, leaving its share idle (a share idle is
-  lost for good; a probe that finds it still taken costs a 429 or two). A probe that gets
-  past the level takes the whole limit back.
+  under the limit, instead of ratcheting each other down). That level, a little lower (7%
+  while it moves, 1.5% once 429s meet it again), becomes a ceiling, probed upwards (15% of
+  the limit per window) after three windows without 429s: another client may have
+  finished, leaving its share idle (a share idle is lost for good; a probe that finds it
+  still taken costs a 429 or two). A probe that gets past the level takes the whole limit
+  back.
 
 Once 429s stop for a window, the limit climbs back to the ceiling within one more window.
 """
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Sequence
 
 WINDOW_MARGIN = 1.01
 """The window is counted this much longer than the service's, for arrival-time jitter."""
@@ -47,6 +49,8 @@ CONFIRM_NEAR = 0.1
 """A 429 within this fraction above a confirmed level confirms it again at once."""
 CEILING_MARGIN = 0.97
 """A confirmed ceiling sits this fraction below the level that met 429s."""
+STABLE_MARGIN = 0.985
+"""...and this fraction below it when 429s meet the same level again."""
 MAX_DROP = 0.5
 """One episode lowers the limit to no less than this fraction of what it was."""
 RECOVER_WINDOWS = 1.0
@@ -97,6 +101,11 @@ class RequestBudget:
         return max(1, int(self._ceiling))
 
     @property
+    def last_throttle(self) -> float:
+        """When the latest throttling episode began (-inf before any)."""
+        return self._last_throttle
+
+    @property
     def rate(self) -> float:
         """Requests per second allowed right now."""
         return self._limit / self._span
@@ -144,25 +153,38 @@ class RequestBudget:
         self._tokens_at = now
         self._sent.append(now)
 
-    def throttled(self, now: float, retry_after: float, sent_at: float) -> None:
-        """The service answered 429 to a request sent at `sent_at`: wait, and learn."""
+    def throttled(self, now: float, retry_after: float, sent_at: float) -> float | None:
+        """The service answered 429 to a request sent at `sent_at`: wait, and learn. Returns,
+        for the first 429 of an episode, what the window held as a fraction of the limit
+        (None for the rest of an episode)."""
         self.throttles += 1
         self.paused_until = max(self.paused_until, now + retry_after)
         if sent_at < self._last_throttle:
             # It left before the episode's first 429 came back: that one taught us already.
-            return
+            return None
         held = float(self._held_at(sent_at))
+        fraction = held / self._limit
         when, _ = self._last_episode
         confirmed = self._confirmed and held <= self._confirmed * (1.0 + CONFIRM_NEAR)
         if confirmed or now - when < CONFIRM_WINDOWS * self.window:
             # Not a one-off (or near a level learnt before): about what the window held is
             # what fits (a lower real limit, or another client's steady share). Stay a little
             # below it; probe upwards after a few quiet windows.
+            level = self._confirmed or self._last_episode[1]
             self._confirmed = held
             # Sharing the window with another client, yield a little more: of two clients,
             # the one that holds more meets more of the 429s, so both drift to a fair share.
             # By at most half at once: a young window may hold little of what we need.
-            margin = CEILING_MARGIN if held >= NEAR_LIMIT * self.configured else DECREASE
+            # 429s that meet the level they met before (a lower real limit, a budget shared
+            # with our own other resources, a share that has settled) show what fits: stay
+            # just under it, or a margin lost on every window adds up to more than the odd
+            # 429 costs.
+            if abs(held - level) <= CONFIRM_NEAR * level:
+                margin = STABLE_MARGIN
+            elif held >= NEAR_LIMIT * self.configured:
+                margin = CEILING_MARGIN
+            else:
+                margin = DECREASE
             floor = self._limit * MAX_DROP
             self._ceiling = min(self._ceiling, max(1.0, held * margin, floor))
             self._limit = min(self._limit, self._ceiling)
@@ -177,6 +199,56 @@ class RequestBudget:
         # before the pause or during it leaves in a burst.
         self._tokens = 1.0
         self._tokens_at = max(now, self.paused_until)
+        return fraction
+
+    def resize(self, requests: float) -> None:
+        """Allow `requests` per window from now on (a share of a pool, which learns the
+        limit for its members: nothing is learnt here)."""
+        self.configured = self._ceiling = self._limit = max(1.0, requests)
+
+    @classmethod
+    def pooled(cls, budgets: Sequence[RequestBudget]) -> RequestBudget:
+        """One budget for `budgets` (their limits added up, their windows merged), as if one
+        client had sent all their requests. What each learnt alone is left behind; what their
+        windows held together when 429s met them all is the pool's first level."""
+        first = budgets[0]
+        pool = cls(int(first.configured), first.window)
+        pool.configured = 0.0
+        pool._used_at = first._used_at
+        for budget in budgets:
+            pool.absorb(budget)
+        when, held = pool._last_episode
+        if held and all(abs(budget._last_episode[0] - when) <= pool.window for budget in budgets):
+            # Their 429s came together: what their windows held together is what fits.
+            pool._confirmed = held
+            pool._ceiling = pool._limit = min(pool._limit, max(1.0, held * STABLE_MARGIN))
+        return pool
+
+    def absorb(self, other: RequestBudget) -> None:
+        """Take `other` in as part of this budget (resources found to share one budget at
+        the service): its limit adds to the configured one, its requests to the window, its
+        pause to ours; what was learnt from 429s stays (it is the shared limit's)."""
+        learnt = self._ceiling < self.configured
+        self.configured += other.configured
+        if not learnt:
+            self._ceiling = self._limit = self.configured
+        self._sent = deque(sorted((*self._sent, *other._sent)))
+        memory = USE_MEMORY * self.window
+        at = max(self._used_at, other._used_at)
+        self._used = self._used * math.exp(-(at - self._used_at) / memory) + other._used * math.exp(
+            -(at - other._used_at) / memory
+        )
+        self._used_at = at
+        self.paused_until = max(self.paused_until, other.paused_until)
+        if other._last_throttle > self._last_throttle:
+            self._last_throttle = other._last_throttle
+        when, held = self._last_episode
+        other_when, other_held = other._last_episode
+        if abs(other_when - when) <= self.window:
+            # One episode, seen by both: what the shared window held is the sum.
+            self._last_episode = (max(when, other_when), held + other_held)
+        elif other_when > when:
+            self._last_episode = other._last_episode
 
     def _held_at(self, moment: float) -> int:
         horizon = moment - self._span

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from .budget import RequestBudget
 from .durations import SMALL_SAMPLE, DurationModel, JobTimes, ServiceClock
 from .polls import NOT_STARTED_AHEAD, PollQueue
+from .pooling import Budget, PoolFinder
 from .probes import LADDER_GROWTH, LADDER_START, PROBES, ColdProbes
 from .queueing import MIN_FINISHED, Decision, QueueWatch, StartLine
 from .throughput import ThroughputMeter
@@ -168,7 +169,13 @@ class Pacer:
 
     def __init__(self, settings: PacingSettings | None = None) -> None:
         self.settings = settings = settings or PacingSettings()
-        self.budget = RequestBudget(settings.requests_per_minute, settings.window)
+        self.own_budget = RequestBudget(settings.requests_per_minute, settings.window)
+        """This resource's own limit, and what its own 429s taught."""
+        self.budget: Budget = self.own_budget
+        """What paces its requests: its own budget, or its share of a pool of resources
+        found to be one budget at the service (set by `pools`)."""
+        self.pools: PoolFinder | None = None
+        """The client's finder of resources that share a budget (None: one resource)."""
         self.model = DurationModel(settings.first_poll, settings.window)
         self.clock = ServiceClock()
         self.queue = QueueWatch(settings.window)
@@ -246,6 +253,8 @@ class Pacer:
     def grant(self, now: float) -> list[Turn]:
         """The turns that may leave now, each spending one request from the budget."""
         self._review(now)
+        if self.pools is not None:
+            self.pools.review(now)
         granted: list[Turn] = []
         while self.budget.ready_at(now) <= now:
             turn = self._choose(now)
@@ -405,7 +414,13 @@ class Pacer:
 
     def throttled(self, now: float, retry_after: float, sent_at: float) -> None:
         """A request sent at `sent_at` was answered 429 at `now`."""
-        self.budget.throttled(now, retry_after, sent_at)
+        fraction = self.budget.throttled(now, retry_after, sent_at)
+        if fraction is not None and self.pools is not None:
+            self.pools.episode(self, now, fraction)
+
+    def note(self, what: str, reason: str, now: float) -> None:
+        """Record and log a change of course decided outside the pacer (its budget pooled)."""
+        self._record(Decision(now, what, reason, self.jobs_cap(now)))
 
     def answered(self, sent_at: float, answered_at: float) -> None:
         """A request that is neither a submit nor a poll was answered (for the latency)."""

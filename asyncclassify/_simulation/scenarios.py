@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .._pacing import PacingSettings
+from .._pacing.pooling import PoolFinder
 from ..emulator.config import RateLimit, Regime, Timing
 from .client import EventLoop, SimulatedClient
 from .service import SimulatedService
@@ -63,6 +64,9 @@ class Scenario:
     seed: int = 1
     tasks: int = 1
     """Tasks per job, each with its own duration (the job ends with the last)."""
+    one_client: bool = False
+    """The clients are one client's resources (which may find that they share a budget),
+    not separate processes."""
 
     def settings(self) -> PacingSettings:
         """The client's pacing, time-scaled like the service."""
@@ -110,6 +114,12 @@ def simulate(scenario: Scenario) -> dict[str, Any]:
         SimulatedClient(loop, service, scenario.settings(), jobs=share, latency=LATENCY)
         for _ in range(scenario.clients)
     ]
+    if scenario.one_client:
+        for index, client in enumerate(clients):
+            client.pacer.label = f"resource {index}"
+        pools = PoolFinder(client.pacer for client in clients)
+        for client in clients:
+            client.pacer.pools = pools
     loop.run(until=1e6)
     reports = [client.report for client in clients]
     started = min(r.started_at or 0.0 for r in reports)
@@ -133,6 +143,11 @@ def simulate(scenario: Scenario) -> dict[str, Any]:
         "peak_in_flight": max(r.peak_in_flight for r in reports),
         "first_poll_success": round(sum(first_polls) / len(first_polls), 3) if first_polls else 0,
         "granted": dict(sum((client.pacer.granted for client in clients), Counter())),
+        "finished_s_by_client": [round((r.finished_at or math.inf) - started, 2) for r in reports],
+        "pooled": sum(
+            any(d.what == "one budget with other resources" for d in client.pacer.decisions)
+            for client in clients
+        ),
     }
 
 

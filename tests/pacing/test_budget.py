@@ -194,3 +194,19 @@ def test_invalid_budgets_are_refused() -> None:
         RequestBudget(0, 1.0)
     with pytest.raises(ValueError, match="budget"):
         RequestBudget(10, 0.0)
+
+
+def test_a_limit_met_at_the_same_level_again_is_used_nearly_whole() -> None:
+    # The service allows 60 per window, the budget was told 100 (a wrong setting, or four
+    # resources that are one budget): once 429s keep meeting the same level, the budget
+    # stays just under it, not a share's margin below.
+    budget = RequestBudget(LIMIT, WINDOW)
+    service: deque[float] = deque()
+    served = 0
+    now = 0.0
+    while now < 30 * WINDOW:
+        now = budget.ready_at(now)
+        budget.spend(now)
+        if _serve(service, 60, budget, now) and now >= 20 * WINDOW:
+            served += 1
+    assert served >= 0.96 * 60 * 10, served
