@@ -37,7 +37,7 @@ import math
 from collections import Counter, deque
 from dataclasses import dataclass
 
-from .budget import RequestBudget
+from .budget import CONFIRM_NEAR, CONFIRM_WINDOWS, PROBE_AFTER_WINDOWS, RequestBudget
 from .durations import SMALL_SAMPLE, DurationModel, JobTimes, ServiceClock
 from .polls import NOT_STARTED_AHEAD, PollQueue
 from .pooling import Budget, PoolFinder
@@ -176,6 +176,8 @@ class Pacer:
         found to be one budget at the service (set by `pools`)."""
         self.pools: PoolFinder | None = None
         """The client's finder of resources that share a budget (None: one resource)."""
+        self._told: tuple[Budget, int] = (self.budget, self.own_budget.ceiling)
+        """The budget and its ceiling as last logged."""
         self.model = DurationModel(settings.first_poll, settings.window)
         self.clock = ServiceClock()
         self.queue = QueueWatch(settings.window)
@@ -255,6 +257,7 @@ class Pacer:
         self._review(now)
         if self.pools is not None:
             self.pools.review(now)
+        self._watch_limit(now)
         granted: list[Turn] = []
         while self.budget.ready_at(now) <= now:
             turn = self._choose(now)
@@ -417,6 +420,33 @@ class Pacer:
         fraction = self.budget.throttled(now, retry_after, sent_at)
         if fraction is not None and self.pools is not None:
             self.pools.episode(self, now, fraction)
+        self._watch_limit(now)
+
+    def _watch_limit(self, now: float) -> None:
+        """Log a limit learnt from 429s (once, and again only if it falls much lower), and
+        its lifting."""
+        budget = self.budget
+        ceiling, configured = budget.ceiling, int(budget.configured)
+        told_budget, told = self._told
+        if budget is not told_budget:
+            self._told = (budget, ceiling)  # pooled or parted: that note said it
+        elif ceiling < min(told, configured) * (1.0 - CONFIRM_NEAR) or told >= configured > ceiling:
+            self._told = (budget, ceiling)
+            self.note(
+                "limit learnt from 429s",
+                f"429s came again within {CONFIRM_WINDOWS:.0f} windows: about {ceiling} "
+                f"requests a window fit, not the {configured} configured; probed upwards "
+                f"after {PROBE_AFTER_WINDOWS:.0f} windows without a 429",
+                now,
+            )
+        elif ceiling >= configured > told:
+            self._told = (budget, ceiling)
+            self.note(
+                "learnt limit lifted",
+                f"no 429 while probing upwards: the {configured} requests a window "
+                "configured hold again",
+                now,
+            )
 
     def note(self, what: str, reason: str, now: float) -> None:
         """Record and log a change of course decided outside the pacer (its budget pooled)."""

@@ -39,7 +39,13 @@ class Budget(Protocol):
     """What a pacer asks of its request budget."""
 
     @property
+    def configured(self) -> float: ...
+
+    @property
     def limit(self) -> int: ...
+
+    @property
+    def ceiling(self) -> int: ...
 
     @property
     def rate(self) -> float: ...
@@ -133,6 +139,16 @@ class PooledBudget:
         return self.part.limit
 
     @property
+    def configured(self) -> float:
+        """The pool's configured limit: its members' added up."""
+        return self.pool.budget.configured
+
+    @property
+    def ceiling(self) -> int:
+        """The level the pool's limit climbs back to after a 429 (what it learnt, or all)."""
+        return self.pool.budget.ceiling
+
+    @property
     def rate(self) -> float:
         """Requests per second the member may send."""
         return min(self.own.rate, self.part.rate)
@@ -176,25 +192,45 @@ class PoolFinder:
     def episode(self, member: Member, now: float, fraction: float) -> None:
         """`member` met a new throttling episode at `now`, its window holding `fraction` of
         its limit."""
-        if fraction >= NEAR_LIMIT:
-            return  # its own pace explains it
-        self._episodes[member.label] = now
-        window = member.own_budget.window
-        together = [
-            other
-            for other in self.members
-            if other is not member
-            and now - self._episodes.get(other.label, -float("inf")) <= COINCIDE_WINDOWS * window
-            and not self._pooled_together(member, other)
-        ]
-        if not together:
+        if fraction < NEAR_LIMIT:  # (near it, its own pace explains it)
+            self._episodes[member.label] = now
+
+    def review(self, now: float) -> None:
+        """Pool the members whose episodes came together (once all that came together are
+        in), and part the members of any pool whose evidence is gone."""
+        self._pool_episodes(now)
+        self._part(now)
+
+    def _pool_episodes(self, now: float) -> None:
+        if not self._episodes:
             return
-        joining = [member, *together]
-        pools = {id(pool): pool for m in joining if (pool := self._pool_of(m)) is not None}
+        window = self.members[0].own_budget.window
+        times = sorted(self._episodes.values())
+        settled = now - times[-1] >= COINCIDE_WINDOWS * window or now - times[0] >= window
+        if not settled:
+            return
+        by_label = {m.label: m for m in self.members}
+        group: list[Member] = []
+        last = -float("inf")
+        for at, label in sorted((at, label) for label, at in self._episodes.items()):
+            if at - last > COINCIDE_WINDOWS * window:
+                self._join(group, now)
+                group = []
+            group.append(by_label[label])
+            last = at
+        self._join(group, now)
+        self._episodes.clear()
+
+    def _join(self, group: list[Member], now: float) -> None:
+        """Pool `group` (with the pools its members were in), unless it is one member or all
+        of it is pooled together already."""
+        pools = {id(pool): pool for m in group if (pool := self._pool_of(m)) is not None}
+        if len(group) < 2 or (len(pools) == 1 and all(self._pool_of(m) for m in group)):
+            return
         for pool in pools.values():
             self.pools.remove(pool)
         everyone = {m.label: m for pool in pools.values() for m in pool.members}
-        everyone.update((m.label, m) for m in joining)
+        everyone.update((m.label, m) for m in group)
         pool = BudgetPool(everyone.values(), now)
         self.pools.append(pool)
         for m in pool.members:
@@ -208,8 +244,7 @@ class PoolFinder:
                 now,
             )
 
-    def review(self, now: float) -> None:
-        """Part the members of any pool whose evidence is gone."""
+    def _part(self, now: float) -> None:
         for pool in [pool for pool in self.pools if pool.parted(now)]:
             self.pools.remove(pool)
             for m in pool.members:
@@ -223,7 +258,3 @@ class PoolFinder:
 
     def _pool_of(self, member: Member) -> BudgetPool | None:
         return next((pool for pool in self.pools if member in pool.members), None)
-
-    def _pooled_together(self, one: Member, other: Member) -> bool:
-        pool = self._pool_of(one)
-        return pool is not None and other in pool.members

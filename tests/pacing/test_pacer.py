@@ -220,3 +220,32 @@ def test_polls_waiting_on_news_the_model_has_not_taken_in_are_woken_for_it() -> 
     assert refresh < due  # (the poll is due after the refresh, by the estimate before it)
     wake = pacer.next_decision(now + 0.5)
     assert wake == pytest.approx(refresh)
+
+
+def test_a_limit_learnt_from_429s_and_its_lifting_are_decisions_with_reasons() -> None:
+    pacer = _pacer(requests_per_minute=100)
+    shared: list[float] = []  # the service allows 50 a window: another client has the rest
+    now = 0.0
+    lifted_at = None
+    while now < 40 * WINDOW and lifted_at is None:
+        now = pacer.budget.ready_at(now)
+        pacer.grant(now)
+        pacer.budget.spend(now)
+        shared = [t for t in shared if t > now - WINDOW]
+        if now < 10 * WINDOW and len(shared) >= 50:
+            pacer.throttled(now + 0.01, retry_after=shared[0] + WINDOW - now, sent_at=now)
+        else:
+            shared.append(now)
+        if pacer.decisions and pacer.decisions[-1].what == "learnt limit lifted":
+            lifted_at = now
+    learnt = [d for d in pacer.decisions if d.what == "limit learnt from 429s"]
+    # Learnt once (429s at the same level again are not news), with the level in words.
+    assert len(learnt) == 1, list(pacer.decisions)
+    level = int(learnt[0].reason.split("about ")[1].split()[0])
+    assert 40 <= level <= 50, learnt[0].reason
+    assert "not the 100 configured" in learnt[0].reason
+    assert learnt[0].at < 3 * WINDOW
+    # The other client left at 10 windows: the probe finds the whole limit again, and says so.
+    assert lifted_at is not None
+    assert 10 * WINDOW < lifted_at < 20 * WINDOW, lifted_at
+    assert pacer.course.startswith("learnt limit lifted")
