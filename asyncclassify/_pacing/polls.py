@@ -31,6 +31,9 @@ FOLLOW_UP_CAP = 2.0
 NOT_STARTED_AHEAD = 0.1
 """A job last seen `notStarted` has not begun to run: its next poll comes no sooner than the
 duration of a fast job (this quantile of durations) after that."""
+RESPACE = 0.8
+"""Due times are reckoned anew once the spacing falls below this fraction of what they were
+reckoned with."""
 
 _Heap = list[tuple[float, int, Turn]]
 
@@ -52,13 +55,27 @@ class PollQueue:
         self._order = itertools.count()
         self._keyed = -1
         """The model version the heaps' due times were computed with."""
-        self.spacing = math.inf
-        """The longest wait between two polls of an unfinished job while requests are not
-        scarce (set by the pacer from the requests it has to spare)."""
+        self._spacing = math.inf
+        self._keyed_spacing = math.inf
+        """The spacing the heaps' due times were computed with."""
         self.space_first = False
         """Whether `spacing` bounds a job's first poll too: when jobs have been seen waiting
         to start, durations learnt count waits that jobs sent later need not have (a queue
         drains at the end of a run), so the model alone would leave them unpolled long."""
+
+    @property
+    def spacing(self) -> float:
+        """The longest wait between two polls of an unfinished job while requests are not
+        scarce (set by the pacer from the requests it has to spare)."""
+        return self._spacing
+
+    @spacing.setter
+    def spacing(self, spacing: float) -> None:
+        self._spacing = spacing
+        if spacing < RESPACE * self._keyed_spacing:
+            # Requests to spare now, after a busy spell: due times reckoned then would leave
+            # the jobs unpolled for as long as the busy budget could afford.
+            self._keyed = -1
 
     def add(self, turn: Turn, now: float) -> None:
         """A poll turn starts to wait."""
@@ -154,6 +171,7 @@ class PollQueue:
         if model.version != self._keyed:
             # Due times follow the model: recompute them when it has learnt something.
             self._keyed = model.version
+            self._keyed_spacing = self._spacing
             live = [turn for _, _, turn in self._heaps[True] if turn.live]
             self._heaps = {True: [], False: []}
             for turn in live:
