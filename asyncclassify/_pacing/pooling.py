@@ -80,17 +80,23 @@ class BudgetPool:
         self.members = list(members)
         self.budget = RequestBudget.pooled([member.own_budget for member in self.members])
         self.formed_at = now
+        self._shares: tuple[float, dict[str, float]] = (-1.0, {})
+        """The shares as last reckoned, and when (every member asks at each of its turns)."""
 
     def shares(self, now: float) -> dict[str, float]:
         """Each member's requests per window: what it sent in the last window and a little
         more (so a growing member grows), the rest split evenly among those that want more,
         and never less than an even split of the whole (so that no member is starved while
         the others are busy; the pool's own window keeps the sum)."""
+        if self._shares[0] == now:
+            return self._shares[1]
         limit = float(self.budget.limit)
         wants = {m.label: m.own_budget.in_window(now) * GROWTH for m in self.members}
         level = _water_level(sorted(wants.values()), limit)
         fair = limit / len(self.members)
-        return {label: max(fair, min(want, level)) for label, want in wants.items()}
+        shares = {label: max(fair, min(want, level)) for label, want in wants.items()}
+        self._shares = (now, shares)
+        return shares
 
     def parted(self, now: float) -> bool:
         """Whether the evidence for one budget is gone: no 429 for a few windows, and the
