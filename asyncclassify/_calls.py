@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
-import aiohttp
 import anyio
 from yarl import URL
 
@@ -37,7 +36,7 @@ from ._retrying import FailureSpell, RetryPolicy
 from ._routing import choose, others_usable
 from ._settings import Drainage
 from ._stats import ResourceStats, RunStats
-from ._transport import ConnectionFailedError
+from ._transport import AsyncTransport, ConnectionFailedError
 
 logger = logging.getLogger("asyncclassify")
 
@@ -70,13 +69,13 @@ class JobOptions:
 
 
 class CallContext:
-    """What every job of one call shares: the resources (each with its pacer and transport),
-    the counters, the emitter, the retry policy and what the call has learnt about its
-    tasks (on each resource)."""
+    """What every job of one call shares: the transport, the resources (each with its pacer
+    and sender), the counters, the emitter, the retry policy and what the call has learnt
+    about its tasks (on each resource)."""
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        transport: AsyncTransport,
         links: Sequence[ResourceLink],
         dialect: Dialect,
         tasks: Sequence[Task],
@@ -86,7 +85,7 @@ class CallContext:
         options: JobOptions,
         drainage: Drainage | None = None,
     ) -> None:
-        self.session = session
+        self.transport = transport
         self.links = tuple(links)
         self.dialect = dialect
         self.tasks = tuple(tasks)
@@ -254,7 +253,7 @@ class CallContext:
         once; a poll only at its first failure (the job may well be read there).
         """
         stats, policy = self.stats, self.retry
-        runtime, transport = link.runtime, link.transport(self.session)
+        runtime, sender = link.runtime, link.sender(self.transport)
         counts = stats.resource(link.label)
         limits = self._limits[submit]
         spell = FailureSpell()
@@ -274,14 +273,14 @@ class CallContext:
                 raise ResourceDownError(
                     link, link.health.drained or "it cannot run the call's tasks"
                 )
-            if transport.first_attempt_at is None:
-                transport.first_attempt_at = sent_at
+            if sender.first_attempt_at is None:
+                sender.first_attempt_at = sent_at
             stats.requests += 1
             counts.requests += 1
             _report_pacing(counts, runtime.pacer, sent_at)
             outcome: Outcome | Throttled | Transient | Refused
             try:
-                response = await transport.send(method, url, body, limits=limits)
+                response = await sender.send(method, url, body, limits=limits)
             except ConnectionFailedError as exc:
                 self._check_first_contact(link, exc, runtime.now())
                 if submit and exc.connected:
@@ -351,7 +350,7 @@ class CallContext:
                     )
                 stats.retries += 1
                 delay = policy.backoff(spell.attempts)
-                if not transport.answered:
+                if not sender.answered:
                     delay = min(delay, FIRST_CONTACT_BACKOFF)
                 if outcome.retry_after is not None:
                     delay = max(delay, min(outcome.retry_after, policy.max_retry_after))
@@ -368,15 +367,15 @@ class CallContext:
         """Stop the call (or drain the resource) when the endpoint has refused every
         connection since the first attempt, for `first_contact` seconds: a wrong endpoint,
         not an outage."""
-        transport = link.transport(self.session)
-        started = transport.first_attempt_at
-        if transport.answered or failure.connected or started is None:
+        sender = link.sender(self.transport)
+        started = sender.first_attempt_at
+        if sender.answered or failure.connected or started is None:
             return
         if now - started >= self.retry.first_contact:
             raise self.drain_instead(
                 link,
                 EndpointError(
-                    f"no connection to the endpoint {transport.origin} in "
+                    f"no connection to the endpoint {sender.origin} in "
                     f"{now - started:.0f} s of trying: {failure}; check the endpoint"
                 ),
             )

@@ -28,7 +28,7 @@ from ._retrying import RetryPolicy
 from ._settings import Coalescing, Drainage, Pacing
 from ._stats import RunStats
 from ._streaming import ResultStream
-from ._transport import new_session
+from ._transport import AiohttpTransport, AsyncTransport, new_session
 
 Documents = Iterable[Any] | AsyncIterable[Any]
 
@@ -59,6 +59,11 @@ class Client:
     transient failures are ridden out, how long each request and each job may take),
     `drainage` (`Drainage`) and `coalescing` (`Coalescing`: how `classify_one()` /
     `classify_many()` share jobs). `language` is the documents' default language.
+
+    Requests go over an aiohttp session the client opens (or `session`, which it leaves
+    open). `transport` replaces that with any `AsyncTransport`, such as a `MockTransport`
+    that answers from a function: for tests, and for simulations that run this client's
+    own code without sockets.
     """
 
     def __init__(
@@ -77,6 +82,7 @@ class Client:
         coalescing: Coalescing | None = None,
         allow_insecure_http: bool = False,
         session: aiohttp.ClientSession | None = None,
+        transport: AsyncTransport | None = None,
     ) -> None:
         self._dialect = dialect_for(api_version)
         self.api_version = api_version
@@ -103,8 +109,11 @@ class Client:
         self._links = _links(resources, pacing, allow_insecure_http)
         self._retry = retry or RetryPolicy()
         self._drainage = drainage or Drainage()
+        if session is not None and transport is not None:
+            raise ConfigurationError("give either a session or a transport, not both")
         self._session = session
         self._owns_session = session is None
+        self._transport = transport
         self._group: TaskGroup | None = None
         """Where the client's calls and coalescing lanes run (open between enter and exit)."""
         self._pacing: TaskGroup | None = None
@@ -240,7 +249,7 @@ class Client:
         async def run(source: Documents, send: ObjectSendStream[list[Result]]) -> None:
             emitter = Emitter(send, stats, ordered, window)
             context = CallContext(
-                self._open_session(),
+                self._open_transport(),
                 self._links,
                 self._dialect,
                 tasks,
@@ -299,10 +308,12 @@ class Client:
             )
         return self._group.start_soon
 
-    def _open_session(self) -> aiohttp.ClientSession:
+    def _open_transport(self) -> AsyncTransport:
+        if self._transport is not None:
+            return self._transport
         if self._session is None:
             self._session = new_session()
-        return self._session
+        return AiohttpTransport(self._session)
 
 
 def _links(

@@ -252,7 +252,7 @@ class JobRunner:
                 link, "POST", context.submit_url(link), read_submit, turn, body, submit=True
             )
             if isinstance(outcome, NotServed):
-                origin = link.transport(context.session).origin
+                origin = link.sender(context.transport).origin
                 raise context.drain_instead(
                     link,
                     EndpointError(
@@ -274,7 +274,7 @@ class JobRunner:
         context.stats.jobs += 1
         context.stats.resource(link.label).jobs += 1
         job_url = URL(outcome.location, encoded=True)
-        link.transport(context.session).check_origin(job_url)
+        link.sender(context.transport).check_origin(job_url)
         job = runtime.job_accepted(sent_at, created_wall=None)
         ordinal = context.jobs_accepted
         context.jobs_accepted += 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import aiohttp
 import anyio
 from yarl import URL
 
@@ -15,7 +14,7 @@ from ._pacing import Pacer, PacingSettings
 from ._pacing.runtime import PacerRuntime
 from ._routing import ResourceHealth
 from ._settings import Pacing
-from ._transport import Transport, check_endpoint
+from ._transport import AsyncTransport, EndpointSender, check_endpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +70,7 @@ class DrainNotice:
 
 
 class ResourceLink:
-    """What a client keeps for one resource: pacer, transport (opened on first use), health."""
+    """What a client keeps for one resource: pacer, sender (made on first use), health."""
 
     def __init__(
         self,
@@ -102,28 +101,28 @@ class ResourceLink:
         pacer.label = self.label
         self.runtime = PacerRuntime(pacer)
         self.health = ResourceHealth()
-        self._transport: Transport | None = None
+        self._sender: EndpointSender | None = None
 
     @property
     def pacer(self) -> Pacer:
         """The resource's pacer (read-only use)."""
         return self.runtime.pacer
 
-    def transport(self, session: aiohttp.ClientSession) -> Transport:
-        """The resource's transport on `session` (made once)."""
-        if self._transport is None:
-            self._transport = Transport(session, self.endpoint, self.auth)
-        return self._transport
+    def sender(self, transport: AsyncTransport) -> EndpointSender:
+        """The resource's sender over `transport` (made once)."""
+        if self._sender is None:
+            self._sender = EndpointSender(transport, self.endpoint, self.auth)
+        return self._sender
 
     def expected_start(self, now: float) -> float:
         """Seconds until a job sent now would be submitted (see `Pacer.expected_start`)."""
         return self.runtime.pacer.expected_start(now)
 
     def close(self) -> None:
-        """Stop the pacer's dispatcher; forget the transport (its session is closed apart)."""
+        """Stop the pacer's dispatcher; forget the sender (its transport is closed apart)."""
         self.runtime.close()
         self.drains.close()
-        self._transport = None
+        self._sender = None
 
     def __repr__(self) -> str:
         return f"ResourceLink({self.label!r})"

@@ -1,14 +1,19 @@
 """The one place that sends HTTP: credentials, origin checks, one attempt per call.
 
-Retrying, waiting and deciding belong to the job runner and the pacer; `Transport.send` makes
-exactly one attempt, so every attempt is counted and paced. (aiohttp's own silent retry of an
-idempotent request on a reused connection is turned off on the session the client opens.)
+Retrying, waiting and deciding belong to the job runner and the pacer; `EndpointSender.send`
+makes exactly one attempt, so every attempt is counted and paced. What carries a request is a
+transport (`AsyncTransport`): aiohttp for the service (`AiohttpTransport`; its own silent retry
+of an idempotent request on a reused connection is turned off), or a function for tests and
+simulations (`MockTransport`), so that the client's own code runs without sockets.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
 
 import aiohttp
 from yarl import URL
@@ -76,12 +81,72 @@ def no_silent_retries(session: aiohttp.ClientSession) -> None:
         session._retry_connection = False
 
 
-class Transport:
-    """Sends requests to one endpoint's origin, with the credentials, one attempt at a time."""
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One attempt at an HTTP request, as the client makes it."""
 
-    def __init__(self, session: aiohttp.ClientSession, endpoint: URL, auth: Authenticator) -> None:
+    method: str
+    url: URL
+    headers: Mapping[str, str]
+    body: bytes | None
+    timeout: aiohttp.ClientTimeout
+
+
+class AsyncTransport(Protocol):
+    """Carries one request: its response read whole, or `ConnectionFailedError`."""
+
+    async def handle(self, request: Request) -> Response:
+        """Make one attempt at `request` (never retried here)."""
+        ...
+
+
+class AiohttpTransport:
+    """Requests over an aiohttp session (with its silent retries turned off)."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
         no_silent_retries(session)
         self._session = session
+
+    async def handle(self, request: Request) -> Response:
+        """One attempt over the session."""
+        try:
+            async with self._session.request(
+                request.method,
+                request.url,
+                data=request.body,
+                headers=dict(request.headers),
+                timeout=request.timeout,
+                allow_redirects=False,
+            ) as raw:
+                payload = await raw.read()
+                return Response(raw.status, raw.headers, payload)
+        except (aiohttp.ClientConnectorError, _CONNECT_TIMEOUT) as exc:
+            # Refused, unknown host, or no answer to the connection itself: nothing was sent.
+            raise ConnectionFailedError(
+                f"no connection to {request.url.origin()}: {type(exc).__name__}: {exc}",
+                connected=False,
+            ) from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ConnectionFailedError(f"{type(exc).__name__}: {exc}", connected=True) from None
+
+
+class MockTransport:
+    """Answers every request with `handler` (an async function of the `Request`), without
+    sockets: for tests, and for simulations that run the client's own code."""
+
+    def __init__(self, handler: Callable[[Request], Awaitable[Response]]) -> None:
+        self._handler = handler
+
+    async def handle(self, request: Request) -> Response:
+        """The handler's answer."""
+        return await self._handler(request)
+
+
+class EndpointSender:
+    """Sends requests to one endpoint's origin, with the credentials, one attempt at a time."""
+
+    def __init__(self, transport: AsyncTransport, endpoint: URL, auth: Authenticator) -> None:
+        self._transport = transport
         self._origin = endpoint.origin()
         self._auth = auth
         self.answered = False
@@ -113,25 +178,8 @@ class Transport:
             headers["Content-Type"] = "application/json"
         name, value = await self._auth.header()
         headers[name] = value
-        try:
-            async with self._session.request(
-                method,
-                url,
-                data=body,
-                headers=headers,
-                timeout=limits,
-                allow_redirects=False,
-            ) as raw:
-                self.answered = True
-                payload = await raw.read()
-                response = Response(raw.status, raw.headers, payload)
-        except (aiohttp.ClientConnectorError, _CONNECT_TIMEOUT) as exc:
-            # Refused, unknown host, or no answer to the connection itself: nothing was sent.
-            raise ConnectionFailedError(
-                f"no connection to {self._origin}: {type(exc).__name__}: {exc}", connected=False
-            ) from None
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise ConnectionFailedError(f"{type(exc).__name__}: {exc}", connected=True) from None
+        response = await self._transport.handle(Request(method, url, headers, body, limits))
+        self.answered = True
         logger.debug(
             "%s %s -> %d (request id %s)", method, url.path, response.status, response.request_id
         )
