@@ -348,25 +348,9 @@ def scaled_options(scale: float, window: float, requests: int, guess: float) -> 
     """`Client` options for a service whose time runs `scale` times as fast as the real one's:
     its window and the client's own timing defaults (first-poll guess, retries, timeouts)
     scaled by the same factor, so jobs in flight are what they would be on the service."""
-    import asyncclassify as ac
+    from asyncclassify._simulation.own_code import scaled_options as scaled_client
 
-    default = ac.RetryPolicy()
-    return {
-        "requests_per_minute": requests,
-        "rate_window": window,
-        "pacing": ac.Pacing(first_poll=guess),
-        "retry": ac.RetryPolicy(
-            horizon=default.horizon * scale,
-            backoff_base=default.backoff_base * scale,
-            backoff_max=default.backoff_max * scale,
-            max_retry_after=default.max_retry_after * scale,
-            connect_timeout=default.connect_timeout * scale,
-            submit_timeout=default.submit_timeout * scale,
-            poll_timeout=default.poll_timeout * scale,
-            first_contact=default.first_contact * scale,
-            job_timeout=default.job_timeout * scale,
-        ),
-    }
+    return {"requests_per_minute": requests, "rate_window": window, **scaled_client(scale, guess)}
 
 
 def run_child(*arguments: str, timeout: float = 900.0) -> dict[str, Any]:

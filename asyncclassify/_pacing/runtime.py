@@ -52,8 +52,11 @@ class PacerRuntime:
         return asyncio.get_running_loop().time()
 
     def wall_offset(self) -> float:
-        """Our wall clock minus the pacer's clock (to read the service's timestamps)."""
-        return time.time() - self.now()
+        """Our wall clock minus the pacer's clock (to read the service's timestamps). A loop
+        on a virtual clock has a wall clock of its own (`wall_time`), which goes with it."""
+        loop = asyncio.get_running_loop()
+        wall = getattr(loop, "wall_time", time.time)
+        return float(wall()) - loop.time()
 
     async def wait(self, turn: Turn) -> None:
         """Wait until `turn` may go (it has then spent one request from the budget)."""
