@@ -110,13 +110,6 @@ KNOWN_SLACK = 4
 """The index of what is known of each job is rebuilt once it holds this many entries per
 unfinished job."""
 DECISIONS_KEPT = 100
-SUSPECTED_GROWTH = 3.0
-"""While a queue is suspected, what the budget needs in flight is reckoned with a typical
-duration at most this many times the one at the suspicion (early in a run it grows as slower
-jobs finish; behind a queue it would grow with the queue)."""
-SPREAD_MARGIN = 1.5
-"""...and the jobs of a typical duration times this (the mean of durations that vary lies
-above their median)."""
 LATENESS_WEIGHT = 0.05
 """The weight of each job's lateness in the running mean of how late polls come."""
 LIFETIME_SHARE = 0.5
@@ -358,7 +351,6 @@ class Pacer:
             finished_at = finished_wall - self.clock.offset() - wall_offset
         if finished:
             self._starting.tick(answered_at)
-            self.queue.job_done()
         if self.queue.cap is not None and self.line.trusted:
             self._follow_line(job, answered_at, finished_at, started=status != "notStarted")
         if finished:
@@ -489,18 +481,10 @@ class Pacer:
 
     def target_in_flight(self, now: float) -> int:
         """How many jobs may be in flight now (before the settings' caps)."""
-        target = self._capped(self._uncapped_target(now), now)
-        queue = self.queue
-        if queue.state == "suspected":
-            # Never below what the budget needs by Little's law (its jobs per second for a
-            # typical duration, with a margin): a wrong suspicion then costs the headroom,
-            # not the budget.
-            typical = queue.base(self.model.median(now))
-            typical = min(typical, SUSPECTED_GROWTH * queue.suspected_base)
-            needed = self.budget.rate / 2.0 * SPREAD_MARGIN * typical
-            ramp = max(needed, queue.ramp_limit(), MIN_IN_FLIGHT)
-            target = min(target, math.ceil(ramp))
-        return target
+        # (A queue only suspected holds nothing back: slowing the jobs in flight until it is
+        # confirmed cost a quarter of the throughput on services whose start spells simply
+        # vary, and on short runs behind a real queue.)
+        return self._capped(self._uncapped_target(now), now)
 
     def _uncapped_target(self, now: float) -> int:
         """What the budget and the durations ask for, before the queue's cap."""
@@ -598,10 +582,11 @@ class Pacer:
                 start_probe = self._start_probe(now, START_PROBES_FILLING)
                 if start_probe is not None:
                     return start_probe
-            if self.model.events < SMALL_SAMPLE or self.queue.state == "suspected":
-                # While little is known of durations, or whether a queue holds our jobs, a
-                # poll that is due goes first: submits must not starve the polls that teach
-                # it (nor push more jobs into a queue while they do).
+            if self.model.events < SMALL_SAMPLE:
+                # While little is known of durations, a poll that is due goes first: submits
+                # must not starve the polls that teach it. (Not while a queue is only
+                # suspected: where start spells vary, polls then took the requests of
+                # submits for windows on end.)
                 poll = self._polls.take_due(now, self._scarce_polls(now))
                 if poll is not None:
                     return poll
@@ -762,7 +747,6 @@ class Pacer:
                     age,
                     after,
                     in_flight=self.in_flight.jobs,
-                    typical=typical if model.warm(now) else math.inf,
                 )
             )
 

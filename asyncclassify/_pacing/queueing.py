@@ -7,9 +7,10 @@ hour, on a service with no queue at all. So a queue is a hypothesis, and what it
 checked by its effect:
 
 * suspected: a job is found `notStarted` well past the age jobs are usually seen started.
-  Nothing is capped; the jobs in flight only grow more slowly (by a quarter of the jobs that
-  finish, but never below what the budget needs by Little's law for a typical duration),
-  so that a queue is confirmed before it is deep.
+  Nothing is held back (polls that are due go before submits, so that the jobs' times come
+  in): the jobs in flight grow as the budget needs. Slowing them until the queue was
+  confirmed kept queues shallow, but cost a quarter of the throughput wherever start
+  spells simply vary, and on short runs behind a real queue.
 * confirmed, or ruled out, by the jobs' own times at the service (submit to the service's
   finish time) against the jobs in flight when each was sent: behind our own jobs, those
   sent with more in flight wait longer (each job more waits one more start); with no queue,
@@ -67,12 +68,6 @@ in flight of the fifth with the fewest (those most likely not to have waited), a
 many times as long."""
 SAME = 1.25
 """...or ruled out when the third with the most took less than this many times as long."""
-RAMP_GROWTH = 0.25
-"""While a queue is suspected, the jobs in flight grow at most by this many per job finished:
-a quarter more per typical duration where nothing queues (as many finish in that time as are
-in flight), and slowly where the service runs a few of ours at once (they finish slowly).
-Counted in jobs, not in time, it asks nothing of a typical duration that the queue itself
-lengthens."""
 FLAT = 1.1
 """A higher cap is kept when jobs finish this much faster under it."""
 BUDGET = 0.8
@@ -134,18 +129,8 @@ class QueueWatch:
         """A job at the service longer than this waited in the queue (once confirmed)."""
         self._queued_at = -math.inf
         """When a job was last found waiting."""
-        self._suspected = (0.0, 0.0)
-        """(when a queue was suspected, the jobs in flight then)."""
-        self.suspected_base = math.inf
-        """The typical duration without a queue when it was suspected: what the jobs in flight
-        need by Little's law is reckoned with it while the suspicion lasts (the model's own
-        grows with the waits, and the jobs in flight with it, the queue's doing feeding the
-        queue)."""
         self._unreviewed = 0
         """Jobs finished since the pairs were last weighed."""
-        self.done = 0
-        """Jobs found finished (all of them, told by `job_done`)."""
-        self._done_at_suspicion = 0
         self._pairs: list[tuple[int, float]] = []
         """(jobs in flight at its submit, time at the service) of jobs finished while a
         queue is suspected."""
@@ -185,15 +170,12 @@ class QueueWatch:
             typicals.append((slot, typical))
         while typicals and typicals[0][0] < slot - BASE_WINDOWS * self.window:
             typicals.popleft()
-        if self.state == "suspected" and self.suspected_base == math.inf:
-            self.suspected_base = self.base(typical)  # (suspected before any job finished)
 
     def found_queued(
-        self, now: float, age: float, after: float, *, in_flight: int, typical: float
+        self, now: float, age: float, after: float, *, in_flight: int
     ) -> Decision | None:
         """A poll at `now` found a job `notStarted` at `age`, past `after`, with `in_flight`
-        jobs in flight, the model's typical duration being `typical` (inf while no job has
-        finished)."""
+        jobs in flight."""
         self.queued_seen += 1
         self._queued_at = now
         if self.state == "ruled out" and now >= self._retry_at:
@@ -203,29 +185,13 @@ class QueueWatch:
         self.state = "suspected"
         self._pairs.clear()
         self._unreviewed = 0
-        self._suspected = (now, max(float(in_flight), MIN_CAP))
-        self._done_at_suspicion = self.done
-        self.suspected_base = self.base(typical)
         return self._decide(
             now,
             "queue suspected",
-            f"a job was still notStarted at {age:.3g} s (jobs start by about {after:.3g} s);"
-            f" jobs in flight grow by at most {RAMP_GROWTH:g} per job finished until the "
-            "jobs' times tell whether they wait behind our own",
+            f"a job was still notStarted at {age:.3g} s (jobs start by about {after:.3g} s),"
+            f" {in_flight} in flight; nothing is held back until the jobs' times tell "
+            "whether they wait behind our own",
         )
-
-    def job_done(self) -> None:
-        """A poll found a job finished."""
-        self.done += 1
-
-    def ramp_limit(self) -> float:
-        """The most jobs in flight while a queue is suspected (inf otherwise): they grow
-        from where they were at the suspicion by `RAMP_GROWTH` per job finished since, so
-        that a queue at the service is confirmed before it is deep."""
-        if self.state != "suspected":
-            return math.inf
-        _, level = self._suspected
-        return level + RAMP_GROWTH * (self.done - self._done_at_suspicion)
 
     # -- what periods tell ------------------------------------------------------------------
 
