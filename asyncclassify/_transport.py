@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import aiohttp
@@ -83,11 +83,12 @@ def no_silent_retries(session: aiohttp.ClientSession) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """One attempt at an HTTP request, as the client makes it."""
+    """One attempt at an HTTP request, as the client makes it (its repr leaves out the
+    headers, which carry the credential)."""
 
     method: str
     url: URL
-    headers: Mapping[str, str]
+    headers: Mapping[str, str] = field(repr=False)
     body: bytes | None
     timeout: aiohttp.ClientTimeout
 

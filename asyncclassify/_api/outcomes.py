@@ -6,11 +6,11 @@ client's job runner decides (retry, wait, split, settle, stop), the pacer learns
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import orjson
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from .._models import DocumentError, Task
 from .base import Dialect, JobPage
@@ -27,6 +27,13 @@ class Response:
     status: int
     headers: CIMultiDictProxy[str]
     body: bytes
+
+    @classmethod
+    def of(
+        cls, status: int, body: bytes = b"", headers: Mapping[str, str] | None = None
+    ) -> Response:
+        """A response made in code (a `MockTransport` handler's answer)."""
+        return cls(status, CIMultiDictProxy(CIMultiDict(headers or {})), body)
 
     @property
     def request_id(self) -> str | None:

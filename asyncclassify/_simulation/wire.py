@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .._api.outcomes import Response
@@ -138,5 +137,4 @@ def _task_result(task: dict[str, Any], ids: list[str], finished: str) -> dict[st
 
 
 def _response(status: int, body: bytes, headers: Mapping[str, str] | None = None) -> Response:
-    raw = CIMultiDict({"apim-request-id": "simulated", **(headers or {})})
-    return Response(status, CIMultiDictProxy(raw), body)
+    return Response.of(status, body, {"apim-request-id": "simulated", **(headers or {})})

@@ -9,13 +9,10 @@ from dataclasses import replace
 
 import pytest
 
-import asyncclassify as ac
-from asyncclassify._api.outcomes import Response
 from asyncclassify._simulation.family import draw, judge
 from asyncclassify._simulation.own_code import simulate_own_code
 from asyncclassify._simulation.scenarios import Scenario, realistic_timing
 from asyncclassify._simulation.virtual import NothingLeftError, run_virtual
-from asyncclassify._transport import MockTransport, Request
 
 
 def test_the_virtual_clock_jumps_to_each_timer_in_order() -> None:
@@ -39,19 +36,6 @@ def test_a_loop_where_nothing_can_happen_raises_instead_of_hanging() -> None:
 
     with pytest.raises(NothingLeftError):
         run_virtual(main)
-
-
-def test_a_client_takes_either_a_session_or_a_transport() -> None:
-    async def never(request: Request) -> Response:
-        raise AssertionError(request)
-
-    with pytest.raises(ac.ConfigurationError, match="session or a transport"):
-        ac.Client(
-            "http://127.0.0.1:1",
-            "key",
-            session=object(),  # type: ignore[arg-type]
-            transport=MockTransport(never),
-        )
 
 
 def test_a_scenario_run_by_the_clients_own_code_answers_every_document_once() -> None:
