@@ -18,7 +18,6 @@ from .._resources import Resource
 from .._retrying import RetryPolicy
 from .._settings import Pacing
 from .scenarios import DOCUMENTS_PER_JOB, LATENCY, SCALE, Scenario
-from .service import SimulatedService
 from .virtual import run_virtual
 from .wire import SimulatedWire
 
@@ -53,13 +52,7 @@ def simulate_own_code(scenario: Scenario) -> dict[str, Any]:
 
 
 async def _run(scenario: Scenario) -> dict[str, Any]:
-    service = SimulatedService(
-        scenario.timing,
-        scenario.rate_limit,
-        documents_per_job=DOCUMENTS_PER_JOB,
-        seed=scenario.seed,
-        tasks=scenario.tasks,
-    )
+    service = scenario.service()
     clients = scenario.clients
     origins = [f"http://127.0.0.{index + 1}" for index in range(clients)]
     wire = SimulatedWire(dict.fromkeys(origins, service), latency=LATENCY)

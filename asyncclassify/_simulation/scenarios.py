@@ -77,6 +77,16 @@ class Scenario:
             max_jobs_in_flight=self.max_jobs_in_flight,
         )
 
+    def service(self) -> SimulatedService:
+        """The scenario's simulated service, fresh."""
+        return SimulatedService(
+            self.timing,
+            self.rate_limit,
+            documents_per_job=DOCUMENTS_PER_JOB,
+            seed=self.seed,
+            tasks=self.tasks,
+        )
+
     def bound_documents_per_second(self, elapsed: float) -> float:
         """The most any client could do over a run of `elapsed` seconds."""
         limit = self.rate_limit
@@ -102,13 +112,7 @@ class Scenario:
 def simulate(scenario: Scenario) -> dict[str, Any]:
     """Run `scenario` to its end; the figures of the run."""
     loop = EventLoop()
-    service = SimulatedService(
-        scenario.timing,
-        scenario.rate_limit,
-        documents_per_job=DOCUMENTS_PER_JOB,
-        seed=scenario.seed,
-        tasks=scenario.tasks,
-    )
+    service = scenario.service()
     share = scenario.jobs // scenario.clients
     clients = [
         SimulatedClient(loop, service, scenario.settings(), jobs=share, latency=LATENCY)
