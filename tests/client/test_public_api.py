@@ -33,7 +33,7 @@ def test_every_public_name_exists_and_classes_and_functions_say_what_they_are() 
             assert value.__doc__, name
 
 
-PUBLIC_MODULES = {"emulator", "ray", "web"}
+PUBLIC_MODULES = {"emulator", "ray", "transport", "web"}
 """Modules of the package one may import: the rest are private (their names start with _)."""
 
 
