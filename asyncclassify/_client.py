@@ -202,6 +202,7 @@ class Client:
         if self._owns_session and self._session is not None:
             await self._session.close()
             self._session = None
+            self._transport = None  # (it was over that session)
 
     def stream(
         self,
@@ -309,11 +310,12 @@ class Client:
         return self._group.start_soon
 
     def _open_transport(self) -> AsyncTransport:
-        if self._transport is not None:
-            return self._transport
-        if self._session is None:
-            self._session = new_session()
-        return AiohttpTransport(self._session)
+        """The transport given, or one over the session (opened on first use)."""
+        if self._transport is None:
+            if self._session is None:
+                self._session = new_session()
+            self._transport = AiohttpTransport(self._session)
+        return self._transport
 
 
 def _links(

@@ -7,10 +7,10 @@ hour, on a service with no queue at all. So a queue is a hypothesis, and what it
 checked by its effect:
 
 * suspected: a job is found `notStarted` well past the age jobs are usually seen started.
-  Nothing is held back (polls that are due go before submits, so that the jobs' times come
-  in): the jobs in flight grow as the budget needs. Slowing them until the queue was
-  confirmed kept queues shallow, but cost a quarter of the throughput wherever start
-  spells simply vary, and on short runs behind a real queue.
+  Nothing is held back: the jobs in flight grow as the budget needs, and submits keep their
+  turn. Slowing them until the queue was confirmed (with due polls ahead of submits) kept
+  queues shallow, but cost a quarter of the throughput wherever start spells simply vary,
+  and on short runs behind a real queue.
 * confirmed, or ruled out, by the jobs' own times at the service (submit to the service's
   finish time) against the jobs in flight when each was sent: behind our own jobs, those
   sent with more in flight wait longer (each job more waits one more start); with no queue,
