@@ -29,6 +29,7 @@ class Sample:
     at: float
     client_throttled: int
     service_throttled: int
+    learnt_limit: int
 
 
 async def test_throttling_stops_once_the_client_has_learnt_the_limit() -> None:
@@ -49,7 +50,10 @@ async def test_throttling_stops_once_the_client_has_learnt_the_limit() -> None:
                     results.append(result)
                     samples.append(
                         Sample(
-                            anyio.current_time(), stream.stats.throttled, emu.stats()["throttled"]
+                            anyio.current_time(),
+                            stream.stats.throttled,
+                            emu.stats()["throttled"],
+                            client.budget.limit,
                         )
                     )
         served = emu.stats()
@@ -73,5 +77,9 @@ async def test_throttling_stops_once_the_client_has_learnt_the_limit() -> None:
         for previous, s in itertools.pairwise(samples)
         if s.service_throttled > previous.service_throttled
     ]
-    # What it learnt is at most the service's limit, not the configured budget.
-    assert client.budget.limit <= SERVICE_LIMIT
+    # What it learnt is at most the service's limit, not the configured budget. After a few
+    # quiet windows the client probes above it (another client's share may have come free), so
+    # the limit at the end may stand a little above; it never goes back to the configured one.
+    after = [s.learnt_limit for s in samples if s.at >= settled]
+    assert min(after) <= SERVICE_LIMIT, after
+    assert max(after) < CLIENT_LIMIT, after
