@@ -17,10 +17,12 @@ throttled request left:
   window (two processes on one key each settle just under what they held, together just
   under the limit, instead of ratcheting each other down). That level, a little lower (7%
   while it moves, 1.5% once 429s meet it again), becomes a ceiling, probed upwards (15% of
-  the limit per window) after three windows without 429s: another client may have
-  finished, leaving its share idle (a share idle is lost for good; a probe that finds it
-  still taken costs a 429 or two). A probe that gets past the level takes the whole limit
-  back.
+  the limit per window) after a window without 429s: another client may have finished, or
+  what filled the window was a burst that has passed, leaving a share idle (a share idle is
+  lost for good; a probe that finds it still taken costs a 429 or two). Each probe that
+  meets 429s at the same level again doubles the quiet wait before the next (up to four
+  windows), so a limit that holds costs fewer 429s. A probe that gets past the level
+  takes the whole limit back.
 
 Once 429s stop for a window, the limit climbs back to the ceiling within one more window.
 """
@@ -55,8 +57,10 @@ MAX_DROP = 0.5
 """One episode lowers the limit to no less than this fraction of what it was."""
 RECOVER_WINDOWS = 1.0
 """Quiet windows after the last 429 before the limit climbs again."""
-PROBE_AFTER_WINDOWS = 3.0
-"""Quiet windows after which a learnt ceiling is probed upwards."""
+PROBE_AFTER_WINDOWS = 1.0
+"""Quiet windows after which a learnt ceiling is first probed upwards..."""
+PROBE_AFTER_MAX_WINDOWS = 4.0
+"""...doubled each time a probe meets 429s at the same level, up to this."""
 PROBE_RATE = 0.15
 """How fast a ceiling is probed: this fraction of the configured limit per window."""
 USE_MEMORY = 0.1
@@ -85,6 +89,8 @@ class RequestBudget:
         """(when, what our window held) of the last throttling episode."""
         self._confirmed = 0.0
         """The level two episodes agreed on (0: none yet)."""
+        self._probe_after = PROBE_AFTER_WINDOWS
+        """Quiet windows before the ceiling is probed upwards."""
         self._climbed_at = float("-inf")
         self._used = 0.0
         self._used_at = 0.0
@@ -181,6 +187,7 @@ class RequestBudget:
             # 429 costs.
             if abs(held - level) <= CONFIRM_NEAR * level:
                 margin = STABLE_MARGIN
+                self._probe_after = min(PROBE_AFTER_MAX_WINDOWS, 2.0 * self._probe_after)
             elif held >= NEAR_LIMIT * self.configured:
                 margin = CEILING_MARGIN
             else:
@@ -270,7 +277,7 @@ class RequestBudget:
         step = max(0.0, min(since, quiet - RECOVER_WINDOWS * self.window))
         if self._limit < self._ceiling:
             self._limit = min(self._ceiling, self._limit + step * self.configured / self.window)
-        elif self._ceiling < self.configured and quiet > PROBE_AFTER_WINDOWS * self.window:
+        elif self._ceiling < self.configured and quiet > self._probe_after * self.window:
             probe = step * PROBE_RATE * self.configured / self.window
             self._ceiling = min(self.configured, self._ceiling + probe)
             self._limit = self._ceiling
@@ -280,6 +287,7 @@ class RequestBudget:
                 # 429 on the way teaches the level anew.
                 self._confirmed = 0.0
                 self._ceiling = self.configured
+                self._probe_after = PROBE_AFTER_WINDOWS
 
     def _burst(self) -> float:
         return max(MIN_BURST, BURST_FRACTION * self._limit)

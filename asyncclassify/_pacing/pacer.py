@@ -37,7 +37,13 @@ import math
 from collections import Counter, deque
 from dataclasses import dataclass
 
-from .budget import CONFIRM_NEAR, CONFIRM_WINDOWS, PROBE_AFTER_WINDOWS, RequestBudget
+from .budget import (
+    CONFIRM_NEAR,
+    CONFIRM_WINDOWS,
+    PROBE_AFTER_MAX_WINDOWS,
+    PROBE_AFTER_WINDOWS,
+    RequestBudget,
+)
 from .durations import SMALL_SAMPLE, DurationModel, JobTimes, ServiceClock
 from .polls import NOT_STARTED_AHEAD, PollQueue
 from .pooling import Budget, PoolFinder
@@ -428,7 +434,8 @@ class Pacer:
                 "limit learnt from 429s",
                 f"429s came again within {CONFIRM_WINDOWS:.0f} windows: about {ceiling} "
                 f"requests a window fit, not the {configured} configured; probed upwards "
-                f"after {PROBE_AFTER_WINDOWS:.0f} windows without a 429",
+                f"after {PROBE_AFTER_WINDOWS:.0f} quiet window, after up to "
+                f"{PROBE_AFTER_MAX_WINDOWS:.0f} while 429s meet the same level",
                 now,
             )
         elif ceiling >= configured > told:

@@ -99,9 +99,10 @@ def test_a_second_episode_soon_after_teaches_a_ceiling_held_for_many_windows() -
         if not _serve(service, 60, budget, now) and (not episodes or now - episodes[-1] > 0.5):
             episodes.append(now)
             learnt.append(budget.ceiling)
-    # Two episodes teach it; then the ceiling is probed after three windows without 429s (a
-    # share left idle by another client that finished is lost for good), and each probe that
-    # meets a 429 costs one episode: no more than one every two windows.
+    # Two episodes teach it; then the ceiling is probed after a window without 429s, then
+    # after two, then four (a share left idle by another client that finished is lost for
+    # good), and each probe that meets a 429 costs one episode: no more than one every two
+    # windows.
     assert episodes[1] < 3 * WINDOW
     later = episodes[2:]
     assert later
@@ -181,8 +182,8 @@ def test_a_share_another_client_leaves_is_taken_back_within_a_few_windows(stops:
     assert lowest < 0.7 * LIMIT  # (it had learnt to leave the other a share)
     # The probes that found the share still taken cost a few 429s in all...
     assert max(throttled) <= 8
-    # ...and within six windows of the other's end (three quiet ones before a probe, then
-    # the climb), the whole limit is ours again, and stays so.
+    # ...and within six windows of the other's end (up to four quiet ones before a probe,
+    # then the climb), the whole limit is ours again, and stays so.
     after = int(stops / WINDOW) + 1
     back = next(i for i, served in enumerate(ours) if i >= after and served >= 0.9 * LIMIT)
     assert back * WINDOW - stops <= 6 * WINDOW
@@ -210,3 +211,30 @@ def test_a_limit_met_at_the_same_level_again_is_used_nearly_whole() -> None:
         if _serve(service, 60, budget, now) and now >= 20 * WINDOW:
             served += 1
     assert served >= 0.96 * 60 * 10, served
+
+
+def test_a_window_filled_by_bursts_that_pass_is_taken_back_soon_after() -> None:
+    # Another process sends two bursts of half the limit within two windows, then stops (a
+    # short run of its own). Our 429s meet the level twice and teach a ceiling; once the
+    # bursts have passed, the first probe comes after a single quiet window, not three.
+    budget = RequestBudget(LIMIT, WINDOW)
+    service: deque[float] = deque()
+    bursts = [0.5 * WINDOW, 1.5 * WINDOW]
+    served = [0] * 10
+    lowest = LIMIT
+    now = 0.0
+    while True:
+        now = budget.ready_at(now)
+        if now >= len(served) * WINDOW:
+            break
+        while bursts and bursts[0] <= now:
+            service.extend([bursts.pop(0)] * (LIMIT // 2))
+        budget.spend(now)
+        if _serve(service, LIMIT, budget, now):
+            served[int(now / WINDOW)] += 1
+        lowest = min(lowest, budget.ceiling)
+    assert lowest <= 0.6 * LIMIT, lowest  # (the 429s taught it a ceiling)
+    # The second burst is gone from the window at 2.5 windows; ours again by window 5.
+    back = next(i for i, count in enumerate(served) if i >= 3 and count >= 0.9 * LIMIT)
+    assert back <= 5, served
+    assert all(count >= 0.9 * LIMIT for count in served[back:-1]), served
