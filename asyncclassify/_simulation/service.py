@@ -25,7 +25,6 @@ class SimulatedJob:
     """A job on the simulated service (its start and finish are known once it starts)."""
 
     created: float
-    duration: float
     slot: Slot
 
     @property
@@ -36,7 +35,7 @@ class SimulatedJob:
     @property
     def finish(self) -> float:
         """When its last task finishes (inf until it starts)."""
-        return self.slot.start + self.duration
+        return self.slot.start + self.slot.duration
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,18 +113,23 @@ class SimulatedService:
         if self._first_created is None:
             self._first_created = now
         timing = self.timing
-        elapsed = now - self._first_created
+        first_created = self._first_created
         factor = timing.job_factor(self._rng)
         duration = factor * max(
-            timing.task_duration(self.documents_per_job, self._rng, elapsed)
-            for _ in range(self.tasks)
+            timing.task_duration(self.documents_per_job, self._rng) for _ in range(self.tasks)
         )
-        slot = Slot(now + timing.start_spell(self._rng), duration)
+
+        def pace(at: float) -> float:
+            return timing.regime_factor(at - first_created)
+
+        slot = Slot(
+            now + timing.start_spell(self._rng), duration, pace=pace if timing.regimes else None
+        )
         if self._slots is None:
             slot.started(slot.ready)
         else:
             self._slots.add(slot)
-        job = SimulatedJob(now, duration, slot)
+        job = SimulatedJob(now, slot)
         return Created(job, float(math.floor(now + WALL_EPOCH)))
 
     def status(self, job: SimulatedJob, now: float) -> Status:

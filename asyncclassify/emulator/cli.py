@@ -243,8 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=parse_regime,
         default=[],
         metavar="START:END:FACTOR",
-        help="jobs created from START to END seconds after the first job take FACTOR times as "
-        "long (repeatable; e.g. 60:120:2 for a slow spell)",
+        help="jobs that start running from START to END seconds after the first job was "
+        "created take FACTOR times as long (repeatable; e.g. 60:120:2 for a slow spell)",
     )
     faults = parser.add_argument_group(
         "fault injection", "Each fault strikes with its probability, drawn from --seed."

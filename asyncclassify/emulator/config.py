@@ -78,8 +78,10 @@ class RateLimit:
 
 @dataclass(frozen=True, slots=True)
 class Regime:
-    """Jobs created from `start` to `end` seconds after the first job (since the emulator
-    started or was reset) take `factor` times as long."""
+    """Jobs that start running from `start` to `end` seconds after the first job was created
+    (since the emulator started or was reset) take `factor` times as long: the service's
+    pace changes for the work it does then (a job queued in a fast spell and run after it
+    runs at the later pace)."""
 
     start: float
     end: float
@@ -148,9 +150,9 @@ class Timing:
             return 1.0
         return self.slow_factor if rng.random() < self.slow_share else 1.0
 
-    def task_duration(self, documents: int, rng: random.Random, elapsed: float) -> float:
-        """Seconds one task of a job of `documents` documents runs, for a job created
-        `elapsed` seconds after the first one."""
+    def task_duration(self, documents: int, rng: random.Random) -> float:
+        """Seconds one task of a job of `documents` documents runs at the usual pace (see
+        `regime_factor`)."""
         median = self.base + self.per_document * documents
         if self.spread == "uniform":
             duration = median * (1.0 + self.jitter * (2.0 * rng.random() - 1.0))
@@ -161,10 +163,16 @@ class Timing:
             u = min(max(rng.random(), 1e-12), 1.0 - 1e-12)
             scale = self.jitter * math.sqrt(3.0) / math.pi
             duration = median * math.exp(scale * math.log(u / (1.0 - u)))
+        return duration
+
+    def regime_factor(self, elapsed: float) -> float:
+        """How many times as long as usual a job runs that starts `elapsed` seconds after the
+        first job was created."""
+        factor = 1.0
         for regime in self.regimes:
             if regime.start <= elapsed < regime.end:
-                duration *= regime.factor
-        return duration
+                factor *= regime.factor
+        return factor
 
 
 @dataclass(frozen=True, slots=True)

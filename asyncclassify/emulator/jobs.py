@@ -193,13 +193,13 @@ class JobStore:
         if self._first_created is None:
             self._first_created = now
             self.first_job.set()
-        elapsed = now - self._first_created
+        first_created = self._first_created
         count = len(request.documents)
         factor = timing.job_factor(self._rng)
         durations = [
             0.0
             if i in failures and failures[i].at_start
-            else timing.task_duration(count, self._rng, elapsed) * factor
+            else timing.task_duration(count, self._rng) * factor
             for i in range(len(request.tasks))
         ]
         duration = max(durations)
@@ -222,17 +222,21 @@ class JobStore:
             job.cancel_at = now + request.cancel_after
             job.cancel_settle = job.cancel_at + job.cancel_delay
 
+        def pace(at: float) -> float:
+            return timing.regime_factor(at - first_created)
+
         def started(at: float) -> None:
-            job.start_at, job.end_at = at, at + duration
+            stretch = pace(at)
+            job.start_at, job.end_at = at, at + duration * stretch
             for task, task_duration in zip(job.tasks, durations, strict=True):
-                task.finish_at = at + task_duration
+                task.finish_at = at + task_duration * stretch
             if job.cancel_at is not None and job.cancel_at >= job.end_at:
                 job.cancel_at = job.cancel_settle = None  # it ends before the cancel would
             self._waiting -= 1
             heapq.heappush(self._in_flight, (job.end_at, job.id))
 
         self._waiting += 1
-        slot = Slot(ready, duration, started)
+        slot = Slot(ready, duration, started, pace if timing.regimes else None)
         if timing.max_running_jobs is None:
             slot.started(ready)
         else:

@@ -18,17 +18,22 @@ from dataclasses import dataclass
 
 @dataclass(eq=False, slots=True)
 class Slot:
-    """One job's claim on a slot: ready to run at `ready`, for `duration` seconds."""
+    """One job's claim on a slot: ready to run at `ready`, for `duration` seconds at the
+    usual pace, times `pace(start)` once it starts."""
 
     ready: float
     duration: float
     on_start: Callable[[float], None] | None = None
     """Called with the start time once it is known."""
+    pace: Callable[[float], float] | None = None
+    """How many times as long as usual a job runs that starts at a given moment."""
     start: float = math.inf
 
     def started(self, at: float) -> None:
-        """The job starts at `at`."""
+        """The job starts at `at` (its `duration` is now what it runs)."""
         self.start = at
+        if self.pace is not None:
+            self.duration *= self.pace(at)
         if self.on_start is not None:
             self.on_start(at)
 
@@ -45,8 +50,8 @@ class FifoSlots:
     def add(self, slot: Slot) -> Slot:
         """A new job claims a slot (its start is known at once)."""
         start = max(slot.ready, heapq.heappop(self._free_at))
-        heapq.heappush(self._free_at, start + slot.duration)
         slot.started(start)
+        heapq.heappush(self._free_at, start + slot.duration)
         return slot
 
     def advance(self, now: float) -> None:

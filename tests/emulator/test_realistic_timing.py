@@ -11,6 +11,7 @@ import pytest
 from asyncclassify.emulator import RateLimit, Regime, Timing
 from asyncclassify.emulator.cli import build_parser, emulator_from_args
 from asyncclassify.emulator.ratelimit import SlidingWindowLimiter
+from asyncclassify.emulator.slots import Slot, make_slots
 
 from .conftest import ClientFactory
 from .helpers import documents, modern_body
@@ -18,9 +19,9 @@ from .helpers import documents, modern_body
 pytestmark = pytest.mark.anyio
 
 
-def _durations(timing: Timing, count: int = 20_000, elapsed: float = 0.0) -> list[float]:
+def _durations(timing: Timing, count: int = 20_000) -> list[float]:
     rng = random.Random(3)
-    return [timing.task_duration(25, rng, elapsed) for _ in range(count)]
+    return [timing.task_duration(25, rng) for _ in range(count)]
 
 
 def test_lognormal_durations_have_the_median_and_spread_asked_for() -> None:
@@ -47,8 +48,7 @@ def test_uniform_jitter_stays_within_its_bounds() -> None:
 
 def test_a_regime_makes_jobs_slower_for_a_while() -> None:
     timing = Timing(base=1.0, per_document=0, jitter=0, regimes=(Regime(10, 20, 2.5),))
-    rng = random.Random(1)
-    assert [timing.task_duration(1, rng, t) for t in (0, 9.9, 10, 19.9, 20)] == [
+    assert [timing.regime_factor(t) for t in (0, 9.9, 10, 19.9, 20)] == [
         1.0, 1.0, 2.5, 2.5, 1.0,
     ]  # fmt: skip
 
@@ -115,3 +115,14 @@ def test_bad_timings_are_refused() -> None:
     Timing(jitter=1.5, spread="lognormal")  # a log spread may exceed 1
     with pytest.raises(ValueError, match="prefill_seconds"):
         RateLimit(10, 6.0, prefill=3, prefill_seconds=7.0)
+
+
+def test_a_regime_paces_jobs_by_when_they_start_not_when_they_were_queued() -> None:
+    # One job runs at a time; jobs that start in the first 0.45 s take a tenth as long. All six are
+    # queued at once: the five that start within the fast spell run fast, the sixth, queued
+    # then but started after it, runs at the usual pace.
+    timing = Timing(base=1.0, per_document=0, jitter=0, regimes=(Regime(0.0, 0.45, 0.1),))
+    slots = make_slots(1, "fifo", random.Random(0))
+    queued = [slots.add(Slot(0.0, 1.0, pace=timing.regime_factor)) for _ in range(6)]
+    finishes = [slot.start + slot.duration for slot in queued]
+    assert finishes == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5, 1.5])
