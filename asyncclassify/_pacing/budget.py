@@ -16,7 +16,9 @@ throttled request left:
   the real limit is lower than ours (a wrong setting) or another client keeps a share of the
   window (two processes on one key each settle just under what they held, together just
   under the limit, instead of ratcheting each other down). That level, a little lower (7%
-  while it moves, 1.5% once 429s meet it again), becomes a ceiling, probed upwards (15% of
+  while it moves, 1.5% once 429s meet it again), becomes a ceiling (one episode lowers it
+  by at most half, or by a fifth when the window held far less of ours than our limit:
+  what we happened to send then is no measure of our share), probed upwards (15% of
   the limit per window) after a window without 429s: another client may have finished, or
   what filled the window was a burst that has passed, leaving a share idle (a share idle is
   lost for good; a probe that finds it still taken costs a 429 or two). Each probe that
@@ -54,7 +56,13 @@ CEILING_MARGIN = 0.97
 STABLE_MARGIN = 0.985
 """...and this fraction below it when 429s meet the same level again."""
 MAX_DROP = 0.5
-"""One episode lowers the limit to no less than this fraction of what it was."""
+"""One episode lowers the limit to no less than this fraction of what it was..."""
+IDLE_DROP = 0.8
+"""...or of this fraction when the window held far less of ours than our limit: someone
+else's requests filled it (or the real limit is lower), and how much of it is ours to take
+is not known from what we happened to send then (a client with little to send would learn
+a ceiling at its need, and later, with more to send, wait for probes to take back what was
+free). A few more 429s find the level; a share left idle is lost for good."""
 RECOVER_WINDOWS = 1.0
 """Quiet windows after the last 429 before the limit climbs again."""
 PROBE_AFTER_WINDOWS = 1.0
@@ -192,7 +200,7 @@ class RequestBudget:
                 margin = CEILING_MARGIN
             else:
                 margin = DECREASE
-            floor = self._limit * MAX_DROP
+            floor = self._limit * (MAX_DROP if held >= NEAR_LIMIT * self._limit else IDLE_DROP)
             self._ceiling = min(self._ceiling, max(1.0, held * margin, floor))
             self._limit = min(self._limit, self._ceiling)
         elif held >= NEAR_LIMIT * self._limit:

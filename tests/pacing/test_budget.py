@@ -99,17 +99,20 @@ def test_a_second_episode_soon_after_teaches_a_ceiling_held_for_many_windows() -
         if not _serve(service, 60, budget, now) and (not episodes or now - episodes[-1] > 0.5):
             episodes.append(now)
             learnt.append(budget.ceiling)
-    # Two episodes teach it; then the ceiling is probed after a window without 429s, then
-    # after two, then four (a share left idle by another client that finished is lost for
-    # good), and each probe that meets a 429 costs one episode: no more than one every two
-    # windows.
-    assert episodes[1] < 3 * WINDOW
-    later = episodes[2:]
+    # A few episodes close together teach it (each drops the limit by at most a fifth while
+    # the window held far less than our limit); then the ceiling is probed after a window
+    # without 429s, then after two, then four (a share left idle by another client that
+    # finished is lost for good), and each probe that meets a 429 costs one episode: no
+    # more than one every two windows.
+    taught = next(i for i, ceiling in enumerate(learnt) if ceiling <= 60)
+    assert taught <= 3, learnt
+    assert episodes[taught] < 5 * WINDOW, episodes
+    later = episodes[taught + 1 :]
     assert later
-    assert all(b - a >= 1.5 * WINDOW for a, b in itertools.pairwise(episodes[1:]))
+    assert all(b - a >= 1.5 * WINDOW for a, b in itertools.pairwise(episodes[taught:]))
     assert len(later) <= 20 / 2
-    # Each episode from the second on puts the ceiling just under the service's limit.
-    assert all(0.9 * 60 <= ceiling <= 60 for ceiling in learnt[1:]), learnt
+    # Each episode from then on puts the ceiling just under the service's limit.
+    assert all(0.9 * 60 <= ceiling <= 60 for ceiling in learnt[taught:]), learnt
 
 
 def test_429s_of_requests_already_under_way_are_one_episode() -> None:
@@ -181,7 +184,7 @@ def test_a_share_another_client_leaves_is_taken_back_within_a_few_windows(stops:
         lowest = min(lowest, clients[0].ceiling)
     assert lowest < 0.7 * LIMIT  # (it had learnt to leave the other a share)
     # The probes that found the share still taken cost a few 429s in all...
-    assert max(throttled) <= 8
+    assert max(throttled) <= 10
     # ...and within six windows of the other's end (up to four quiet ones before a probe,
     # then the climb), the whole limit is ours again, and stays so.
     after = int(stops / WINDOW) + 1
@@ -213,6 +216,19 @@ def test_a_limit_met_at_the_same_level_again_is_used_nearly_whole() -> None:
     assert served >= 0.96 * 60 * 10, served
 
 
+def test_a_client_with_little_to_send_does_not_learn_a_ceiling_at_its_need() -> None:
+    # Twenty requests a window of our hundred, and 429s twice: someone else filled the
+    # window. What we happened to send is no measure of our share: the limit drops by a
+    # fifth, not to twenty (and a few more 429s would find the level if it is lower).
+    budget = RequestBudget(LIMIT, WINDOW)
+    for i in range(20):
+        budget.spend(i * WINDOW / 20)
+    budget.throttled(now=WINDOW, retry_after=0.5, sent_at=WINDOW - 0.01)
+    budget.spend(WINDOW + 1.0)
+    budget.throttled(now=WINDOW + 1.1, retry_after=0.5, sent_at=WINDOW + 1.0)
+    assert 0.75 * LIMIT <= budget.ceiling < LIMIT
+
+
 def test_a_window_filled_by_bursts_that_pass_is_taken_back_soon_after() -> None:
     # Another process sends two bursts of half the limit within two windows, then stops (a
     # short run of its own). Our 429s meet the level twice and teach a ceiling; once the
@@ -233,7 +249,7 @@ def test_a_window_filled_by_bursts_that_pass_is_taken_back_soon_after() -> None:
         if _serve(service, LIMIT, budget, now):
             served[int(now / WINDOW)] += 1
         lowest = min(lowest, budget.ceiling)
-    assert lowest <= 0.6 * LIMIT, lowest  # (the 429s taught it a ceiling)
+    assert lowest <= 0.8 * LIMIT, lowest  # (the 429s taught it a ceiling)
     # The second burst is gone from the window at 2.5 windows; ours again by window 5.
     back = next(i for i, count in enumerate(served) if i >= 3 and count >= 0.9 * LIMIT)
     assert back <= 5, served
