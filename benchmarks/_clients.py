@@ -30,12 +30,12 @@ from _harness import (
     scaled_options,
 )
 
-from asyncclassify._simulation import matrix
+from asyncclassify._simulation import matrix, wider
 from asyncclassify._simulation.scenarios import DOCUMENTS_PER_JOB, REQUESTS, SCALE, WINDOW
 
 
 def _scenario(name: str) -> Any:
-    return next(scenario for scenario in matrix() if scenario.name == name)
+    return next(scenario for scenario in [*matrix(), *wider()] if scenario.name == name)
 
 
 async def _ours(endpoint: str, name: str, documents: int | None) -> dict[str, Any]:
@@ -48,8 +48,13 @@ async def _ours(endpoint: str, name: str, documents: int | None) -> dict[str, An
     first: float | None = None
     cpu = time.process_time()
     started = time.perf_counter()
+    tasks = [
+        ac.SingleLabel(PROJECT, DEPLOYMENT),
+        ac.MultiLabel("genres", DEPLOYMENT),
+        ac.CustomEntities("loans", DEPLOYMENT),
+    ][: scenario.tasks]
     async with ac.Client(endpoint, KEY, **options) as client:
-        async with client.stream(corpus(count), ac.SingleLabel(PROJECT, DEPLOYMENT)) as stream:
+        async with client.stream(corpus(count), *tasks) as stream:
             async for result in stream:
                 if first is None:
                     first = time.perf_counter() - started

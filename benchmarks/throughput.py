@@ -16,6 +16,9 @@ short (the default 1 s, scaled), right, and three times long; a heavier (log-log
 a service that runs at most 20 jobs at once (a long queue); jobs twice as slow for two
 windows; a window 90% filled by another client when the run starts (evenly, or in a burst);
 and two client processes sharing one key. Corpora span at least five windows at the bound.
+Beyond the matrix (`wider()`), rows no client takes to the bound, judged against their
+clairvoyant ceiling (`asyncclassify._simulation.ceiling`): start spells that vary widely from
+job to job, jobs of three tasks finishing apart, and a run of two windows.
 
 Each scenario runs against a fresh emulator process with those settings (same seed):
 
@@ -29,9 +32,11 @@ Each scenario runs against a fresh emulator process with those settings (same se
 
 Per scenario: documents per second and the fraction of the bound (the budget's, or what the
 service can run when it runs fewer jobs at once, or what a pre-filled window leaves), GETs
-per job, 429s and their share of requests (counted by the emulator), time to first result
+per job, 429s and their share of requests (counted by the emulator), the fraction of the
+clairvoyant ceiling, time to first result
 (and over one job's median), and the SDK's figures beside ours. The last line is one JSON
-object; `worst` names the worst row.
+object; `worst` names the matrix's worst row against the bound, `worst_of_ceiling` the worst
+of all against its ceiling.
 
     python benchmarks/throughput.py [--only NAME ...] [--sdk all|first|none] [--quick]
 """
@@ -47,7 +52,8 @@ from typing import Any
 
 from _harness import EmulatorProcess, delta, emit, emulator_arguments, run_child
 
-from asyncclassify._simulation import Scenario, matrix
+from asyncclassify._simulation import Scenario, matrix, wider
+from asyncclassify._simulation.ceiling import clairvoyant_elapsed
 from asyncclassify._simulation.scenarios import DOCUMENTS_PER_JOB, MEDIAN, SCALE
 
 SDK_DEFAULT = (64, 5.0 * SCALE)
@@ -70,17 +76,22 @@ def _ours(scenario: Scenario) -> dict[str, Any]:
                 )
             )
         served = delta(asyncio.run(emulator.stats()), before)
-    answered = sum(run["documents"] - run["failed"] for run in runs)
+    documents = sum(run["documents"] for run in runs)
+    answered = documents - sum(run["failed"] for run in runs)
     elapsed = max(run["elapsed_s"] for run in runs)
     bound = scenario.bound_documents_per_second(elapsed)
     first = min(run["first_result_s"] for run in runs)
+    # The ceiling's durations are the simulated service's draws of the same law, not the
+    # emulator's: a fair yardstick over thousands of jobs, a rougher one over few.
+    ceiling = clairvoyant_elapsed(scenario)
     return {
-        "documents": sum(run["documents"] for run in runs),
+        "documents": documents,
         "failed": sum(run["failed"] for run in runs),
         "elapsed_s": elapsed,
         "documents_per_s": round(answered / elapsed, 1),
         "bound_documents_per_s": round(bound, 1),
         "fraction_of_bound": round(answered / elapsed / bound, 3),
+        "fraction_of_ceiling": round(ceiling / elapsed * answered / max(1, documents), 3),
         "gets_per_job": served["gets_per_job"],
         "throttled": served["throttled"],
         "throttled_fraction": served["throttled_fraction"],
@@ -132,7 +143,7 @@ def main() -> int:
     parser.add_argument("--sdk", choices=["all", "first", "none"], default="all")
     parser.add_argument("--quick", action="store_true", help="corpora of a third (a smoke run)")
     args = parser.parse_args()
-    scenarios = matrix()
+    scenarios = [*matrix(), *wider()]
     if args.only:
         scenarios = [s for s in scenarios if any(s.name.startswith(o) for o in args.only)]
     if args.quick:
@@ -143,7 +154,9 @@ def main() -> int:
     for index, scenario in enumerate(scenarios):
         row: dict[str, Any] = {"asyncclassify": _ours(scenario)}
         seconds = row["asyncclassify"]["elapsed_s"]
-        if args.sdk == "all" or (args.sdk == "first" and index == 0):
+        # (The SDK's pool runs one task a job: beside a row of three it would not compare.)
+        sdk = args.sdk == "all" or (args.sdk == "first" and index == 0)
+        if sdk and scenario.tasks == 1:
             if best is None:
                 best, search = _best_sdk_setting(scenario, min(seconds, 20.0))
             row["sdk_default"] = _sdk(scenario, *SDK_DEFAULT, seconds)
@@ -155,9 +168,12 @@ def main() -> int:
             row["vs_sdk_best"] = round(ours / max(row["sdk_best"]["documents_per_s"], 1e-9), 2)
         rows[scenario.name] = row
         print(scenario.name, {k: row["asyncclassify"][k] for k in (
-            "fraction_of_bound", "gets_per_job", "throttled", "first_result_s")},
+            "fraction_of_bound", "fraction_of_ceiling", "gets_per_job", "throttled",
+            "first_result_s")},
             flush=True)  # fmt: skip
-    worst = min(rows, key=lambda name: rows[name]["asyncclassify"]["fraction_of_bound"])
+    bounded = [s.name for s in matrix() if s.name in rows]  # (beyond it, no client reaches it)
+    worst = min(bounded or rows, key=lambda name: rows[name]["asyncclassify"]["fraction_of_bound"])
+    least = min(rows, key=lambda name: rows[name]["asyncclassify"]["fraction_of_ceiling"])
     emit(
         {
             "benchmark": "throughput",
@@ -165,6 +181,7 @@ def main() -> int:
             "documents_per_job": DOCUMENTS_PER_JOB,
             "sdk_best_setting": best,
             "worst": {"scenario": worst, **rows[worst]["asyncclassify"]},
+            "worst_of_ceiling": {"scenario": least, **rows[least]["asyncclassify"]},
             "most_gets_per_job": max(r["asyncclassify"]["gets_per_job"] for r in rows.values()),
             "rows": rows,
             "sdk_search": search,

@@ -4,6 +4,6 @@
 lists the situations the pacing is judged on (see `benchmarks/pacing_matrix.py`).
 """
 
-from .scenarios import Scenario, matrix, realistic_timing, simulate
+from .scenarios import Scenario, matrix, realistic_timing, simulate, wider
 
-__all__ = ["Scenario", "matrix", "realistic_timing", "simulate"]
+__all__ = ["Scenario", "matrix", "realistic_timing", "simulate", "wider"]

@@ -203,3 +203,17 @@ def matrix() -> list[Scenario]:
     )
     scenarios.append(Scenario("two clients on one key", realistic_timing(0.4), clients=2))
     return scenarios
+
+
+def wider() -> list[Scenario]:
+    """Situations beyond the matrix, each judged against its clairvoyant ceiling rather than
+    the bound (which no client reaches there): start spells that vary widely from job to job,
+    jobs of three tasks that finish apart, and a run of two windows."""
+    return [
+        Scenario(
+            "start spells that vary (median 3 s, spread 1.0)",
+            realistic_timing(0.4, queue_delay=3 * SCALE, queue_jitter=1.0),
+        ),
+        Scenario("three tasks a job, finishing apart", realistic_timing(0.4), tasks=3),
+        Scenario("a short run (two windows)", realistic_timing(0.4), jobs=REQUESTS),
+    ]
