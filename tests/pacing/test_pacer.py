@@ -239,12 +239,16 @@ def test_a_limit_learnt_from_429s_and_its_lifting_are_decisions_with_reasons() -
         if pacer.decisions and pacer.decisions[-1].what == "learnt limit lifted":
             lifted_at = now
     learnt = [d for d in pacer.decisions if d.what == "limit learnt from 429s"]
-    # Learnt once (429s at the same level again are not news), with the level in words.
-    assert len(learnt) == 1, list(pacer.decisions)
-    level = int(learnt[0].reason.split("about ")[1].split()[0])
-    assert 40 <= level <= 50, learnt[0].reason
-    assert "not the 100 configured" in learnt[0].reason
+    # Learnt in a few steps down (an episode lowers it by at most a fifth while we held far
+    # less than our limit), each with the level in words; 429s at the same level again are
+    # not news.
+    assert 1 <= len(learnt) <= 3, list(pacer.decisions)
+    levels = [int(d.reason.split("about ")[1].split()[0]) for d in learnt]
+    assert levels == sorted(levels, reverse=True), levels
+    assert 40 <= levels[-1] <= 52, learnt[-1].reason  # (about the 50 that fit)
+    assert all("not the 100 configured" in d.reason for d in learnt)
     assert learnt[0].at < 3 * WINDOW
+    assert learnt[-1].at < 6 * WINDOW, learnt[-1].at
     # The other client left at 10 windows: the probe finds the whole limit again, and says so.
     assert lifted_at is not None
     assert 10 * WINDOW < lifted_at < 20 * WINDOW, lifted_at
