@@ -113,17 +113,14 @@ class SimulatedService:
         if self._first_created is None:
             self._first_created = now
         timing = self.timing
-        first_created = self._first_created
         factor = timing.job_factor(self._rng)
         duration = factor * max(
             timing.task_duration(self.documents_per_job, self._rng) for _ in range(self.tasks)
         )
-
-        def pace(at: float) -> float:
-            return timing.regime_factor(at - first_created)
-
         slot = Slot(
-            now + timing.start_spell(self._rng), duration, pace=pace if timing.regimes else None
+            now + timing.start_spell(self._rng),
+            duration,
+            pace=timing.pace_after(self._first_created),
         )
         if self._slots is None:
             slot.started(slot.ready)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -164,6 +165,13 @@ class Timing:
             scale = self.jitter * math.sqrt(3.0) / math.pi
             duration = median * math.exp(scale * math.log(u / (1.0 - u)))
         return duration
+
+    def pace_after(self, first_created: float) -> Callable[[float], float] | None:
+        """How many times as long as usual a job runs that starts at a given moment, the first
+        job having been created at `first_created` (None: always the usual pace)."""
+        if not self.regimes:
+            return None
+        return lambda at: self.regime_factor(at - first_created)
 
     def regime_factor(self, elapsed: float) -> float:
         """How many times as long as usual a job runs that starts `elapsed` seconds after the

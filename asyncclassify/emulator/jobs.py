@@ -193,7 +193,7 @@ class JobStore:
         if self._first_created is None:
             self._first_created = now
             self.first_job.set()
-        first_created = self._first_created
+        pace = timing.pace_after(self._first_created)
         count = len(request.documents)
         factor = timing.job_factor(self._rng)
         durations = [
@@ -222,11 +222,7 @@ class JobStore:
             job.cancel_at = now + request.cancel_after
             job.cancel_settle = job.cancel_at + job.cancel_delay
 
-        def pace(at: float) -> float:
-            return timing.regime_factor(at - first_created)
-
-        def started(at: float) -> None:
-            stretch = pace(at)
+        def started(at: float, stretch: float) -> None:
             job.start_at, job.end_at = at, at + duration * stretch
             for task, task_duration in zip(job.tasks, durations, strict=True):
                 task.finish_at = at + task_duration * stretch
@@ -236,7 +232,7 @@ class JobStore:
             heapq.heappush(self._in_flight, (job.end_at, job.id))
 
         self._waiting += 1
-        slot = Slot(ready, duration, started, pace if timing.regimes else None)
+        slot = Slot(ready, duration, started, pace)
         if timing.max_running_jobs is None:
             slot.started(ready)
         else:

@@ -23,8 +23,9 @@ class Slot:
 
     ready: float
     duration: float
-    on_start: Callable[[float], None] | None = None
-    """Called with the start time once it is known."""
+    on_start: Callable[[float, float], None] | None = None
+    """Called once the start is known, with it and how many times as long as usual the job
+    runs (its pace then)."""
     pace: Callable[[float], float] | None = None
     """How many times as long as usual a job runs that starts at a given moment."""
     start: float = math.inf
@@ -32,10 +33,10 @@ class Slot:
     def started(self, at: float) -> None:
         """The job starts at `at` (its `duration` is now what it runs)."""
         self.start = at
-        if self.pace is not None:
-            self.duration *= self.pace(at)
+        stretch = 1.0 if self.pace is None else self.pace(at)
+        self.duration *= stretch
         if self.on_start is not None:
-            self.on_start(at)
+            self.on_start(at, stretch)
 
 
 class FifoSlots:

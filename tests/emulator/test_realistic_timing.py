@@ -123,6 +123,6 @@ def test_a_regime_paces_jobs_by_when_they_start_not_when_they_were_queued() -> N
     # then but started after it, runs at the usual pace.
     timing = Timing(base=1.0, per_document=0, jitter=0, regimes=(Regime(0.0, 0.45, 0.1),))
     slots = make_slots(1, "fifo", random.Random(0))
-    queued = [slots.add(Slot(0.0, 1.0, pace=timing.regime_factor)) for _ in range(6)]
+    queued = [slots.add(Slot(0.0, 1.0, pace=timing.pace_after(0.0))) for _ in range(6)]
     finishes = [slot.start + slot.duration for slot in queued]
     assert finishes == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5, 1.5])
