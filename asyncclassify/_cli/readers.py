@@ -5,6 +5,10 @@ A record that cannot become a document (bad JSON, no id, bytes the encoding cann
 becomes that record's error line, naming the file and the line; the others go on. Blank
 lines and rows are skipped in every format. A folder's files keep their own newlines, so
 entity offsets index the file.
+
+A byte order mark says the encoding by itself (UTF-8, UTF-16 or UTF-32, as Notepad's
+"Unicode" and PowerShell 5's `>` write them). Text in UTF-16 or UTF-32 is decoded before it
+is split into lines: a newline there is not the byte 0x0a.
 """
 
 from __future__ import annotations
@@ -27,6 +31,16 @@ Malformed = Callable[[str, str], None]
 """Called with (id, problem) for an input record that cannot become a document."""
 Warn = Callable[[str], None]
 BOM = codecs.BOM_UTF8
+MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # (before UTF-16's, which it begins with)
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+"""Byte order marks, and the encoding each says (a codec that reads the mark itself)."""
+UNDECODABLE = "asyncclassify-undecodable"
+"""The decoding error handler that marks undecodable bytes as lone surrogates."""
 BINARY_SNIFF = 8192
 """Bytes of a folder's file looked at for a NUL, the mark of a binary file."""
 
@@ -81,6 +95,9 @@ def count_documents(source: Source) -> int | None:
     if source.form in ("json", "csv"):  # records may span lines: parse them
         return sum(1 for _ in read_documents(source, lambda _id, _problem: None))
     with open(source.path, "rb") as handle:  # a record per non-blank line
+        encoding = encoding_of(_peek(handle), source.encoding)
+        if wide(encoding):
+            return sum(1 for line in _wide_lines(handle, encoding) if line.strip())
         return sum(1 for line in handle if line.strip(b" \t\r\n" + BOM))
 
 
@@ -134,18 +151,46 @@ def _document(record: object) -> dict[str, Any]:
 def _jsonl(
     handle: IO[bytes], source: Source, on_malformed: Malformed, skip: Container[str]
 ) -> Iterator[dict[str, Any]]:
-    utf8 = codecs.lookup(source.encoding).name == "utf-8"
+    encoding = encoding_of(_peek(handle), source.encoding)
+    if wide(encoding):
+        lines = _wide_lines(handle, encoding)
+        yield from _wide_jsonl(lines, encoding, source, on_malformed, skip)
+        return
+    utf8 = codecs.lookup(encoding).name == "utf-8"
     for number, line in enumerate(handle, start=1):
         if number == 1 and line.startswith(BOM):
             line = line[len(BOM) :]
         if not line.strip():
             continue
         try:
-            document = _document(orjson.loads(line if utf8 else line.decode(source.encoding)))
+            document = _document(orjson.loads(line if utf8 else line.decode(encoding)))
         except (ValueError, UnicodeDecodeError) as exc:
             key = malformed_id(number)
             if key not in skip:
                 on_malformed(key, f"{source.name} line {number}: {_problem(exc)}")
+            continue
+        if document["id"] not in skip:
+            yield document
+
+
+def _wide_jsonl(
+    lines: Iterator[str],
+    encoding: str,
+    source: Source,
+    on_malformed: Malformed,
+    skip: Container[str],
+) -> Iterator[dict[str, Any]]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            if _escaped(line):
+                raise ValueError(_not_in(encoding))
+            document = _document(orjson.loads(line))
+        except ValueError as exc:
+            key = malformed_id(number)
+            if key not in skip:
+                on_malformed(key, f"{source.name} line {number}: {exc}")
             continue
         if document["id"] not in skip:
             yield document
@@ -156,8 +201,9 @@ def _json_array(
 ) -> Iterator[dict[str, Any]]:
     """The items of a top-level JSON array, streamed (the file is never held whole)."""
     stream: IO[bytes] | io.RawIOBase = handle
-    if codecs.lookup(source.encoding).name != "utf-8":
-        stream = _Reencoded(handle, source.encoding)
+    encoding = encoding_of(_peek(handle), source.encoding)
+    if codecs.lookup(encoding).name != "utf-8":
+        stream = _Reencoded(handle, encoding)
     items = ijson.items(stream, "item", use_float=True)
     number = 0
     while True:
@@ -212,7 +258,9 @@ def check_source(source: Source) -> None:
 
 def _csv_reader(handle: IO[bytes], source: Source) -> csv.DictReader[str]:
     """A reader past the header, which must name the id and text columns."""
-    encoding = "utf-8-sig" if codecs.lookup(source.encoding).name == "utf-8" else source.encoding
+    encoding = encoding_of(_peek(handle), source.encoding)
+    if codecs.lookup(encoding).name == "utf-8":
+        encoding = "utf-8-sig"
     # Undecodable bytes become lone surrogates, so that only their row fails.
     text_handle = io.TextIOWrapper(handle, encoding=encoding, errors="surrogateescape", newline="")
     delimiter = source.delimiter or ("\t" if source.path.lower().endswith(".tsv") else ",")
@@ -267,7 +315,11 @@ def _csv(
 def _text(
     handle: IO[bytes], source: Source, on_malformed: Malformed, skip: Container[str]
 ) -> Iterator[dict[str, Any]]:
-    encoding = source.encoding
+    encoding = encoding_of(_peek(handle), source.encoding)
+    if wide(encoding):
+        lines = _wide_lines(handle, encoding)
+        yield from _wide_text(lines, encoding, source, on_malformed, skip)
+        return
     for number, raw in enumerate(handle, start=1):
         if number == 1 and raw.startswith(BOM):
             raw = raw[len(BOM) :]
@@ -283,10 +335,27 @@ def _text(
             yield {"id": document_id, "text": line}
 
 
+def _wide_text(
+    lines: Iterator[str],
+    encoding: str,
+    source: Source,
+    on_malformed: Malformed,
+    skip: Container[str],
+) -> Iterator[dict[str, Any]]:
+    for number, line in enumerate(lines, start=1):
+        document_id = str(number)
+        if document_id in skip:
+            continue
+        if _escaped(line):
+            on_malformed(document_id, f"{source.name} line {number}: {_not_in(encoding)}")
+        elif line.strip():
+            yield {"id": document_id, "text": line.rstrip("\r\n")}
+
+
 def _folder(
     source: Source, on_malformed: Malformed, skip: Container[str], warn: Warn | None
 ) -> Iterator[dict[str, Any]]:
-    root, encoding = Path(source.path), source.encoding
+    root = Path(source.path)
     for path in sorted(root.rglob("*.txt")):
         if str(path.resolve()) in source.exclude:
             continue
@@ -294,14 +363,15 @@ def _folder(
         if document_id in skip:
             continue
         data = path.read_bytes()
-        if b"\0" in data[:BINARY_SNIFF]:
+        encoding = encoding_of(data[:4], source.encoding)
+        if not wide(encoding) and b"\0" in data[:BINARY_SNIFF]:
             if warn is not None:
                 warn(f"skipping {path}: a binary file, not text")
             continue
         if data.startswith(BOM):
             data = data[len(BOM) :]
         try:
-            text = data.decode(encoding)  # newlines as the file has them
+            text = data.decode(encoding)  # newlines as the file has them (a mark read by the codec)
         except UnicodeDecodeError as exc:
             on_malformed(document_id, f"{path}: {_problem(exc)}")
             continue
@@ -309,6 +379,10 @@ def _folder(
             yield {"id": document_id, "text": text}
         else:
             on_malformed(document_id, f"{path}: the file is empty")
+
+
+def _not_in(encoding: str) -> str:
+    return f"bytes that are not {encoding} (pass --encoding for another)"
 
 
 def _escaped(value: str) -> bool:
@@ -327,4 +401,46 @@ def _problem(exc: Exception) -> str:
 def _first_byte(path: Path) -> bytes:
     with path.open("rb") as handle:
         head = handle.read(1024)
+    encoding = encoding_of(head, "utf-8")
+    if wide(encoding):
+        text = head.decode(encoding, errors="ignore")
+        return text.lstrip()[:1].encode()
     return head.removeprefix(BOM).lstrip()[:1]
+
+
+def encoding_of(head: bytes, given: str) -> str:
+    """The encoding a file's first bytes say by a byte order mark, else `given`."""
+    for mark, encoding in MARKS:
+        if head.startswith(mark):
+            return encoding
+    return given
+
+
+def wide(encoding: str) -> bool:
+    """Whether text in `encoding` cannot be split into lines at the byte 0x0a (UTF-16, -32)."""
+    return codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+
+
+def _mark_undecodable(error: UnicodeError) -> tuple[str, int]:
+    """Undecodable bytes as lone surrogates (as `surrogateescape` does, for any byte), so
+    that only the record that holds them fails."""
+    assert isinstance(error, UnicodeDecodeError)
+    bad = error.object[error.start : error.end]
+    return "".join(chr(0xDC80 | (byte & 0x7F)) for byte in bad), error.end
+
+
+codecs.register_error(UNDECODABLE, _mark_undecodable)
+
+
+def _peek(handle: IO[bytes]) -> bytes:
+    peek = getattr(handle, "peek", None)
+    return peek(4)[:4] if peek is not None else b""
+
+
+def _wide_lines(handle: IO[bytes], encoding: str) -> Iterator[str]:
+    """The lines of a UTF-16 or UTF-32 stream, decoded (a line's undecodable bytes marked)."""
+    text = io.TextIOWrapper(handle, encoding=encoding, errors=UNDECODABLE, newline="\n")
+    try:
+        yield from text
+    finally:
+        text.detach()  # the caller closes the file

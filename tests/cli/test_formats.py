@@ -4,6 +4,7 @@ and the line, and nothing else is lost."""
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 import orjson
@@ -115,6 +116,58 @@ async def test_blank_lines_are_skipped_in_every_format(emulator: Emulator, tmp_p
         status, _, lines = await _classify(emulator, corpus, "--overwrite")
         assert status == 0, name
         assert lines == {"1": {"id": "1", **single_answer("App crashes")}}, name
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-16-le"])
+async def test_utf16_and_utf32_are_decoded_before_they_are_split_into_lines(
+    emulator: Emulator, tmp_path: Path, encoding: str
+) -> None:
+    # As Notepad's "Unicode" and PowerShell 5's `>` write them: a byte order mark says the
+    # encoding by itself; without one (utf-16-le), --encoding says it. Each line one record,
+    # not its 0x0a bytes.
+    options = () if encoding in ("utf-16", "utf-32") else ("--encoding", encoding)
+    texts = ["Mon café est froid", "App crashes ✓"]
+    for name, content in {
+        "a.jsonl": "".join(
+            orjson.dumps({"id": str(n), "text": t}).decode() + "\r\n" for n, t in enumerate(texts)
+        ),
+        "a.txt": "".join(f"{text}\r\n" for text in texts) + "\r\n",
+        "a.csv": "id,text\r\n" + "".join(f"{n},{t}\r\n" for n, t in enumerate(texts)),
+        "a.json": orjson.dumps([{"id": str(n), "text": t} for n, t in enumerate(texts)]).decode(),
+    }.items():
+        corpus = tmp_path / name
+        corpus.write_bytes(content.encode(encoding))
+        status, _, lines = await _classify(emulator, corpus, "--overwrite", *options)
+        assert status == 0, name
+        first = 1 if name == "a.txt" else 0  # (a text file's lines are numbered from 1)
+        assert lines == {
+            str(n + first): {"id": str(n + first), **single_answer(text)}
+            for n, text in enumerate(texts)
+        }, name
+    root = tmp_path / "letters"  # a folder's file: not taken for a binary file by its NULs
+    root.mkdir()
+    (root / "letter.txt").write_bytes("Dear bank,\r\nMon café\r\n".encode(encoding))
+    output = tmp_path / "letters.jsonl"
+    done = await run_cli(root, "-o", output, "--task", SINGLE, *options, *connect(emulator))
+    assert done.returncode == 0, done.stderr
+    assert by_id(output_lines(output)) == {
+        "letter.txt": {"id": "letter.txt", **single_answer("Dear bank,\r\nMon café\r\n")}
+    }
+
+
+async def test_a_utf16_line_that_does_not_decode_is_its_own_error(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "tickets.jsonl"
+    good = '{"id": "a", "text": "My invoice is wrong"}\n'.encode("utf-16-le")
+    lone = b"\x00\xd8" + "\n".encode("utf-16-le")  # half a surrogate pair
+    corpus.write_bytes(
+        codecs.BOM_UTF16_LE + good + lone + '{"id": "c", "text": "ok"}\n'.encode("utf-16-le")
+    )
+    status, _, lines = await _classify(emulator, corpus)
+    assert status == 1
+    assert set(lines) == {"a", "line:2", "c"}
+    assert f"{corpus} line 2: bytes that are not utf-16" in lines["line:2"]["error"]["message"]
 
 
 async def test_a_folder_skips_binary_files_and_keeps_each_files_newlines(
