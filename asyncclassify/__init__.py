@@ -29,6 +29,7 @@ from ._models import (
     SingleLabel,
     Task,
     TaskResult,
+    parse_task,
 )
 from ._pacing.budget import RequestBudget
 from ._resources import Resource
@@ -77,4 +78,5 @@ __all__ = [
     "UnsafeRedirectError",
     "UnsupportedApiVersionError",
     "__version__",
+    "parse_task",
 ]

@@ -17,7 +17,7 @@ from ._calls import CallContext, JobOptions
 from ._coalescing import Coalescer
 from ._emitting import Emitter
 from ._errors import ConfigurationError
-from ._models import Result, Task
+from ._models import Result, Task, as_tasks
 from ._pacing import Pacer
 from ._pacing.budget import RequestBudget
 from ._pacing.pooling import PoolFinder
@@ -207,7 +207,7 @@ class Client:
     def stream(
         self,
         documents: Documents,
-        *tasks: Task,
+        *tasks: Task | str,
         ordered: bool = False,
         cancel_remote: bool = False,
         display_name: str | None = None,
@@ -230,6 +230,8 @@ class Client:
         ones, whose jobs are cancelled on the service), and then `DeadlineExceededError` says
         how many input documents were read.
         """
+        _check_documents(documents)
+        tasks = _checked_tasks(tasks)
         if not tasks:
             raise ConfigurationError("stream() needs at least one task")
         self._dialect.validate_tasks(tasks)
@@ -264,12 +266,14 @@ class Client:
 
         return ResultStream(run, documents, stats, self._spawner())
 
-    async def classify(self, documents: Documents, *tasks: Task, **options: Any) -> list[Result]:
+    async def classify(
+        self, documents: Documents, *tasks: Task | str, **options: Any
+    ) -> list[Result]:
         """All results in input order: for small inputs (it holds every result in memory)."""
         async with self.stream(documents, *tasks, ordered=True, **options) as results:
             return [result async for result in results]
 
-    async def classify_one(self, document: Any, *tasks: Task) -> Result:
+    async def classify_one(self, document: Any, *tasks: Task | str) -> Result:
         """The result of one document, from a job shared with concurrent callers.
 
         For servers that classify a few texts per incoming request: the documents of every
@@ -280,15 +284,16 @@ class Client:
         `OverloadedError` at once when `Coalescing.max_pending` documents wait already, and
         the exception that stopped the shared work (a rejected key, for example).
         """
-        (result,) = await self._coalescer.classify((document,), tasks)
+        (result,) = await self._coalescer.classify((document,), _checked_tasks(tasks))
         return result
 
-    async def classify_many(self, documents: Iterable[Any], *tasks: Task) -> list[Result]:
+    async def classify_many(self, documents: Iterable[Any], *tasks: Task | str) -> list[Result]:
         """The results of a few documents, in input order, from jobs shared with other callers.
 
         As `classify_one()`; the documents are taken (or refused) together.
         """
-        return await self._coalescer.classify(tuple(documents), tasks)
+        _check_documents(documents)
+        return await self._coalescer.classify(tuple(documents), _checked_tasks(tasks))
 
     @property
     def coalesced_pending(self) -> int:
@@ -341,3 +346,19 @@ def _links(
         for link in links:
             link.pacer.pools = pools
     return links
+
+
+def _check_documents(documents: object) -> None:
+    """A text where documents belong would be read as one document per character."""
+    if isinstance(documents, (str, bytes, bytearray)):
+        raise TypeError(
+            f"documents must be an iterable of documents, not one {type(documents).__name__} "
+            "(it would be read a character at a time): pass [text], or use classify_one(text)"
+        )
+
+
+def _checked_tasks(tasks: tuple[object, ...]) -> tuple[Task, ...]:
+    try:
+        return as_tasks(tasks)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None

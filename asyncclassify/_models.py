@@ -50,6 +50,42 @@ class CustomEntities(_CustomTask):
 
 
 Task = SingleLabel | MultiLabel | CustomEntities
+TASK_KINDS: dict[str, type[SingleLabel] | type[MultiLabel] | type[CustomEntities]] = {
+    "single": SingleLabel,
+    "multi": MultiLabel,
+    "entities": CustomEntities,
+}
+
+
+def parse_task(spec: str) -> Task:
+    """A task from ``"KIND:PROJECT:DEPLOYMENT"`` (``"single:support:prod"``) or, for the
+    retired ``v3.1-preview.ct.1`` API, ``"KIND:MODEL"``; KIND is single, multi or entities.
+    ValueError says what is wrong with `spec`."""
+    parts = spec.split(":")
+    if len(parts) in (2, 3) and parts[0] in TASK_KINDS and all(parts):
+        kind = TASK_KINDS[parts[0]]
+        return kind(parts[1], parts[2]) if len(parts) == 3 else kind(model_id=parts[1])
+    raise ValueError(
+        "a task is KIND:PROJECT:DEPLOYMENT (or KIND:MODEL) with KIND single, multi or "
+        f"entities, or a SingleLabel, MultiLabel or CustomEntities; got {spec!r}"
+    )
+
+
+def as_tasks(tasks: tuple[object, ...]) -> tuple[Task, ...]:
+    """`tasks` as given to a call (tasks, or their strings), checked: TypeError or ValueError
+    names the one that is not a task."""
+    checked: list[Task] = []
+    for task in tasks:
+        if isinstance(task, str):
+            checked.append(parse_task(task))
+        elif isinstance(task, (SingleLabel, MultiLabel, CustomEntities)):
+            checked.append(task)
+        else:
+            raise TypeError(
+                f"a task is a SingleLabel, MultiLabel or CustomEntities (or a string such as "
+                f"'single:PROJECT:DEPLOYMENT'), not {type(task).__name__}: {task!r:.60}"
+            )
+    return tuple(checked)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from .._errors import (
     EndpointError,
     TaskConfigurationError,
 )
-from .._models import CustomEntities, MultiLabel, SingleLabel, Task
+from .._models import TASK_KINDS, Task
 from .._resources import Resource
 from .._settings import Pacing
 from .._stats import RunStats
@@ -44,11 +44,7 @@ from .resources import EMULATOR_ENDPOINT, endpoints, resources
 from .resuming import RECORD_SUFFIX, RunRecord, check_output, recover, write_record
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
-_TASK_TYPES: dict[str, type[SingleLabel] | type[MultiLabel] | type[CustomEntities]] = {
-    "single": SingleLabel,
-    "multi": MultiLabel,
-    "entities": CustomEntities,
-}
+_TASK_TYPES = TASK_KINDS
 
 
 EPILOG = """\

@@ -180,3 +180,31 @@ async def test_an_unknown_project_stops_the_call(
     else:
         assert raised.value.code == "NotFound"
         assert stats["jobs_created"] <= 2
+
+
+async def test_a_text_where_documents_belong_is_refused_and_a_task_may_be_a_string(
+    emulator: EmulatorFactory,
+) -> None:
+    task = task_for("single", "2023-04-01")
+    spec = f"single:{task.project}:{task.deployment}"
+    text = "My invoice is wrong"
+    async with emulator() as emu, _client(emu) as client:
+        # One text where documents belong would be read a character at a time: refused.
+        with pytest.raises(TypeError, match=r"not one str .* pass \[text\]"):
+            await client.classify(text, task)
+        with pytest.raises(TypeError, match="not one bytes"):
+            client.stream(text.encode(), task)
+        with pytest.raises(TypeError, match="not one str"):
+            await client.classify_many(text, task)
+        assert emu.stats()["documents_received"] == 0
+        # A task as the command line spells it is that task...
+        (by_string,) = await client.classify([text], spec)
+        assert by_string.tasks == (await client.classify([text], task))[0].tasks
+        assert (await client.classify_one(text, spec)).tasks == by_string.tasks
+        assert ac.parse_task(spec) == task
+        # ...and one that is no task is refused by name.
+        with pytest.raises(ac.ConfigurationError, match="'sentiment:a:b'"):
+            client.stream([text], "sentiment:a:b")
+        with pytest.raises(TypeError, match="not int: 42"):
+            await client.classify_one(text, 42)  # type: ignore[arg-type]
+    assert_model_answer(by_string.tasks[0], text)
