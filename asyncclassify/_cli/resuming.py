@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections import Counter
+from collections.abc import Container, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from .._errors import ConfigurationError
 from .._mistakes import TRANSIENT_CODES
 
 RECORD_SUFFIX = ".run.json"
+DUPLICATE_ID = "DuplicateId"
+"""The error code of a record that repeats an id an earlier record of the input has."""
 RESENT_CODES = TRANSIENT_CODES | {"DeadlineExceeded", "MalformedInput"}
 """What `--resume` takes out and does again: what another attempt may answer (the library's
 transient codes, and a call cut short by its deadline), and malformed records, which are
@@ -111,10 +114,53 @@ def check_output(
         )
 
 
-def recover(
-    path: str, *, resend_errors: bool, tasks: Sequence[tuple[str, str]] = ()
-) -> dict[str, bool]:
-    """What `--resume` keeps of `path`: each id mapped to whether it was answered.
+@dataclass(slots=True)
+class Kept:
+    """The lines `--resume` keeps of an earlier run's output."""
+
+    firsts: set[str] = field(default_factory=set)
+    """Ids whose first record has its line (an answer, or an error of its own)."""
+    repeats: Counter[str] = field(default_factory=Counter)
+    """Lines kept of records that repeat an id, by id."""
+    answered: int = 0
+    """Kept lines that hold an answer (the rest hold errors)."""
+
+    @property
+    def total(self) -> int:
+        """Lines kept."""
+        return len(self.firsts) + self.repeats.total()
+
+
+class InputIds(Container[str]):
+    """The input's ids as the reader meets them: whether a record already has its line in the
+    output (`in`: the first records of an id, as many as lines kept), and which records
+    repeat an id an earlier record has (each gets its own error line, never an answer: the
+    answer of an id is its first record's, whether it was kept or is sent now)."""
+
+    def __init__(self, kept: Kept) -> None:
+        self._kept = kept
+        self._seen: Counter[str] = Counter()
+
+    def __contains__(self, document_id: object) -> bool:
+        assert isinstance(document_id, str)
+        seen = self._seen[document_id] = self._seen[document_id] + 1
+        if seen == 1:
+            return document_id in self._kept.firsts
+        return seen - 1 <= self._kept.repeats[document_id]
+
+    def repeated(self, document_id: str) -> bool:
+        """Whether the record just read repeats an id an earlier record has."""
+        return self._seen[document_id] > 1
+
+    @property
+    def unseen(self) -> int:
+        """Kept ids the input did not hold (once it is read to its end)."""
+        kept = self._kept.firsts | self._kept.repeats.keys()
+        return sum(1 for document_id in kept if not self._seen[document_id])
+
+
+def recover(path: str, *, resend_errors: bool, tasks: Sequence[tuple[str, str]] = ()) -> Kept:
+    """What `--resume` keeps of `path`.
 
     A torn last line is cut. Lines that another run may turn into answers (transient errors,
     or every error with `resend_errors`) are taken out of the file, so their documents are
@@ -122,7 +168,7 @@ def recover(
     malformed records, which the input says again (or, read another way, answers). `tasks`
     ((name, kind) of each task of this run) must match the shape of every line.
     """
-    done: dict[str, bool] = {}
+    done = Kept()
     if not os.path.exists(path):
         return done
     kept_end = 0
@@ -153,7 +199,11 @@ def recover(
                 if errors and (resend_errors or errors & RESENT_CODES):
                     dropped = True
                     continue
-                done[record["id"]] = not errors
+                if errors == {DUPLICATE_ID}:
+                    done.repeats[record["id"]] += 1
+                else:
+                    done.firsts.add(record["id"])
+                    done.answered += not errors
             rewritten.write(line)
             kept_end += len(line)
     if dropped:

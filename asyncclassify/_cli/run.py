@@ -8,9 +8,10 @@ import dataclasses
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Container, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 import anyio.to_thread
@@ -41,7 +42,16 @@ from .readers import (
     read_documents,
 )
 from .resources import EMULATOR_ENDPOINT, endpoints, resources
-from .resuming import RECORD_SUFFIX, RunRecord, check_output, recover, write_record
+from .resuming import (
+    DUPLICATE_ID,
+    RECORD_SUFFIX,
+    InputIds,
+    Kept,
+    RunRecord,
+    check_output,
+    recover,
+    write_record,
+)
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 _TASK_TYPES = TASK_KINDS
@@ -269,8 +279,8 @@ class _Plan:
     record: RunRecord
     resources: list[Resource] | None
     """The resources with their keys (None for the embedded emulator)."""
-    done: dict[str, bool]
-    """Ids the output holds already (with --resume), and whether each was answered."""
+    done: Kept
+    """The lines the output holds already (with --resume)."""
 
 
 def _plan(arguments: argparse.Namespace) -> _Plan:
@@ -294,7 +304,7 @@ def _plan(arguments: argparse.Namespace) -> _Plan:
     )
     # A missing key stops the run before any output is touched.
     given = None if arguments.emulator else resources(arguments)
-    done: dict[str, bool] = {}
+    done = Kept()
     if arguments.resume:
         kinds = [(name, task.kind) for name, task in zip(names, tasks, strict=True)]
         done = recover(arguments.output, resend_errors=arguments.retry_errors, tasks=kinds)
@@ -304,11 +314,10 @@ def _plan(arguments: argparse.Namespace) -> _Plan:
 async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Progress]) -> int:
     names, record, done = plan.names, plan.record, plan.done
     mode: Mode = "off" if arguments.quiet else ("bar" if sys.stderr.isatty() else "log")
-    kept = len(done)
-    progress = Progress(RunStats(), None, mode, kept=kept)
+    progress = Progress(RunStats(), None, mode, kept=done.total)
     progress_box.append(progress)
-    progress.ok = sum(done.values())
-    progress.failed = kept - progress.ok
+    progress.ok = done.answered
+    progress.failed = done.total - done.answered
 
     def keep_record() -> None:
         if arguments.output != "-":
@@ -323,8 +332,19 @@ async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Pr
     def warn(message: str) -> None:
         print(f"asyncclassify: warning: {message}", file=sys.stderr)
 
-    kept_ids = _Kept(done)
-    documents = read_documents(plan.source, malformed, kept_ids, warn)
+    ids = InputIds(done)
+
+    def unrepeated(documents: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for document in documents:
+            if ids.repeated(document["id"]):
+                problem = f"duplicate id: an earlier record of {plan.source.name} has it"
+                error = {"code": DUPLICATE_ID, "message": problem}
+                writer.write({"id": document["id"], "error": error})
+                progress.failed += 1
+            else:
+                yield document
+
+    documents = unrepeated(read_documents(plan.source, malformed, ids, warn))
     terminated = False
     try:
         async with (
@@ -338,7 +358,10 @@ async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Pr
                 else Pacing(max_jobs_in_flight=arguments.max_concurrency),
             ) as client,
             # Ctrl-C cancels the jobs in flight on the service: nobody would read them.
-            client.stream(documents, *plan.tasks, cancel_remote=True) as results,
+            # (The input's repeated ids are found above, kept lines included.)
+            client.stream(
+                documents, *plan.tasks, cancel_remote=True, check_duplicate_ids=False
+            ) as results,
         ):
             progress.stats, progress.pacers = results.stats, list(client.pacers.values())
             failure: Exception | None = None
@@ -377,32 +400,9 @@ async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Pr
     finally:
         writer.close()
         progress.finish()
-    if kept_ids.unseen:
-        warn(
-            f"{kept_ids.unseen} lines kept in {arguments.output} are for ids the input no "
-            "longer holds"
-        )
+    if ids.unseen:
+        warn(f"{ids.unseen} lines kept in {arguments.output} are for ids the input no longer holds")
     return EXIT_SOME_FAILED if progress.failed else EXIT_OK
-
-
-class _Kept(Container[str]):
-    """The ids `--resume` keeps, noting which of them the input still holds."""
-
-    def __init__(self, done: dict[str, bool]) -> None:
-        self._done = done
-        self._seen: set[str] = set()
-
-    def __contains__(self, document_id: object) -> bool:
-        if document_id in self._done:
-            assert isinstance(document_id, str)
-            self._seen.add(document_id)
-            return True
-        return False
-
-    @property
-    def unseen(self) -> int:
-        """Kept ids the input did not hold (once it is read to its end)."""
-        return len(self._done) - len(self._seen)
 
 
 async def _on_terminate(terminate: Callable[[], None]) -> None:

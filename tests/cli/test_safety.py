@@ -281,3 +281,47 @@ async def test_contradictory_or_impossible_options_are_usage_errors(
     assert done.returncode == 2
     assert b"Traceback" not in done.stderr
     assert emulator.stats()["requests"] == {}
+
+
+async def test_repeated_ids_keep_one_line_per_record_through_resume_and_retry_errors(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    records = [("a", "My invoice is wrong"), ("b", "App crashes"), ("a", "Another a")]
+    records += [("c", "Parcel lost"), ("b", "Another b"), ("d", "Close it"), ("a", "Third a")]
+    corpus = tmp_path / "tickets.jsonl"
+    corpus.write_bytes(jsonl([{"id": key, "text": text} for key, text in records]))
+    output = tmp_path / "out.jsonl"
+    expected = {"a": 3, "b": 2, "c": 1, "d": 1}
+
+    def lines_by_id() -> dict[str, list[dict[str, object]]]:
+        grouped: dict[str, list[dict[str, object]]] = {}
+        for line in output_lines(output):
+            grouped.setdefault(str(line["id"]), []).append(line)
+        return grouped
+
+    def check() -> None:
+        grouped = lines_by_id()
+        assert {key: len(lines) for key, lines in grouped.items()} == expected
+        for key, lines in grouped.items():
+            # The id's answer is its first record's; each repeat is an error of its own.
+            first = next(text for k, text in records if k == key)
+            assert lines.count({"id": key, **single_answer(first)}) == 1, lines
+            repeats = [line for line in lines if "error" in line]
+            assert len(repeats) == expected[key] - 1
+            assert all(line["error"]["code"] == "DuplicateId" for line in repeats)  # type: ignore[index]
+
+    done = await run_cli(corpus, "-o", output, "--task", SINGLE, *connect(emulator))
+    assert done.returncode == 1
+    check()
+    for flags in (["--resume"], ["--resume", "--retry-errors"]):
+        again = await run_cli(corpus, "-o", output, *flags, "--task", SINGLE, *connect(emulator))
+        assert again.returncode == 1, again.stderr
+        check()
+    # A run cut short after two repeats' errors were written, before the answer of their id.
+    grouped = lines_by_id()
+    output.write_bytes(jsonl([*(line for line in grouped["a"] if "error" in line), *grouped["c"]]))
+    emulator.reset()
+    resumed = await run_cli(corpus, "-o", output, "--resume", "--task", SINGLE, *connect(emulator))
+    assert resumed.returncode == 1, resumed.stderr
+    check()
+    assert emulator.stats()["documents_received"] == 3  # a, b and d: the rest were kept
