@@ -14,10 +14,12 @@ is split into lines: a newline there is not the byte 0x0a.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
+import itertools
 import sys
-from collections.abc import Callable, Container, Iterator
+from collections.abc import Callable, Container, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -39,6 +41,8 @@ MARKS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 """Byte order marks, and the encoding each says (a codec that reads the mark itself)."""
+FIRST_RECORD_LINES = 100
+"""Lines looked at for a JSONL file's first object, to check its fields before the run."""
 UNDECODABLE = "asyncclassify-undecodable"
 """The decoding error handler that marks undecodable bytes as lone surrogates."""
 BINARY_SNIFF = 8192
@@ -58,7 +62,8 @@ class Source:
     delimiter: str | None = None
     """CSV delimiter (default: a tab for .tsv, else a comma)."""
     columns: tuple[str, str, str | None] = ("id", "text", None)
-    """CSV columns: id, text, language (optional)."""
+    """CSV columns, or JSON fields: id, text, language (optional; a JSON record's "language"
+    field by default)."""
     exclude: frozenset[str] = frozenset()
     """Files a folder holds that are not input (the run's own output), as absolute paths."""
 
@@ -131,20 +136,23 @@ def malformed_id(line_number: int) -> str:
     return f"line:{line_number}"
 
 
-def _document(record: object) -> dict[str, Any]:
+def _document(record: object, columns: tuple[str, str, str | None]) -> dict[str, Any]:
     """A JSON record as a document, or ValueError saying what is wrong with it."""
+    id_field, text_field, language_field = columns
     if not isinstance(record, dict):
         raise ValueError("a record must be a JSON object")
-    document_id = record.get("id")
+    document_id = record.get(id_field)
     if isinstance(document_id, int) and not isinstance(document_id, bool):
         document_id = str(document_id)
     if not isinstance(document_id, str) or not document_id:
-        raise ValueError('the object has no "id" string')
-    if not isinstance(record.get("text"), str):
-        raise ValueError('the object has no "text" string')
-    document = {"id": document_id, "text": record["text"]}
-    if record.get("language"):
-        document["language"] = record["language"]
+        raise ValueError(f"the object has no {id_field!r} string")
+    text = record.get(text_field)
+    if not isinstance(text, str):
+        raise ValueError(f"the object has no {text_field!r} string")
+    document = {"id": document_id, "text": text}
+    language = record.get(language_field or "language")
+    if language:
+        document["language"] = language
     return document
 
 
@@ -163,7 +171,9 @@ def _jsonl(
         if not line.strip():
             continue
         try:
-            document = _document(orjson.loads(line if utf8 else line.decode(encoding)))
+            document = _document(
+                orjson.loads(line if utf8 else line.decode(encoding)), source.columns
+            )
         except (ValueError, UnicodeDecodeError) as exc:
             key = malformed_id(number)
             if key not in skip:
@@ -186,7 +196,7 @@ def _wide_jsonl(
         try:
             if _escaped(line):
                 raise ValueError(_not_in(encoding))
-            document = _document(orjson.loads(line))
+            document = _document(orjson.loads(line), source.columns)
         except ValueError as exc:
             key = malformed_id(number)
             if key not in skip:
@@ -215,7 +225,7 @@ def _json_array(
             raise ValueError(f"{source.name} is not a JSON array of documents: {exc}") from None
         number += 1
         try:
-            document = _document(record)
+            document = _document(record, source.columns)
         except ValueError as exc:
             key = f"item:{number}"
             if key not in skip:
@@ -250,10 +260,48 @@ class _Reencoded(io.RawIOBase):
 def check_source(source: Source) -> None:
     """Raise ValueError if the source cannot be read at all (a CSV without the named
     columns), so that the run is refused before anything is sent."""
-    if source.form != "csv" or source.path == "-":
+    if source.path == "-":
+        return
+    if source.form == "jsonl":
+        _check_first_record(source)
+    if source.form != "csv":
         return
     with open(source.path, "rb") as handle:
         _csv_reader(handle, source)
+
+
+def _check_first_record(source: Source) -> None:
+    """A JSONL file whose first object lacks the id or text field: the fields are named
+    otherwise (every record would fail), so the run is refused, naming them."""
+    found = _first_object(source)
+    if found is None:
+        return
+    number, record = found
+    for flag, name in (("--id-column", source.columns[0]), ("--text-column", source.columns[1])):
+        if name not in record:
+            shown = ", ".join(repr(key) for key in list(record)[:10])
+            raise ValueError(
+                f"{source.name} line {number} has no field {name!r} (its fields: {shown}); "
+                f"name the field with {flag}"
+            )
+
+
+def _first_object(source: Source) -> tuple[int, dict[str, Any]] | None:
+    """A JSONL file's first object, with its line number (None if its first lines hold none)."""
+    with open(source.path, "rb") as handle:
+        encoding = encoding_of(_peek(handle), source.encoding)
+        lines: Iterator[Any] = _wide_lines(handle, encoding) if wide(encoding) else iter(handle)
+        with (
+            contextlib.closing(lines) if isinstance(lines, Generator) else contextlib.nullcontext()
+        ):
+            for number, line in enumerate(itertools.islice(lines, FIRST_RECORD_LINES), start=1):
+                try:
+                    record = orjson.loads(line if isinstance(line, str) else line.removeprefix(BOM))
+                except (ValueError, UnicodeDecodeError):
+                    continue
+                if isinstance(record, dict):
+                    return number, record
+    return None
 
 
 def _csv_reader(handle: IO[bytes], source: Source) -> csv.DictReader[str]:
@@ -266,7 +314,7 @@ def _csv_reader(handle: IO[bytes], source: Source) -> csv.DictReader[str]:
     delimiter = source.delimiter or ("\t" if source.path.lower().endswith(".tsv") else ",")
     reader = csv.DictReader(text_handle, delimiter=delimiter)
     fields = reader.fieldnames or ()
-    missing = [c for c in source.columns[:2] if c not in fields]
+    missing = [c for c in source.columns if c is not None and c not in fields]
     if missing:
         text_handle.detach()  # the caller closes the file
         shown = ", ".join(repr(field) for field in fields)
@@ -441,6 +489,7 @@ def _wide_lines(handle: IO[bytes], encoding: str) -> Iterator[str]:
     """The lines of a UTF-16 or UTF-32 stream, decoded (a line's undecodable bytes marked)."""
     text = io.TextIOWrapper(handle, encoding=encoding, errors=UNDECODABLE, newline="\n")
     try:
-        yield from text
+        for line in text:  # noqa: UP028 (`yield from` would close the file with the lines)
+            yield line
     finally:
         text.detach()  # the caller closes the file

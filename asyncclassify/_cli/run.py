@@ -83,11 +83,18 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
         help="JSONL, JSON array, CSV/TSV or text file, a folder of .txt files, or - for stdin",
     )
     parser.add_argument("--format", choices=FORMATS, help="input format (default: from the name)")
-    parser.add_argument("--id-column", default="id", help="CSV column of the ids (default: id)")
     parser.add_argument(
-        "--text-column", default="text", help="CSV column of the texts (default: text)"
+        "--id-column", default="id", help="CSV column (or JSON field) of the ids (default: id)"
     )
-    parser.add_argument("--language-column", help="CSV column of the language codes (optional)")
+    parser.add_argument(
+        "--text-column",
+        default="text",
+        help="CSV column (or JSON field) of the texts (default: text)",
+    )
+    parser.add_argument(
+        "--language-column",
+        help="CSV column (or JSON field) of the language codes (optional; JSON: language)",
+    )
     parser.add_argument(
         "--delimiter", help="CSV field delimiter (default: , for .csv, a tab for .tsv)"
     )
@@ -223,9 +230,29 @@ def input_source(arguments: argparse.Namespace) -> Source:
     if output and output != "-":
         own = os.path.abspath(output)
         exclude = frozenset(os.path.realpath(path) for path in (own, own + RECORD_SUFFIX))
+    form = arguments.format or detect_format(arguments.input)
+    if form in ("text", "folder"):
+        given = [
+            flag
+            for flag, value, default in (
+                ("--id-column", arguments.id_column, "id"),
+                ("--text-column", arguments.text_column, "text"),
+                ("--language-column", arguments.language_column, None),
+                ("--delimiter", arguments.delimiter, None),
+            )
+            if value != default
+        ]
+        if given:
+            what = (
+                "a folder of .txt files" if form == "folder" else "plain text (a document a line)"
+            )
+            raise ConfigurationError(
+                f"{given[0]}: the input {arguments.input!r} is read as {what}, which has no "
+                "columns; pass --format csv or jsonl if it has them"
+            )
     return Source(
         arguments.input,
-        arguments.format or detect_format(arguments.input),
+        form,
         arguments.encoding,
         _delimiter(arguments.delimiter),
         (arguments.id_column, arguments.text_column, arguments.language_column),

@@ -122,6 +122,55 @@ async def test_csv_without_the_named_column_is_a_usage_error(
     assert not (tmp_path / "out.jsonl").exists()  # refused before the run began
 
 
+async def test_json_fields_are_named_as_csv_columns_are(emulator: Emulator, tmp_path: Path) -> None:
+    corpus = tmp_path / "tickets.jsonl"
+    corpus.write_bytes(
+        b'{"ticket": "T-1", "body": "My invoice shows a wrong price", "lang": "en"}\n'
+        b'{"ticket": 2, "body": "Mi cuenta est\xc3\xa1 bloqueada", "lang": "es"}\n'
+        b'{"ticket": "T-3", "text": "no body"}\n'
+    )
+    output = tmp_path / "out.jsonl"
+    done = await run_cli(
+        corpus, "-o", output, "--task", SINGLE, "--id-column", "ticket", "--text-column", "body",
+        "--language-column", "lang", *connect(emulator),
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    lines = by_id(output_lines(output))
+    assert lines["T-1"] == {"id": "T-1", **single_answer("My invoice shows a wrong price")}
+    assert lines["2"] == {"id": "2", **single_answer("Mi cuenta está bloqueada")}
+    assert "line 3: the object has no 'body' string" in lines["line:3"]["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "options", "said"),
+    [
+        # Every record would fail: the fields are named otherwise.
+        ("a.jsonl", b'{"ticket": "1", "body": "x"}\n', (), b"no field 'id' (its fields: 'ticket'"),
+        ("a.jsonl", b'\n{"id": "1", "body": "x"}\n', (), b"line 2 has no field 'text'"),
+        ("a.csv", b"id,text\n1,x\n", ("--language-column", "lang"), b"no column 'lang'"),
+        ("a.txt", b"x\n", ("--text-column", "body"), b"--text-column: the input"),
+        ("a.txt", b"x\n", ("--delimiter", ";"), b"has no columns"),
+    ],
+)
+async def test_fields_or_columns_the_input_does_not_have_refuse_the_run(
+    emulator: Emulator,
+    tmp_path: Path,
+    name: str,
+    content: bytes,
+    options: tuple[str, ...],
+    said: bytes,
+) -> None:
+    corpus = tmp_path / name
+    corpus.write_bytes(content)
+    output = tmp_path / "out.jsonl"
+    done = await run_cli(corpus, "-o", output, "--task", SINGLE, *options, *connect(emulator))
+    assert done.returncode == 2
+    assert said in done.stderr, done.stderr
+    assert b"Traceback" not in done.stderr
+    assert emulator.stats()["jobs_created"] == 0
+    assert not output.exists()
+
+
 async def test_counting_an_unreadable_input_leaves_the_report_to_the_run(tmp_path: Path) -> None:
     # The count runs beside the run; were it to raise first, the user would get a
     # traceback instead of the reader's message (a CI failure, once in a few runs).
