@@ -49,6 +49,11 @@ def result_record(result: Result, task_names: Sequence[str]) -> dict[str, Any]:
     }
 
 
+class OutputError(OSError):
+    """The output could not be written (a full disk, a quota): what it holds is intact up
+    to its last line."""
+
+
 class LineWriter:
     """Writes whole lines and flushes each, so a crash leaves at most one torn line.
 
@@ -62,6 +67,7 @@ class LineWriter:
         self._on_open = on_open
         """Called when the file is first opened (to keep the run's record beside it)."""
         self._handle: IO[bytes] | None = None
+        self._failed = False
 
     def open(self) -> IO[bytes]:
         """The output, opened on first use."""
@@ -75,15 +81,30 @@ class LineWriter:
         return self._handle
 
     def write(self, record: dict[str, Any]) -> None:
-        """One JSON line."""
+        """One JSON line (OutputError if the file cannot take it; stdout's errors, such as
+        BrokenPipeError, pass through)."""
         handle = self.open()
-        handle.write(orjson.dumps(record) + b"\n")
-        handle.flush()
+        try:
+            handle.write(orjson.dumps(record) + b"\n")
+            handle.flush()
+        except OSError as exc:
+            self._failed = True
+            if self._path == "-":
+                raise
+            raise OutputError(
+                f"could not write {self._path} ({exc.strerror or exc}): it is intact up to "
+                "its last whole line; make room, then run again with --resume to finish"
+            ) from exc
 
     def close(self) -> None:
         """Flush, and close the file unless it is stdout."""
         if self._handle is None:
             return
-        self._handle.flush()
-        if self._path != "-":
-            self._handle.close()
+        try:
+            self._handle.flush()
+            if self._path != "-":
+                self._handle.close()
+        except OSError:
+            if not self._failed:
+                raise
+            # What a failed write left unwritten stays so: the error said it already.

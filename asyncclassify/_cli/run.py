@@ -31,7 +31,7 @@ from .._resources import Resource
 from .._settings import Pacing
 from .._stats import RunStats
 from .estimate import estimate, report
-from .output import LineWriter, result_record
+from .output import LineWriter, OutputError, result_record
 from .progress import Mode, Progress
 from .readers import (
     FORMATS,
@@ -53,13 +53,14 @@ from .resuming import (
     write_record,
 )
 
-EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_UNWRITABLE = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_BROKEN_PIPE, EXIT_TERMINATED = 130, 141, 143
 _TASK_TYPES = TASK_KINDS
 
 
 EPILOG = """\
 examples:
-  asyncclassify run --emulator demo.jsonl -o out.jsonl --task single:support:prod
+  asyncclassify run --emulator examples/tickets.jsonl -o out.jsonl --task single:support:prod
   export AZURE_LANGUAGE_ENDPOINT=https://<resource>.cognitiveservices.azure.com
   export AZURE_LANGUAGE_KEY=...          # or --key-file, never --key on a shared machine
   asyncclassify run tickets.csv -o labels.jsonl --task single:support-router:prod
@@ -71,6 +72,8 @@ exit status:
   1    some documents have error lines (the run itself finished)
   2    usage or configuration: bad options, a key or endpoint refused, a task that cannot run
        (unknown project or deployment), an output that would destroy data; nothing lost
+  3    the output could not be written (a full disk): it is intact up to its last line,
+       and --resume finishes the run
   130  interrupted (Ctrl-C): jobs in flight were cancelled; --resume finishes the run
   143  terminated (SIGTERM): the same
 """
@@ -347,7 +350,7 @@ async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Pr
     progress.failed = done.total - done.answered
 
     def keep_record() -> None:
-        if arguments.output != "-":
+        if arguments.output != "-" and _regular_file(arguments.output):
             write_record(arguments.output, record)
 
     writer = LineWriter(arguments.output, append=arguments.resume, on_open=keep_record)
@@ -488,12 +491,20 @@ def run_command(arguments: argparse.Namespace) -> int:
     progress: list[Progress] = []
     try:
         status = anyio.run(_run, arguments, _plan(arguments), progress)
+    except BrokenPipeError:
+        # The reader of stdout left (`| head`): stop quietly, as other tools do. (Jobs in
+        # flight were cancelled on the way out.)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         status = EXIT_INTERRUPTED
         print(
             "interrupted: the jobs in flight were cancelled; run again with --resume to finish",
             file=sys.stderr,
         )
+    except OutputError as exc:
+        print(f"asyncclassify: error: {exc}", file=sys.stderr)
+        return EXIT_UNWRITABLE
     except (AsyncClassifyError, ValueError, OSError) as exc:
         print(f"asyncclassify: error: {exc}", file=sys.stderr)
         if isinstance(exc, TaskConfigurationError) and exc.task is None:
@@ -516,6 +527,11 @@ def run_command(arguments: argparse.Namespace) -> int:
     if progress and not arguments.quiet:
         print(progress[0].summary(), file=sys.stderr)
     return status
+
+
+def _regular_file(path: str) -> bool:
+    """Whether `path` is (or will be) a regular file, not a device such as /dev/null."""
+    return not os.path.exists(path) or os.path.isfile(path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

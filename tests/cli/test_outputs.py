@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
+import anyio
 import pytest
 
 from asyncclassify.emulator import Emulator
 from asyncclassify.emulator.model import recognize_entities
 
 from .helpers import (
+    COMMAND,
     CONSOLE_SCRIPT,
     ENTITIES,
     MULTI,
@@ -151,3 +154,44 @@ async def test_output_to_stdout(emulator: Emulator, tmp_path: Path) -> None:
     }
     assert not (tmp_path / "-").exists()  # "-" names stdout, not a file
     assert re.fullmatch(rb"3 documents: 3 ok, 0 failed [^\n]*\n", done.stderr), done.stderr
+
+
+async def test_a_reader_that_leaves_stdout_early_ends_the_run_quietly(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    # `asyncclassify run ... -o - | head -3`: the rest of the run is of no use to anyone;
+    # it stops as other tools do (the status of a SIGPIPE), with no error and no traceback.
+    # (More output than a pipe holds, so that writes meet the closed pipe.)
+    corpus = tmp_path / "tickets.jsonl"
+    corpus.write_bytes(
+        jsonl([{"id": str(n), "text": f"Ticket {n}: my invoice is wrong"} for n in range(3000)])
+    )
+    piped = ["bash", "-c", 'set -o pipefail; "$@" | head -3', "-", *COMMAND]
+    done = await run_cli(corpus, "-o", "-", "--task", SINGLE, *connect(emulator), command=piped)
+    assert len(parse_lines(done.stdout)) == 3
+    status, said = done.returncode, done.stderr
+    assert status == 141, said
+    assert b"Traceback" not in said
+    assert b"error" not in said.lower()
+
+
+async def test_a_full_disk_says_the_output_is_whole_up_to_its_last_line(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "tickets.txt"
+    corpus.write_text("".join(f"{text}\n" for text in REVIEWS), encoding="utf-8")
+    done = await run_cli(corpus, "-o", "/dev/full", "--task", SINGLE, *connect(emulator))
+    assert done.returncode == 3
+    assert b"No space left on device" in done.stderr
+    assert b"--resume" in done.stderr
+    assert b"Traceback" not in done.stderr
+
+
+async def test_a_device_as_the_output_gets_no_run_record_beside_it(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "tickets.txt"
+    corpus.write_text("".join(f"{text}\n" for text in REVIEWS), encoding="utf-8")
+    done = await run_cli(corpus, "-o", os.devnull, "--task", SINGLE, *connect(emulator))
+    assert done.returncode == 0, done.stderr
+    assert not await anyio.Path(os.devnull + ".run.json").exists()
