@@ -42,14 +42,15 @@ def check_endpoint(endpoint: URL, auth: Authenticator, allow_insecure_http: bool
     if endpoint.scheme == "http":
         if auth.needs_https:
             raise ConfigurationError("Entra ID tokens are only sent over https")
-        if not allow_insecure_http and not _is_loopback(endpoint.host):
+        if not allow_insecure_http and not is_loopback(endpoint.host):
             raise ConfigurationError(
                 f"refusing plain http to {endpoint.host}: the key would travel in clear; "
                 "use https, or pass allow_insecure_http=True if you really mean it"
             )
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine (plain http to it exposes nothing)."""
     if host == "localhost":
         return True
     try:

@@ -15,6 +15,7 @@ from .._api.base import encode_document
 from .._batching import Batcher, Pending, TooLargeError
 from .._inputs import InvalidDocumentError, character_count, normalize
 from .._models import Task
+from .numbers import amount
 from .progress import duration
 
 CHARACTERS_PER_RECORD = 1000
@@ -94,7 +95,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The `estimate` command's options (the input ones are `run`'s)."""
     parser.add_argument(
         "--price",
-        type=float,
+        type=amount,
         help="price per 1,000 text records, to show the cost (in your currency)",
     )
 

@@ -17,6 +17,7 @@ from yarl import URL
 
 from .._errors import ConfigurationError
 from .._resources import Resource
+from .._transport import is_loopback
 
 EMULATOR_ENDPOINT = "embedded emulator"
 KEY_VARIABLE = "AZURE_LANGUAGE_KEY"
@@ -50,7 +51,18 @@ def endpoints(arguments: argparse.Namespace) -> list[str]:
         given = [from_environment]
     if len(set(given)) != len(given):
         raise ConfigurationError("an endpoint is given twice")
+    for endpoint in given:
+        _check_scheme(endpoint, "--endpoint")
     return given
+
+
+def _check_scheme(endpoint: str, where: str) -> None:
+    """Refuse plain http to another machine: the key would travel in clear."""
+    url = URL(endpoint)
+    if url.scheme == "http" and url.host and not is_loopback(url.host):
+        raise ConfigurationError(
+            f"{where} {endpoint}: plain http would send the key in clear; use https://"
+        )
 
 
 def resources(arguments: argparse.Namespace) -> list[Resource]:
@@ -191,6 +203,7 @@ def _resource(table: Any, where: str, arguments: argparse.Namespace) -> Resource
     endpoint = table.get("endpoint")
     if not isinstance(endpoint, str) or not endpoint:
         raise ConfigurationError(f"{where} needs an endpoint")
+    _check_scheme(endpoint, f"{where}: endpoint")
     if ("key_env" in table) == ("key_file" in table):
         raise ConfigurationError(f"{where} needs one of key_env or key_file")
     if "key_env" in table:

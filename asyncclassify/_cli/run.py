@@ -31,6 +31,7 @@ from .._resources import Resource
 from .._settings import Pacing
 from .._stats import RunStats
 from .estimate import estimate, report
+from .numbers import whole_number
 from .output import LineWriter, OutputError, result_record
 from .progress import Mode, Progress
 from .readers import (
@@ -126,7 +127,7 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--requests-per-minute",
-        type=int,
+        type=whole_number,
         default=1000,
         help="the resource's request budget (default: 1000, the service's for custom tasks)",
     )
@@ -187,7 +188,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-concurrency",
-        type=int,
+        type=whole_number,
         default=None,
         help="most jobs in flight per resource (default: what the budget needs, up to 2,000)",
     )
@@ -464,8 +465,6 @@ def estimate_command(arguments: argparse.Namespace) -> int:
     """Run `asyncclassify estimate` and return its exit status."""
     try:
         tasks, _ = parse_tasks(arguments)
-        if arguments.price is not None and arguments.price < 0:
-            raise ConfigurationError(f"--price must not be negative, got {arguments.price:g}")
         source = input_source(arguments)
         invalid = 0
 

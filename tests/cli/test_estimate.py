@@ -47,3 +47,31 @@ async def test_the_command_needs_no_key_and_prints_a_price(tmp_path: Path) -> No
     assert "text records   200" in out
     assert "jobs           2" in out
     assert "cost           0.30" in out
+
+
+@pytest.mark.parametrize(
+    ("command", "options", "said"),
+    [
+        (ESTIMATE, ("--requests-per-minute", "0"), b"--requests-per-minute: must be 1 or more"),
+        (ESTIMATE, ("--requests-per-minute", "-1"), b"--requests-per-minute: must be 1 or more"),
+        (ESTIMATE, ("--price", "nan"), b"--price: must be a finite number of 0 or more"),
+        (ESTIMATE, ("--price", "-3"), b"--price: must be a finite number of 0 or more"),
+        (COMMAND, ("--max-concurrency", "0", "-o", "out.jsonl"), b"--max-concurrency: must be"),
+        (
+            COMMAND,
+            ("--endpoint", "http://example.com", "--key", "k", "-o", "out.jsonl"),
+            b"--endpoint http://example.com: plain http would send the key in clear",
+        ),
+    ],
+)
+async def test_a_value_no_run_can_use_is_refused_naming_the_option_typed(
+    tmp_path: Path, command: list[str], options: tuple[str, ...], said: bytes
+) -> None:
+    corpus = tmp_path / "tickets.jsonl"
+    corpus.write_bytes(jsonl([{"id": "a", "text": "My invoice is wrong"}]))
+    done = await run_cli(corpus, "--task", SINGLE, *options, command=command)
+    assert done.returncode == 2
+    assert said in done.stderr, done.stderr
+    assert b"Traceback" not in done.stderr
+    assert b"allow_insecure_http" not in done.stderr
+    assert b"Pacing." not in done.stderr
