@@ -18,6 +18,8 @@ import contextlib
 import csv
 import io
 import itertools
+import json
+import math
 import sys
 from collections.abc import Callable, Container, Generator, Iterator
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 import ijson
+import ijson.backends.python as exact_json
 import orjson
 
 Format = Literal["jsonl", "json", "csv", "text", "folder"]
@@ -142,8 +145,10 @@ def _document(record: object, columns: tuple[str, str, str | None]) -> dict[str,
     if not isinstance(record, dict):
         raise ValueError("a record must be a JSON object")
     document_id = record.get(id_field)
-    if isinstance(document_id, int) and not isinstance(document_id, bool):
-        document_id = str(document_id)
+    if isinstance(document_id, (int, float)) and not isinstance(document_id, bool):
+        if not math.isfinite(document_id):
+            raise ValueError(f"the object's {id_field!r} is not a finite number")
+        document_id = str(document_id)  # (a number's digits, as a JSON parser gives them)
     if not isinstance(document_id, str) or not document_id:
         raise ValueError(f"the object has no {id_field!r} string")
     text = record.get(text_field)
@@ -172,7 +177,7 @@ def _jsonl(
             continue
         try:
             document = _document(
-                orjson.loads(line if utf8 else line.decode(encoding)), source.columns
+                _loads(line if utf8 else line.decode(encoding), source.columns[0]), source.columns
             )
         except (ValueError, UnicodeDecodeError) as exc:
             key = malformed_id(number)
@@ -196,7 +201,7 @@ def _wide_jsonl(
         try:
             if _escaped(line):
                 raise ValueError(_not_in(encoding))
-            document = _document(orjson.loads(line), source.columns)
+            document = _document(_loads(line, source.columns[0]), source.columns)
         except ValueError as exc:
             key = malformed_id(number)
             if key not in skip:
@@ -204,6 +209,15 @@ def _wide_jsonl(
             continue
         if document["id"] not in skip:
             yield document
+
+
+def _loads(line: bytes | str, id_field: str) -> Any:
+    """A JSON line, parsed; an id that orjson cannot hold exactly (an integer past 64 bits,
+    read as a float) is kept as its digits."""
+    record = orjson.loads(line)
+    if isinstance(record, dict) and isinstance(record.get(id_field), float):
+        record[id_field] = json.loads(line, parse_int=str, parse_float=str)[id_field]
+    return record
 
 
 def _json_array(
@@ -222,17 +236,46 @@ def _json_array(
         except StopIteration:
             return
         except ijson.JSONError as exc:
-            raise ValueError(f"{source.name} is not a JSON array of documents: {exc}") from None
+            if "integer overflow" not in str(exc) or source.path == "-":
+                raise ValueError(f"{source.name} is not a JSON array of documents: {exc}") from None
+            # An integer past 64 bits, which the fast parser cannot hold: read the file again
+            # with the exact one, from the item after the last one read.
+            yield from _exact_json_array(source, number, on_malformed, skip)
+            return
         number += 1
+        yield from _item(record, number, source, on_malformed, skip)
+
+
+def _exact_json_array(
+    source: Source, done: int, on_malformed: Malformed, skip: Container[str]
+) -> Iterator[dict[str, Any]]:
+    """The items of a JSON array after the first `done`, by ijson's exact (slower) parser."""
+    with open(source.path, "rb") as handle:
+        stream: IO[bytes] | io.RawIOBase = handle
+        encoding = encoding_of(_peek(handle), source.encoding)
+        if codecs.lookup(encoding).name != "utf-8":
+            stream = _Reencoded(handle, encoding)
+        items = exact_json.items(stream, "item", use_float=True)
         try:
-            document = _document(record, source.columns)
-        except ValueError as exc:
-            key = f"item:{number}"
-            if key not in skip:
-                on_malformed(key, f"{source.name} item {number}: {exc}")
-            continue
-        if document["id"] not in skip:
-            yield document
+            for number, record in enumerate(items, start=1):
+                if number > done:
+                    yield from _item(record, number, source, on_malformed, skip)
+        except ijson.JSONError as exc:
+            raise ValueError(f"{source.name} is not a JSON array of documents: {exc}") from None
+
+
+def _item(
+    record: object, number: int, source: Source, on_malformed: Malformed, skip: Container[str]
+) -> Iterator[dict[str, Any]]:
+    try:
+        document = _document(record, source.columns)
+    except ValueError as exc:
+        key = f"item:{number}"
+        if key not in skip:
+            on_malformed(key, f"{source.name} item {number}: {exc}")
+        return
+    if document["id"] not in skip:
+        yield document
 
 
 class _Reencoded(io.RawIOBase):
@@ -315,7 +358,7 @@ def _csv_reader(handle: IO[bytes], source: Source) -> csv.DictReader[str]:
     reader = csv.DictReader(text_handle, delimiter=delimiter)
     fields = reader.fieldnames or ()
     missing = [c for c in source.columns if c is not None and c not in fields]
-    if missing:
+    if missing and reader.fieldnames is not None:  # (an empty file has no header, no rows)
         text_handle.detach()  # the caller closes the file
         shown = ", ".join(repr(field) for field in fields)
         hint = "" if len(fields) != 1 else "; is --delimiter right?"

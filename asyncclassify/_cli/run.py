@@ -431,6 +431,8 @@ async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Pr
     finally:
         writer.close()
         progress.finish()
+    if progress.ok + progress.failed == 0:
+        warn(f"{plan.source.name} holds no documents: nothing was sent")
     if ids.unseen:
         warn(f"{ids.unseen} lines kept in {arguments.output} are for ids the input no longer holds")
     return EXIT_SOME_FAILED if progress.failed else EXIT_OK

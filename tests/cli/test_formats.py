@@ -5,6 +5,7 @@ and the line, and nothing else is lost."""
 from __future__ import annotations
 
 import codecs
+import json
 from pathlib import Path
 
 import orjson
@@ -188,3 +189,38 @@ async def test_a_folder_skips_binary_files_and_keeps_each_files_newlines(
     assert lines["letter.txt"] == {"id": "letter.txt", **entities_answer(crlf)}
     assert lines["letter.txt"]["entities"]  # offsets index the file, \r\n included
     assert "latin.txt" in lines["latin.txt"]["error"]["message"]
+
+
+async def test_numbers_as_ids_keep_their_digits(emulator: Emulator, tmp_path: Path) -> None:
+    # An integer past 64 bits is exact (the fast JSON parsers cannot hold it: a JSON array
+    # is read again by the exact parser from where it stopped); a float id is its digits.
+    big = 123456789012345678901234567890
+    records: list[dict[str, object]] = [{"id": n, "text": f"Ticket {n}"} for n in range(30)]
+    records += [{"id": big, "text": "My invoice is wrong"}, {"id": 1.5, "text": "Parcel lost"}]
+    records += [{"id": "last", "text": "Close my account"}]
+    expected = {
+        str(r["id"]): {"id": str(r["id"]), **single_answer(str(r["text"]))} for r in records
+    }
+    as_jsonl = "".join(json.dumps(record) + "\n" for record in records)
+    for name, data in {"a.jsonl": as_jsonl, "a.json": json.dumps(records)}.items():
+        corpus = tmp_path / name
+        corpus.write_text(data, encoding="utf-8")
+        status, _, lines = await _classify(emulator, corpus, "--overwrite")
+        assert status == 0, name
+        assert lines == expected, name
+
+
+@pytest.mark.parametrize("content", [b"", b"id,text\r\n", None])
+async def test_an_input_without_documents_says_so(
+    emulator: Emulator, tmp_path: Path, content: bytes | None
+) -> None:
+    if content is None:
+        corpus = tmp_path / "empty"
+        corpus.mkdir()
+    else:
+        corpus = tmp_path / "tickets.csv"
+        corpus.write_bytes(content)
+    status, said, lines = await _classify(emulator, corpus)
+    assert status == 0
+    assert lines == {}
+    assert b"holds no documents" in said
