@@ -144,3 +144,34 @@ async def test_a_stop_signal_cancels_the_jobs_in_flight_and_resume_finishes(
     # The summary counts what was written, not what was still on its way.
     assert f"\n{len(finished)} documents: {len(finished)} ok, 0 failed".encode() in messages
     await resume_and_check(corpus, output, finished)
+
+
+STARTING = """
+import os, signal, sys
+
+class InterruptWhileLoading:
+    def find_spec(self, name, path=None, target=None):
+        if name == "asyncclassify._cli.run":  # the command line's modules are loading
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, InterruptWhileLoading())
+sys.argv = ["asyncclassify", *sys.argv[1:]]
+from asyncclassify.__main__ import run
+run()
+"""
+
+
+async def test_ctrl_c_while_the_command_starts_is_an_interruption_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    corpus = tmp_path / "tickets.jsonl"
+    corpus.write_bytes(jsonl([{"id": "a", "text": "My invoice is wrong"}]))
+    output = tmp_path / "out.jsonl"
+    command = [COMMAND[0], "-c", STARTING]
+    done = await run_cli(
+        "run", corpus, "-o", output, "--task", SINGLE, "--emulator", command=command
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == b"interrupted\n"
+    assert not output.exists()

@@ -17,7 +17,7 @@ PUBLIC = {
     "Resource", "ResourceStats", "Result", "ResultStream", "RetryPolicy", "RunStats",
     "ServiceError", "ServiceWarning", "SingleLabel", "Task", "TaskConfigurationError",
     "TaskResult", "TransportError", "UnsafeRedirectError", "UnsupportedApiVersionError",
-    "__version__",
+    "__version__", "parse_task",
 }  # fmt: skip
 
 
