@@ -30,6 +30,8 @@ import ijson
 import ijson.backends.python as exact_json
 import orjson
 
+from .compression import inner_name, open_input
+
 Format = Literal["jsonl", "json", "csv", "text", "folder"]
 FORMATS: tuple[Format, ...] = ("jsonl", "json", "csv", "text", "folder")
 Malformed = Callable[[str, str], None]
@@ -83,7 +85,7 @@ def detect_format(source: str) -> Format:
     path = Path(source)
     if path.is_dir():
         return "folder"
-    suffix = path.suffix.lower()
+    suffix = Path(inner_name(source)).suffix.lower()
     if suffix == ".json":
         return "json" if _first_byte(path) == b"[" else "jsonl"
     if suffix in (".jsonl", ".ndjson"):
@@ -102,7 +104,7 @@ def count_documents(source: Source) -> int | None:
         return sum(1 for path in files if str(path.resolve()) not in source.exclude)
     if source.form in ("json", "csv"):  # records may span lines: parse them
         return sum(1 for _ in read_documents(source, lambda _id, _problem: None))
-    with open(source.path, "rb") as handle:  # a record per non-blank line
+    with open_input(source.path) as handle:  # a record per non-blank line
         encoding = encoding_of(_peek(handle), source.encoding)
         if wide(encoding):
             return sum(1 for line in _wide_lines(handle, encoding) if line.strip())
@@ -119,8 +121,7 @@ def read_documents(
     if source.form == "folder":
         yield from _folder(source, on_malformed, skip, warn)
         return
-    handle = sys.stdin.buffer if source.path == "-" else open(source.path, "rb")  # noqa: SIM115
-    try:
+    with open_input(source.path) as handle:
         if source.form == "jsonl":
             yield from _jsonl(handle, source, on_malformed, skip)
         elif source.form == "json":
@@ -129,9 +130,6 @@ def read_documents(
             yield from _csv(handle, source, on_malformed, skip)
         else:
             yield from _text(handle, source, on_malformed, skip)
-    finally:
-        if handle is not sys.stdin.buffer:
-            handle.close()
 
 
 def malformed_id(line_number: int) -> str:
@@ -250,7 +248,7 @@ def _exact_json_array(
     source: Source, done: int, on_malformed: Malformed, skip: Container[str]
 ) -> Iterator[dict[str, Any]]:
     """The items of a JSON array after the first `done`, by ijson's exact (slower) parser."""
-    with open(source.path, "rb") as handle:
+    with open_input(source.path) as handle:
         stream: IO[bytes] | io.RawIOBase = handle
         encoding = encoding_of(_peek(handle), source.encoding)
         if codecs.lookup(encoding).name != "utf-8":
@@ -309,7 +307,7 @@ def check_source(source: Source) -> None:
         _check_first_record(source)
     if source.form != "csv":
         return
-    with open(source.path, "rb") as handle:
+    with open_input(source.path) as handle:
         _csv_reader(handle, source)
 
 
@@ -331,7 +329,7 @@ def _check_first_record(source: Source) -> None:
 
 def _first_object(source: Source) -> tuple[int, dict[str, Any]] | None:
     """A JSONL file's first object, with its line number (None if its first lines hold none)."""
-    with open(source.path, "rb") as handle:
+    with open_input(source.path) as handle:
         encoding = encoding_of(_peek(handle), source.encoding)
         lines: Iterator[Any] = _wide_lines(handle, encoding) if wide(encoding) else iter(handle)
         with (
@@ -490,7 +488,7 @@ def _problem(exc: Exception) -> str:
 
 
 def _first_byte(path: Path) -> bytes:
-    with path.open("rb") as handle:
+    with open_input(str(path)) as handle:
         head = handle.read(1024)
     encoding = encoding_of(head, "utf-8")
     if wide(encoding):

@@ -4,12 +4,17 @@ and the line, and nothing else is lost."""
 
 from __future__ import annotations
 
+import bz2
 import codecs
+import gzip
 import json
+import lzma
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
 import pytest
+import zstandard
 
 from asyncclassify.emulator import Emulator
 
@@ -224,3 +229,43 @@ async def test_an_input_without_documents_says_so(
     assert status == 0
     assert lines == {}
     assert b"holds no documents" in said
+
+
+@pytest.mark.parametrize(
+    ("name", "compress"),
+    [
+        ("a.jsonl.gz", gzip.compress),
+        ("a.jsonl.bz2", bz2.compress),
+        ("a.jsonl.xz", lzma.compress),
+        ("a.jsonl.zst", lambda data: zstandard.ZstdCompressor().compress(data)),
+        ("a.csv.gz", gzip.compress),
+        ("a.json.gz", gzip.compress),
+        ("a.jsonl", gzip.compress),  # compressed, by another name: told by its first bytes
+    ],
+)
+async def test_compressed_inputs_are_read_as_a_stream(
+    emulator: Emulator, tmp_path: Path, name: str, compress: Callable[[bytes], bytes]
+) -> None:
+    texts = {f"t{n}": f"Ticket {n}: my parcel is lost" for n in range(60)}
+    if ".csv" in name:
+        data = ("id,text\n" + "".join(f"{k},{t}\n" for k, t in texts.items())).encode()
+    elif ".json." in name:
+        data = orjson.dumps([{"id": k, "text": t} for k, t in texts.items()])
+    else:
+        data = b"".join(orjson.dumps({"id": k, "text": t}) + b"\n" for k, t in texts.items())
+    corpus = tmp_path / name
+    corpus.write_bytes(compress(data))
+    status, said, lines = await _classify(emulator, corpus)
+    assert status == 0, said
+    assert lines == {k: {"id": k, **single_answer(t)} for k, t in texts.items()}
+
+
+async def test_a_damaged_compressed_input_is_named(emulator: Emulator, tmp_path: Path) -> None:
+    corpus = tmp_path / "a.jsonl.gz"
+    corpus.write_bytes(b"not gzip at all\n")
+    output = tmp_path / "out.jsonl"
+    done = await run_cli(corpus, "-o", output, "--task", SINGLE, *connect(emulator))
+    assert done.returncode == 2
+    assert f"{corpus} is not readable gzip".encode() in done.stderr
+    assert b"Traceback" not in done.stderr
+    assert emulator.stats()["jobs_created"] == 0
