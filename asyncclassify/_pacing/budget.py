@@ -22,9 +22,14 @@ throttled request left:
   the limit per window) after a window without 429s: another client may have finished, or
   what filled the window was a burst that has passed, leaving a share idle (a share idle is
   lost for good; a probe that finds it still taken costs a 429 or two). Each probe that
-  meets 429s at the same level again doubles the quiet wait before the next (up to four
-  windows), so a limit that holds costs fewer 429s. A probe that gets past the level
-  takes the whole limit back.
+  meets 429s at the same level again doubles the quiet wait before the next (up to two
+  windows: a share another client leaves when it finishes is idle until a probe finds it),
+  so a limit that holds costs fewer 429s. A probe that gets past the level takes the whole
+  limit back.
+* a second episode before we have sent for most of a window: what the window holds of ours
+  measures how long we have been sending, not our share (a window pre-filled by an earlier
+  run empties as we fill it). The pace drops to about what the window held (by at most 70%
+  an episode) and climbs back once 429s stop; no ceiling is learnt.
 
 Once 429s stop for a window, the limit climbs back to the ceiling within one more window.
 """
@@ -67,10 +72,15 @@ RECOVER_WINDOWS = 1.0
 """Quiet windows after the last 429 before the limit climbs again."""
 PROBE_AFTER_WINDOWS = 1.0
 """Quiet windows after which a learnt ceiling is first probed upwards..."""
-PROBE_AFTER_MAX_WINDOWS = 4.0
+PROBE_AFTER_MAX_WINDOWS = 2.0
 """...doubled each time a probe meets 429s at the same level, up to this."""
 PROBE_RATE = 0.15
 """How fast a ceiling is probed: this fraction of the configured limit per window."""
+FILLING_WINDOWS = 0.75
+"""A 429 less than this (in windows) after we began to send meets a window we are still
+filling..."""
+FILLING_DROP = 0.3
+"""...and lowers the pace to no less than this fraction of what it was."""
 USE_MEMORY = 0.1
 """How far back (in windows) `utilization` looks: an exponentially fading average."""
 
@@ -100,6 +110,9 @@ class RequestBudget:
         self._probe_after = PROBE_AFTER_WINDOWS
         """Quiet windows before the ceiling is probed upwards."""
         self._climbed_at = float("-inf")
+        self._began = float("-inf")
+        """When we began to send: the first request, or the first after the window emptied
+        with no 429 lately (a pause after 429s is no new beginning)."""
         self._used = 0.0
         self._used_at = 0.0
         self.throttles = 0
@@ -160,6 +173,9 @@ class RequestBudget:
     def spend(self, now: float) -> None:
         """Count one request leaving at `now` (which `ready_at` allowed)."""
         self._climb(now)
+        self._expire(now)
+        if not self._sent and now - self._last_throttle > self._span:
+            self._began = now
         memory = USE_MEMORY * self.window
         self._used = self._used * math.exp(-(now - self._used_at) / memory) + 1.0
         self._used_at = now
@@ -180,7 +196,14 @@ class RequestBudget:
         fraction = held / self._limit
         when, _ = self._last_episode
         confirmed = self._confirmed and held <= self._confirmed * (1.0 + CONFIRM_NEAR)
-        if confirmed or now - when < CONFIRM_WINDOWS * self.window:
+        repeated = confirmed or now - when < CONFIRM_WINDOWS * self.window
+        if repeated and held < NEAR_LIMIT * self._limit and self._filling(sent_at):
+            # We have sent for less than most of a window: others' requests fill the rest
+            # of it, and whether they are a steady share or a burst that is passing, only
+            # the window's end tells. Slow down to what fits now; learn nothing yet.
+            floor = FILLING_DROP * self._limit
+            self._limit = min(self._limit, max(1.0, held * ONE_OFF_DECREASE, floor))
+        elif repeated:
             # Not a one-off (or near a level learnt before): about what the window held is
             # what fits (a lower real limit, or another client's steady share). Stay a little
             # below it; probe upwards after a few quiet windows.
@@ -264,6 +287,11 @@ class RequestBudget:
             self._last_episode = (max(when, other_when), held + other_held)
         elif other_when > when:
             self._last_episode = other._last_episode
+
+    def _filling(self, moment: float) -> bool:
+        """Whether we began sending less than `FILLING_WINDOWS` before `moment` (we are
+        still filling our first window)."""
+        return moment - self._began < FILLING_WINDOWS * self.window
 
     def _held_at(self, moment: float) -> int:
         horizon = moment - self._span

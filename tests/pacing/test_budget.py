@@ -99,20 +99,48 @@ def test_a_second_episode_soon_after_teaches_a_ceiling_held_for_many_windows() -
         if not _serve(service, 60, budget, now) and (not episodes or now - episodes[-1] > 0.5):
             episodes.append(now)
             learnt.append(budget.ceiling)
-    # A few episodes close together teach it (each drops the limit by at most a fifth while
-    # the window held far less than our limit); then the ceiling is probed after a window
-    # without 429s, then after two, then four (a share left idle by another client that
-    # finished is lost for good), and each probe that meets a 429 costs one episode: no
-    # more than one every two windows.
+    # A few episodes close together teach it: those of the first window only slow the pace
+    # (a window we are still filling tells how long we have sent, not our share), each
+    # later one drops the ceiling by at most a fifth while the window held far less than
+    # our limit; then the ceiling is probed after a window without 429s, then after two (a
+    # share left idle by another client that finished is lost for good), and each probe
+    # that meets a 429 costs one episode: no more than one every 1.5 windows.
     taught = next(i for i, ceiling in enumerate(learnt) if ceiling <= 60)
-    assert taught <= 3, learnt
-    assert episodes[taught] < 5 * WINDOW, episodes
+    assert taught <= 5, learnt
+    assert episodes[taught] < 6 * WINDOW, episodes
     later = episodes[taught + 1 :]
     assert later
     assert all(b - a >= 1.5 * WINDOW for a, b in itertools.pairwise(episodes[taught:]))
     assert len(later) <= 20 / 2
     # Each episode from then on puts the ceiling just under the service's limit.
     assert all(0.9 * 60 <= ceiling <= 60 for ceiling in learnt[taught:]), learnt
+
+
+@pytest.mark.parametrize("prefill", [30, 50, 70])
+def test_two_clients_starting_in_a_window_filled_before_them_take_it_all_back_soon(
+    prefill: int,
+) -> None:
+    # An earlier run sent `prefill` requests over the window before two clients on one key
+    # begin together. While they fill the window, 429s come again and again; what each holds
+    # then says how long it has been sending, not its share: they slow down, learn nothing,
+    # and once the earlier run's requests have left, share the whole limit. (Taken as a
+    # level that fits, the 429s of the first window had taught them ceilings that left a
+    # fifth of the limit idle for windows.)
+    clients = [RequestBudget(LIMIT, WINDOW), RequestBudget(LIMIT, WINDOW)]
+    service = deque(-WINDOW + WINDOW * (k + 1) / prefill for k in range(prefill))
+    served = [0] * 6
+    clock = [0.0, 0.003]
+    while min(clock) < 6 * WINDOW:
+        who = 0 if clock[0] <= clock[1] else 1
+        budget = clients[who]
+        now = clock[who] = budget.ready_at(clock[who])
+        if now >= 6 * WINDOW:
+            clock[who] = 6 * WINDOW
+            continue
+        budget.spend(now)
+        if _serve(service, LIMIT, budget, now):
+            served[int(now / WINDOW)] += 1
+    assert sum(served[3:]) >= 0.9 * 3 * LIMIT, served
 
 
 def test_429s_of_requests_already_under_way_are_one_episode() -> None:
@@ -149,12 +177,12 @@ def test_two_clients_on_one_key_settle_at_a_fair_share_together() -> None:
             if now > horizon - 10 * WINDOW:
                 late[who] += 1
     # Together nearly the whole limit over the last ten windows, shared fairly. Each probes
-    # its ceiling every couple of windows (should the other have finished), a 429 or two
-    # each time: about one request in a hundred at this budget of a hundred a window, one in
-    # a thousand at the service's thousand.
+    # its ceiling every two windows or so (should the other have finished, its share would
+    # be idle until then), a 429 or two each time: one request or so in a hundred at this
+    # budget of a hundred a window, one in a thousand at the service's thousand.
     assert sum(late) >= 0.9 * 10 * LIMIT
     assert min(late) >= 0.4 * sum(late)
-    assert sum(1 for t in throttled_at if t > horizon - 10 * WINDOW) <= 2 * 10 / 2
+    assert sum(1 for t in throttled_at if t > horizon - 10 * WINDOW) <= 15
     assert len(throttled_at) <= 0.015 * sum(sent)
 
 
@@ -184,12 +212,12 @@ def test_a_share_another_client_leaves_is_taken_back_within_a_few_windows(stops:
         lowest = min(lowest, clients[0].ceiling)
     assert lowest < 0.7 * LIMIT  # (it had learnt to leave the other a share)
     # The probes that found the share still taken cost a few 429s in all...
-    assert max(throttled) <= 10
-    # ...and within six windows of the other's end (up to four quiet ones before a probe,
+    assert max(throttled) <= 15
+    # ...and within four windows of the other's end (up to two quiet ones before a probe,
     # then the climb), the whole limit is ours again, and stays so.
     after = int(stops / WINDOW) + 1
     back = next(i for i, served in enumerate(ours) if i >= after and served >= 0.9 * LIMIT)
-    assert back * WINDOW - stops <= 6 * WINDOW
+    assert back * WINDOW - stops <= 4 * WINDOW
     assert all(served >= 0.9 * LIMIT for served in ours[back:-1])
 
 

@@ -240,12 +240,12 @@ def test_a_limit_learnt_from_429s_and_its_lifting_are_decisions_with_reasons() -
             lifted_at = now
     learnt = [d for d in pacer.decisions if d.what == "limit learnt from 429s"]
     # Learnt in a few steps down (an episode lowers it by at most a fifth while we held far
-    # less than our limit), each with the level in words; 429s at the same level again are
-    # not news.
+    # less than our limit), each with the level in words; 429s at the same level again, or
+    # within a tenth of it, are not news.
     assert 1 <= len(learnt) <= 3, list(pacer.decisions)
     levels = [int(d.reason.split("about ")[1].split()[0]) for d in learnt]
     assert levels == sorted(levels, reverse=True), levels
-    assert 40 <= levels[-1] <= 52, learnt[-1].reason  # (about the 50 that fit)
+    assert 40 <= levels[-1] <= 56, learnt[-1].reason  # (about the 50 that fit)
     assert all("not the 100 configured" in d.reason for d in learnt)
     assert learnt[0].at < 3 * WINDOW
     assert learnt[-1].at < 6 * WINDOW, learnt[-1].at
