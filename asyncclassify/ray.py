@@ -24,11 +24,11 @@ environment of the job, or use a credential the actors can rebuild).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import math
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._answers import Answer, answer_cells, answer_columns, answer_fields, column_names
 from ._client import Client
 from ._errors import ConfigurationError
 from ._models import Result, Task
@@ -88,7 +88,7 @@ def classify_dataset(
     ray = _import_ray()
     if not tasks:
         raise ConfigurationError("classify_dataset needs at least one task")
-    columns = _column_names(tasks, names)
+    columns = column_names(tasks, names)
     clashing = {id_column, *(f"{name}_error" for name in columns)} & set(columns)
     if clashing:
         raise ConfigurationError(f"output columns would clash: {sorted(clashing)}")
@@ -135,22 +135,6 @@ def _batches_for(plan: Sequence[Sequence[Resource]], batch_size: int) -> int:
     return max(_ASYNC_BATCHES_PER_TASK, math.ceil(jobs / jobs_per_batch))
 
 
-def _column_names(tasks: Sequence[Task], names: Sequence[str] | None) -> list[str]:
-    """The output column name of each task: given, or the task's project (made unique)."""
-    if names is not None:
-        if len(names) != len(tasks) or len(set(names)) != len(names) or not all(names):
-            raise ConfigurationError("names must give each task a distinct, non-empty name")
-        return list(names)
-    chosen: list[str] = []
-    for task in tasks:
-        base = task.project or task.model_id or task.kind
-        name, number = base, 2
-        while name in chosen:
-            name, number = f"{base}_{number}", number + 1
-        chosen.append(name)
-    return chosen
-
-
 def _answer_table(
     id_column: str,
     ids: Any,
@@ -166,51 +150,13 @@ def _answer_table(
     data: dict[str, Any] = {id_column: ids}
     fields: list[Any] = [pa.field(id_column, ids.type)]
     for position, (task, name) in enumerate(zip(tasks, columns, strict=True)):
-        outcomes = [result.tasks[position] for result in results]
-        errors = [
-            None if outcome.error is None else f"{outcome.error.code}: {outcome.error.message}"
-            for outcome in outcomes
+        cells = [
+            answer_cells(task.kind, name, Answer.of(result.tasks[position])) for result in results
         ]
-        if task.kind == "single":
-            data[name] = [o.labels[0].category if o.labels else None for o in outcomes]
-            data[f"{name}_confidence"] = [
-                o.labels[0].confidence if o.labels else None for o in outcomes
-            ]
-            fields += [pa.field(name, pa.string()), pa.field(f"{name}_confidence", pa.float64())]
-        elif task.kind == "multi":
-            data[name] = [
-                None if o.error else [label.category for label in o.labels] for o in outcomes
-            ]
-            data[f"{name}_confidences"] = [
-                None if o.error else [label.confidence for label in o.labels] for o in outcomes
-            ]
-            fields += [
-                pa.field(name, pa.list_(pa.string())),
-                pa.field(f"{name}_confidences", pa.list_(pa.float64())),
-            ]
-        else:
-            data[name] = [
-                None if o.error else [dataclasses.asdict(entity) for entity in o.entities]
-                for o in outcomes
-            ]
-            fields.append(pa.field(name, pa.list_(_ENTITY_TYPE())))
-        data[f"{name}_error"] = errors
-        fields.append(pa.field(f"{name}_error", pa.string()))
+        for column in answer_columns(task.kind, name):
+            data[column] = [row[column] for row in cells]
+        fields += answer_fields(task.kind, name)
     return pa.Table.from_pydict(data, schema=pa.schema(fields))
-
-
-def _ENTITY_TYPE() -> Any:  # noqa: N802 - a type, built when pyarrow is there
-    import pyarrow as pa
-
-    return pa.struct(
-        [
-            pa.field("text", pa.string()),
-            pa.field("category", pa.string()),
-            pa.field("offset", pa.int64()),
-            pa.field("length", pa.int64()),
-            pa.field("confidence", pa.float64()),
-        ]
-    )
 
 
 class _Counter:

@@ -21,7 +21,7 @@ import itertools
 import json
 import math
 import sys
-from collections.abc import Callable, Container, Generator, Iterator
+from collections.abc import Callable, Container, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -30,10 +30,15 @@ import ijson
 import ijson.backends.python as exact_json
 import orjson
 
+from . import parquet
 from .compression import inner_name, open_input
 
-Format = Literal["jsonl", "json", "csv", "text", "folder"]
-FORMATS: tuple[Format, ...] = ("jsonl", "json", "csv", "text", "folder")
+Format = Literal["jsonl", "json", "csv", "parquet", "text", "folder"]
+FORMATS: tuple[Format, ...] = ("jsonl", "json", "csv", "parquet", "text", "folder")
+TABULAR: tuple[Format, ...] = ("csv", "parquet")
+"""Formats whose records have columns a tabular output carries through."""
+BINARY = ((b"PK\x03\x04", "a ZIP archive (an .xlsx or .docx?)"), (b"%PDF", "a PDF"))
+"""Files the command cannot read as text, by their first bytes."""
 Malformed = Callable[[str, str], None]
 """Called with (id, problem) for an input record that cannot become a document."""
 Warn = Callable[[str], None]
@@ -86,6 +91,8 @@ def detect_format(source: str) -> Format:
     if path.is_dir():
         return "folder"
     suffix = Path(inner_name(source)).suffix.lower()
+    if suffix == ".parquet" or (suffix != ".json" and _head(path).startswith(parquet.MAGIC)):
+        return "parquet"
     if suffix == ".json":
         return "json" if _first_byte(path) == b"[" else "jsonl"
     if suffix in (".jsonl", ".ndjson"):
@@ -102,6 +109,8 @@ def count_documents(source: Source) -> int | None:
     if source.form == "folder":
         files = Path(source.path).rglob("*.txt")
         return sum(1 for path in files if str(path.resolve()) not in source.exclude)
+    if source.form == "parquet":
+        return parquet.row_count(source.path)
     if source.form in ("json", "csv"):  # records may span lines: parse them
         return sum(1 for _ in read_documents(source, lambda _id, _problem: None))
     with open_input(source.path) as handle:  # a record per non-blank line
@@ -121,6 +130,9 @@ def read_documents(
     if source.form == "folder":
         yield from _folder(source, on_malformed, skip, warn)
         return
+    if source.form == "parquet":
+        yield from _parquet(source, on_malformed, skip)
+        return
     with open_input(source.path) as handle:
         if source.form == "jsonl":
             yield from _jsonl(handle, source, on_malformed, skip)
@@ -137,7 +149,7 @@ def malformed_id(line_number: int) -> str:
     return f"line:{line_number}"
 
 
-def _document(record: object, columns: tuple[str, str, str | None]) -> dict[str, Any]:
+def json_document(record: object, columns: tuple[str, str, str | None]) -> dict[str, Any]:
     """A JSON record as a document, or ValueError saying what is wrong with it."""
     id_field, text_field, language_field = columns
     if not isinstance(record, dict):
@@ -174,7 +186,7 @@ def _jsonl(
         if not line.strip():
             continue
         try:
-            document = _document(
+            document = json_document(
                 _loads(line if utf8 else line.decode(encoding), source.columns[0]), source.columns
             )
         except (ValueError, UnicodeDecodeError) as exc:
@@ -199,7 +211,7 @@ def _wide_jsonl(
         try:
             if _escaped(line):
                 raise ValueError(_not_in(encoding))
-            document = _document(_loads(line, source.columns[0]), source.columns)
+            document = json_document(_loads(line, source.columns[0]), source.columns)
         except ValueError as exc:
             key = malformed_id(number)
             if key not in skip:
@@ -266,7 +278,7 @@ def _item(
     record: object, number: int, source: Source, on_malformed: Malformed, skip: Container[str]
 ) -> Iterator[dict[str, Any]]:
     try:
-        document = _document(record, source.columns)
+        document = json_document(record, source.columns)
     except ValueError as exc:
         key = f"item:{number}"
         if key not in skip:
@@ -303,12 +315,61 @@ def check_source(source: Source) -> None:
     columns), so that the run is refused before anything is sent."""
     if source.path == "-":
         return
+    if source.form == "parquet":
+        _check_columns(source, parquet.columns_of(source.path), "column")
+        return
+    if source.form != "folder":
+        _check_text(source)
     if source.form == "jsonl":
         _check_first_record(source)
     if source.form != "csv":
         return
     with open_input(source.path) as handle:
         _csv_reader(handle, source)
+
+
+def _check_text(source: Source) -> None:
+    """A file that is no text (Parquet, a spreadsheet, a PDF) is refused, not sent line by
+    line as documents (each billed)."""
+    with open_input(source.path) as handle:
+        head = handle.read(BINARY_SNIFF)
+    kind = next((kind for magic, kind in BINARY if head.startswith(magic)), None)
+    if head.startswith(parquet.MAGIC):
+        kind = "Parquet (name it .parquet, or pass --format parquet)"
+    if kind is None and not wide(encoding_of(head, source.encoding)) and b"\0" in head:
+        kind = "binary (it holds NUL bytes)"
+    if kind is not None:
+        raise ValueError(
+            f"{source.name} is {kind}, not {source.form} text: the command reads JSONL, JSON, "
+            "CSV or TSV, plain text, Parquet, or a folder of .txt files"
+        )
+
+
+def _check_columns(source: Source, found: Sequence[str], what: str) -> None:
+    """Refuse a source without the columns the options name."""
+    missing = [c for c in source.columns if c is not None and c not in found]
+    if missing:
+        shown = ", ".join(repr(name) for name in list(found)[:20])
+        raise ValueError(f"{source.name} has no {what} {missing[0]!r} (its {what}s: {shown})")
+
+
+def _parquet(
+    source: Source, on_malformed: Malformed, skip: Container[str]
+) -> Iterator[dict[str, Any]]:
+    id_column, text_column, language_column = source.columns
+    wanted = [id_column, text_column, *([language_column] if language_column else [])]
+    for number, row in enumerate(parquet.rows(source.path, wanted), start=1):
+        try:
+            document = json_document(row, source.columns)
+        except ValueError as exc:
+            key = f"row:{number}"
+            if key not in skip:
+                on_malformed(
+                    key, f"{source.name} row {number}: {str(exc).replace('object', 'row')}"
+                )
+            continue
+        if document["id"] not in skip:
+            yield document
 
 
 def _check_first_record(source: Source) -> None:
@@ -367,7 +428,21 @@ def _csv_reader(handle: IO[bytes], source: Source) -> csv.DictReader[str]:
 def _csv(
     handle: IO[bytes], source: Source, on_malformed: Malformed, skip: Container[str]
 ) -> Iterator[dict[str, Any]]:
-    id_column, text_column, language_column = source.columns
+    for start, row, problem in csv_rows(handle, source):
+        document = None if row is None else csv_document(row, source)
+        if document is None or isinstance(document, str):
+            key = malformed_id(start)
+            if key not in skip:
+                on_malformed(key, f"{source.name} line {start}: {problem or document}")
+        elif document["id"] not in skip:
+            yield document
+
+
+def csv_rows(
+    handle: IO[bytes], source: Source
+) -> Iterator[tuple[int, dict[str, str] | None, str | None]]:
+    """Each CSV record: its first line, and its fields by column (None, with the problem,
+    for a record the CSV module cannot parse)."""
     reader = _csv_reader(handle, source)
     while True:
         start = reader.line_num + 1
@@ -376,29 +451,23 @@ def _csv(
         except StopIteration:
             return
         except csv.Error as exc:
-            key = malformed_id(start)
-            if key not in skip:
-                on_malformed(key, f"{source.name} line {start}: {exc}")
+            yield start, None, str(exc)
             continue
-        document_id, text = row.get(id_column), row.get(text_column)
-        undecodable = any(isinstance(value, str) and _escaped(value) for value in row.values())
-        if undecodable or not document_id or text is None:
-            key = malformed_id(start)
-            if key in skip:
-                continue
-            problem = (
-                f"bytes that are not {source.encoding} (pass --encoding for another)"
-                if undecodable
-                else f"no {id_column} or no {text_column}"
-            )
-            on_malformed(key, f"{source.name} line {start}: {problem}")
-            continue
-        if document_id in skip:
-            continue
-        document: dict[str, Any] = {"id": document_id, "text": text}
-        if language_column and row.get(language_column):
-            document["language"] = row[language_column]
-        yield document
+        yield start, row, None
+
+
+def csv_document(row: dict[str, str], source: Source) -> dict[str, Any] | str:
+    """A CSV record as a document, or what is wrong with it."""
+    id_column, text_column, language_column = source.columns
+    document_id, text = row.get(id_column), row.get(text_column)
+    if any(isinstance(value, str) and _escaped(value) for value in row.values()):
+        return f"bytes that are not {source.encoding} (pass --encoding for another)"
+    if not document_id or text is None:
+        return f"no {id_column} or no {text_column}"
+    document: dict[str, Any] = {"id": document_id, "text": text}
+    if language_column and row.get(language_column):
+        document["language"] = row[language_column]
+    return document
 
 
 def _text(
@@ -485,6 +554,14 @@ def _problem(exc: Exception) -> str:
             f"{exc.encoding} (pass --encoding for another)"
         )
     return str(exc)
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(parquet.MAGIC))
+    except OSError:
+        return b""
 
 
 def _first_byte(path: Path) -> bytes:

@@ -17,6 +17,7 @@ import anyio
 import anyio.to_thread
 from yarl import URL
 
+from .._answers import column_names
 from .._api import API_VERSIONS, DEFAULT_API_VERSION
 from .._client import Client
 from .._errors import (
@@ -53,6 +54,7 @@ from .resuming import (
     recover,
     write_record,
 )
+from .tables import OutputKind, journal_of, kept_columns, output_kind, write_table
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_UNWRITABLE = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_BROKEN_PIPE, EXIT_TERMINATED = 130, 141, 143
@@ -67,6 +69,8 @@ examples:
   asyncclassify run tickets.csv -o labels.jsonl --task single:support-router:prod
   asyncclassify run docs/ -o out.jsonl --task entities:loans:prod --task multi:genres:v3
   asyncclassify run tickets.csv -o labels.jsonl --task single:support-router:prod --resume
+  asyncclassify run tickets.parquet -o labelled.parquet --task single:support-router:prod \
+      --id-column ticket_id --text-column body --keep-columns ticket_id,created_at
 
 exit status:
   0    every document answered
@@ -76,6 +80,7 @@ exit status:
   3    the output could not be written (a full disk): it is intact up to its last line,
        and --resume finishes the run
   130  interrupted (Ctrl-C): jobs in flight were cancelled; --resume finishes the run
+  141  the reader of stdout left (| head)
   143  terminated (SIGTERM): the same
 """
 
@@ -139,7 +144,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
     add_input_arguments(parser)
     parser.add_argument(
-        "-o", "--output", required=True, help="JSONL file to write, or - for stdout"
+        "-o",
+        "--output",
+        required=True,
+        help="the file to write: .jsonl (or - for stdout), .csv, .tsv or .parquet (a row per "
+        "input record, in the input's order, written whole when the run ends)",
+    )
+    parser.add_argument(
+        "--keep-columns",
+        metavar="all|none|A,B",
+        help="the input's columns a .csv, .tsv or .parquet output carries through (default: "
+        "all of a CSV or Parquet input's; the ids of other inputs)",
     )
     parser.add_argument(
         "--resume",
@@ -311,7 +326,13 @@ class _Plan:
     resources: list[Resource] | None
     """The resources with their keys (None for the embedded emulator)."""
     done: Kept
-    """The lines the output holds already (with --resume)."""
+    """The lines the journal holds already (with --resume)."""
+    kind: OutputKind
+    output: str
+    journal: str
+    """Where the run's lines go: the output itself, or a table's journal."""
+    kept: list[str]
+    """The input columns a table carries through."""
 
 
 def _plan(arguments: argparse.Namespace) -> _Plan:
@@ -323,23 +344,30 @@ def _plan(arguments: argparse.Namespace) -> _Plan:
         raise ConfigurationError("-o needs a file name (or - for stdout)")
     if arguments.key_file == "-" and arguments.input == "-":
         raise ConfigurationError("stdin cannot be both the input and the key file")
+    kind = output_kind(arguments.output)
+    journal = journal_of(arguments.output, kind)
     source = input_source(arguments)
     check_source(source)
+    if kind == "jsonl" and arguments.keep_columns is not None:
+        raise ConfigurationError("--keep-columns: only a .csv, .tsv or .parquet output has columns")
+    kept = kept_columns(source, arguments.keep_columns) if kind != "jsonl" else []
+    if kind != "jsonl" and source.path == "-":
+        raise ConfigurationError(
+            f"-o {arguments.output}: a table is written in the input's order, by reading it "
+            "again when the run ends: stdin cannot be read twice; write .jsonl"
+        )
     record = _record(arguments, names)
-    check_output(
-        arguments.input,
-        arguments.output,
-        record,
-        resume=arguments.resume,
-        overwrite=arguments.overwrite,
-    )
+    for path in dict.fromkeys([arguments.output, journal]):
+        check_output(
+            arguments.input, path, record, resume=arguments.resume, overwrite=arguments.overwrite
+        )
     # A missing key stops the run before any output is touched.
     given = None if arguments.emulator else resources(arguments)
     done = Kept()
     if arguments.resume:
         kinds = [(name, task.kind) for name, task in zip(names, tasks, strict=True)]
-        done = recover(arguments.output, resend_errors=arguments.retry_errors, tasks=kinds)
-    return _Plan(tasks, names, source, record, given, done)
+        done = recover(journal, resend_errors=arguments.retry_errors, tasks=kinds)
+    return _Plan(tasks, names, source, record, given, done, kind, arguments.output, journal, kept)
 
 
 async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Progress]) -> int:
@@ -354,7 +382,7 @@ async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Pr
         if arguments.output != "-" and _regular_file(arguments.output):
             write_record(arguments.output, record)
 
-    writer = LineWriter(arguments.output, append=arguments.resume, on_open=keep_record)
+    writer = LineWriter(plan.journal, append=arguments.resume, on_open=keep_record)
 
     def malformed(document_id: str, problem: str) -> None:
         writer.write({"id": document_id, "error": {"code": "MalformedInput", "message": problem}})
@@ -434,8 +462,26 @@ async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Pr
     if progress.ok + progress.failed == 0:
         warn(f"{plan.source.name} holds no documents: nothing was sent")
     if ids.unseen:
-        warn(f"{ids.unseen} lines kept in {arguments.output} are for ids the input no longer holds")
+        warn(f"{ids.unseen} lines kept in {plan.journal} are for ids the input no longer holds")
+    if plan.kind != "jsonl":
+        rows = await anyio.to_thread.run_sync(_write_table, plan)
+        if progress.enabled:
+            print(f"wrote {rows:,} rows to {arguments.output}", file=sys.stderr)
     return EXIT_SOME_FAILED if progress.failed else EXIT_OK
+
+
+def _write_table(plan: _Plan) -> int:
+    columns = column_names(plan.tasks)
+    return write_table(
+        plan.source,
+        plan.journal,
+        plan.output,
+        plan.kind,
+        plan.tasks,
+        plan.names,
+        columns,
+        plan.kept,
+    )
 
 
 async def _on_terminate(terminate: Callable[[], None]) -> None:

@@ -1,0 +1,44 @@
+"""Parquet, in and out (the `[parquet]` extra, pyarrow): read by row group, written in row
+groups, so that memory stays flat however many rows the file holds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+MAGIC = b"PAR1"
+BATCH_ROWS = 4096
+"""Rows read at once: a batch of a row group, never the file."""
+
+
+def pyarrow_parquet(path: str) -> Any:
+    """The `pyarrow.parquet` module, or ValueError saying how to get it."""
+    try:
+        import pyarrow.parquet
+    except ImportError:
+        raise ValueError(
+            f"{path} is Parquet: pip install 'asyncclassify[parquet]' to read or write it"
+        ) from None
+    return pyarrow.parquet
+
+
+def columns_of(path: str) -> list[str]:
+    """The columns a Parquet file holds."""
+    parquet = pyarrow_parquet(path)
+    try:
+        return list(parquet.ParquetFile(path).schema_arrow.names)
+    except (OSError, ValueError) as exc:  # (pyarrow's ArrowInvalid is a ValueError)
+        raise ValueError(f"{path} is not a Parquet file that can be read: {exc}") from None
+
+
+def row_count(path: str) -> int:
+    """The rows a Parquet file holds (from its footer: nothing is read)."""
+    return int(pyarrow_parquet(path).ParquetFile(path).metadata.num_rows)
+
+
+def rows(path: str, columns: Sequence[str] | None) -> Iterator[dict[str, Any]]:
+    """The rows of `columns` (None: every column), one at a time, a batch read at once."""
+    parquet = pyarrow_parquet(path)
+    with parquet.ParquetFile(path) as table:
+        for batch in table.iter_batches(batch_size=BATCH_ROWS, columns=columns):
+            yield from batch.to_pylist()
