@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from . import estimate
+from . import evaluate as evaluating
 from .run import add_arguments, add_input_arguments, estimate_command, run_command
 
 
@@ -34,10 +35,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     add_input_arguments(estimate_parser)
     estimate.add_arguments(estimate_parser)
+    evaluate_parser = commands.add_parser(
+        "evaluate",
+        help="score a deployment's answers against gold labels (the [eval] extra)",
+        description="Score answers against gold labels: a table a run wrote, with a column of "
+        "gold labels, or a Language Studio project export whose test documents are sent now.",
+    )
+    evaluating.add_arguments(evaluate_parser)
     commands.add_parser("emulator", help="serve the local emulator of the service")
     arguments = parser.parse_args(args)
     if arguments.command == "estimate":
         return estimate_command(arguments)
+    if arguments.command == "evaluate":
+        return evaluating.evaluate_command(arguments)
     return run_command(arguments)
 
 

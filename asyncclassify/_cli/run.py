@@ -54,7 +54,14 @@ from .resuming import (
     recover,
     write_record,
 )
-from .tables import OutputKind, journal_of, kept_columns, output_kind, write_table
+from .tables import (
+    OutputKind,
+    check_columns,
+    journal_of,
+    kept_columns,
+    output_kind,
+    write_table,
+)
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_UNWRITABLE = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_BROKEN_PIPE, EXIT_TERMINATED = 130, 141, 143
@@ -138,6 +145,41 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that say which resources answer (`run` and `evaluate`)."""
+    parser.add_argument(
+        "--endpoint",
+        action="append",
+        help="the resource's URL (default: $AZURE_LANGUAGE_ENDPOINT); repeat it to spread the "
+        "jobs over several resources the projects are deployed to, each key then in "
+        "$AZURE_LANGUAGE_KEY_<first label of its host>",
+    )
+    parser.add_argument(
+        "--resources",
+        metavar="FILE",
+        help="a TOML file of [[resource]] tables (endpoint, key_env or key_file, "
+        "requests_per_minute): the resources to spread the jobs over",
+    )
+    parser.add_argument(
+        "--key-file",
+        help="read the key from this file's first line, or from stdin with - "
+        "(default: $AZURE_LANGUAGE_KEY)",
+    )
+    parser.add_argument(
+        "--key",
+        help="the key itself: the worst choice, since every user of the machine sees it in "
+        "ps and it stays in the shell's history; prefer $AZURE_LANGUAGE_KEY or --key-file",
+    )
+    parser.add_argument(
+        "--emulator",
+        action="store_true",
+        help="run against the embedded emulator (a demo needing no Azure)",
+    )
+    parser.add_argument(
+        "--language", default="en", help="language of documents that name none (default: en)"
+    )
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The `run` command's options."""
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -170,37 +212,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with --resume, send documents whose line is any error again",
     )
-    parser.add_argument(
-        "--endpoint",
-        action="append",
-        help="the resource's URL (default: $AZURE_LANGUAGE_ENDPOINT); repeat it to spread the "
-        "jobs over several resources the projects are deployed to, each key then in "
-        "$AZURE_LANGUAGE_KEY_<first label of its host>",
-    )
-    parser.add_argument(
-        "--resources",
-        metavar="FILE",
-        help="a TOML file of [[resource]] tables (endpoint, key_env or key_file, "
-        "requests_per_minute): the resources to spread the jobs over",
-    )
-    parser.add_argument(
-        "--key-file",
-        help="read the key from this file's first line, or from stdin with - "
-        "(default: $AZURE_LANGUAGE_KEY)",
-    )
-    parser.add_argument(
-        "--key",
-        help="the key itself: the worst choice, since every user of the machine sees it in "
-        "ps and it stays in the shell's history; prefer $AZURE_LANGUAGE_KEY or --key-file",
-    )
-    parser.add_argument(
-        "--emulator",
-        action="store_true",
-        help="run against the embedded emulator (a demo needing no Azure)",
-    )
-    parser.add_argument(
-        "--language", default="en", help="language of documents that name none (default: en)"
-    )
+    add_connection_arguments(parser)
     parser.add_argument(
         "--max-concurrency",
         type=whole_number,
@@ -293,7 +305,7 @@ def _delimiter(given: str | None) -> str | None:
 
 
 @asynccontextmanager
-async def _connection(
+async def connection(
     arguments: argparse.Namespace, given: list[Resource] | None
 ) -> AsyncIterator[list[Resource]]:
     if arguments.emulator:
@@ -351,6 +363,7 @@ def _plan(arguments: argparse.Namespace) -> _Plan:
     if kind == "jsonl" and arguments.keep_columns is not None:
         raise ConfigurationError("--keep-columns: only a .csv, .tsv or .parquet output has columns")
     kept = kept_columns(source, arguments.keep_columns) if kind != "jsonl" else []
+    check_columns(kept, tasks, column_names(tasks))
     if kind != "jsonl" and source.path == "-":
         raise ConfigurationError(
             f"-o {arguments.output}: a table is written in the input's order, by reading it "
@@ -407,7 +420,7 @@ async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Pr
     terminated = False
     try:
         async with (
-            _connection(arguments, plan.resources) as given,
+            connection(arguments, plan.resources) as given,
             Client(
                 resources=given,
                 api_version=arguments.api_version,

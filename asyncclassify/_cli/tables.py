@@ -113,6 +113,22 @@ def kept_columns(source: Source, keep: str | None) -> list[str]:
     return chosen if id_column in chosen else [id_column, *chosen]
 
 
+def check_columns(kept: Sequence[str], tasks: Sequence[Task], columns: Sequence[str]) -> None:
+    """Refuse kept input columns that answer columns would overwrite (before anything is
+    sent: the table is written only when the run ends)."""
+    answers = {
+        column
+        for task, name in zip(tasks, columns, strict=True)
+        for column in answer_columns(task.kind, name)
+    }
+    clashing = sorted(set(kept) & answers)
+    if clashing:
+        raise ConfigurationError(
+            f"the input's column {clashing[0]!r} would be overwritten by an answer column of "
+            "the same name: leave it out with --keep-columns"
+        )
+
+
 def write_table(
     source: Source,
     journal: str,
@@ -125,16 +141,6 @@ def write_table(
 ) -> int:
     """Write the table from the journal, in the input's order, atomically; the rows written.
     ValueError if a record has no line in the journal (the run is not finished)."""
-    clashing = set(kept) & {
-        c
-        for task, name in zip(tasks, columns, strict=True)
-        for c in answer_columns(task.kind, name)
-    }
-    if clashing:
-        raise ConfigurationError(
-            f"the input's column {sorted(clashing)[0]!r} would be overwritten by an answer "
-            "column: drop it with --keep-columns"
-        )
     directory = os.path.dirname(os.path.abspath(output))
     handle, partial = tempfile.mkstemp(dir=directory, prefix=".", suffix=".partial")
     os.close(handle)

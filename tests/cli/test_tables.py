@@ -214,3 +214,19 @@ async def test_an_output_the_command_cannot_write_is_refused_before_anything_is_
     assert said in done.stderr, done.stderr
     assert emulator.stats()["jobs_created"] == 0
     assert not (tmp_path / output).exists()
+
+
+async def test_an_input_column_an_answer_would_overwrite_is_refused_before_the_run(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "tickets.csv"
+    corpus.write_text("id,text,support\na,My invoice is wrong,Billing\n", encoding="utf-8")
+    output = tmp_path / "out.csv"
+    done = await run_cli(corpus, "-o", output, "--task", SINGLE, *connect(emulator))
+    assert done.returncode == 2
+    assert b"'support' would be overwritten by an answer column" in done.stderr
+    assert emulator.stats()["jobs_created"] == 0
+    kept = await run_cli(
+        corpus, "-o", output, "--task", SINGLE, "--keep-columns", "text", *connect(emulator)
+    )
+    assert kept.returncode == 0, kept.stderr

@@ -1,0 +1,182 @@
+"""`asyncclassify evaluate`: how good a deployment is on labelled documents.
+
+Either the table a run wrote (`run tickets.csv -o labelled.csv`: the input's columns, a gold
+label among them, beside the answer columns), scored against `--gold-column`; or a Language
+Studio project export with its texts, whose test documents are sent to the deployment now
+and scored against their labels. A terminal table, and with `--json` every figure, with
+`--report` a self-contained HTML page with its plots (the `[eval]` extra: scikit-learn and
+nervaluate compute the metrics).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import anyio
+import orjson
+
+from .._client import Client
+from .._errors import AsyncClassifyError, ConfigurationError
+from .._models import TaskKind
+from .._settings import Pacing
+from .resources import resources
+from .run import EXIT_OK, EXIT_USAGE, add_connection_arguments, connection, parse_tasks
+
+KINDS: tuple[TaskKind, ...] = ("single", "multi", "entities")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `evaluate` command's options."""
+    parser.add_argument(
+        "table",
+        nargs="?",
+        help="the .csv, .tsv or .parquet file a run wrote (gold labels in a column of it)",
+    )
+    parser.add_argument("--gold-column", help="the table's column of gold labels")
+    parser.add_argument(
+        "--answers",
+        metavar="NAME",
+        help="the task whose answer columns to score (default: the table's only task)",
+    )
+    parser.add_argument(
+        "--separator",
+        default=",",
+        help="what separates a multi-label gold cell's labels (default: ,; JSON lists too)",
+    )
+    parser.add_argument(
+        "--project",
+        metavar="EXPORT.json",
+        help="a Language Studio project export: send its documents to --task and score them",
+    )
+    parser.add_argument("--texts", help="the folder of the export's documents (default: its own)")
+    parser.add_argument(
+        "--dataset",
+        choices=("test", "train", "all"),
+        default="test",
+        help="the export's documents to score (default: test)",
+    )
+    parser.add_argument(
+        "--task",
+        action="append",
+        default=[],
+        metavar="KIND:PROJECT:DEPLOYMENT",
+        help="with --project: the deployment to score",
+    )
+    parser.add_argument("--model-id", action="append", default=[], help=argparse.SUPPRESS)
+    parser.add_argument("--api-version", default=None, help="with --project: the service's API")
+    parser.add_argument("--requests-per-minute", type=int, default=1000, help=argparse.SUPPRESS)
+    add_connection_arguments(parser)
+    parser.add_argument("--json", metavar="FILE", help="write every figure to this JSON file")
+    parser.add_argument("--report", metavar="FILE.html", help="write an HTML report with plots")
+
+
+def evaluate_command(arguments: argparse.Namespace) -> int:
+    """Run `asyncclassify evaluate` and return its exit status."""
+    try:
+        from .._evaluation.metrics import score
+        from .._evaluation.report import html_report, text_report
+    except ImportError as exc:
+        print(f"asyncclassify: error: {missing_extra(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        kind, title, items = _items(arguments)
+        scores = score(kind, items)
+    except ImportError as exc:
+        print(f"asyncclassify: error: {missing_extra(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except (AsyncClassifyError, ValueError, OSError, KeyError) as exc:
+        print(f"asyncclassify: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.write(text_report(scores, title))
+    if arguments.json:
+        figures = {"kind": scores.kind, "documents": scores.documents, **scores.figures}
+        figures["unanswered"] = scores.unanswered
+        Path(arguments.json).write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2))
+    if arguments.report:
+        Path(arguments.report).write_text(html_report(scores, title), encoding="utf-8")
+    return EXIT_OK
+
+
+def missing_extra(exc: ImportError) -> str:
+    """What to install when a module of the `[eval]` extra is missing."""
+    return f"{exc.name or exc}: evaluate needs pip install 'asyncclassify[eval]'"
+
+
+def _items(arguments: argparse.Namespace) -> tuple[TaskKind, str, list[Any]]:
+    from .._evaluation.gold import answer_names, items_from_table
+
+    if (arguments.table is None) == (arguments.project is None):
+        raise ConfigurationError("give a table a run wrote, or --project EXPORT.json")
+    if arguments.project is not None:
+        return _project_items(arguments)
+    if not arguments.gold_column:
+        raise ConfigurationError("--gold-column names the table's column of gold labels")
+    names = answer_names(arguments.table)
+    name = arguments.answers or (names[0] if len(names) == 1 else None)
+    if name is None or name not in names:
+        found = ", ".join(names) or "none"
+        raise ConfigurationError(f"--answers: name one of the table's tasks ({found})")
+    kind = _kind_of(arguments.table, name)
+    items = items_from_table(
+        arguments.table, kind, arguments.gold_column, name, arguments.separator
+    )
+    return kind, f"{name} against {arguments.gold_column} ({Path(arguments.table).name})", items
+
+
+def _kind_of(table: str, name: str) -> TaskKind:
+    from .._evaluation.gold import answer_columns_of
+
+    columns = answer_columns_of(table)
+    if f"{name}_confidence" in columns:
+        return "single"
+    if f"{name}_confidences" in columns:
+        return "multi"
+    return "entities"
+
+
+def _project_items(arguments: argparse.Namespace) -> tuple[TaskKind, str, list[Any]]:
+    from .._evaluation.gold import items_from_results, read_project
+
+    project = read_project(arguments.project, arguments.texts, arguments.dataset)
+    if arguments.api_version is None:
+        from .._api import DEFAULT_API_VERSION
+
+        arguments.api_version = DEFAULT_API_VERSION
+    tasks, names = parse_tasks(arguments)
+    if len(tasks) != 1:
+        raise ConfigurationError("--project scores one --task: the deployment of that project")
+    task = tasks[0]
+    if task.kind != project.kind:
+        raise ConfigurationError(
+            f"--task {names[0]} is a {task.kind} task; {arguments.project} is a {project.kind} "
+            "project"
+        )
+    given = None if arguments.emulator else resources(arguments)
+    documents = [
+        {"id": document.id, "text": document.text, **_language(document.language)}
+        for document in project.documents
+    ]
+
+    async def answer() -> list[Any]:
+        async with (
+            connection(arguments, given) as connected,
+            Client(
+                resources=connected,
+                api_version=arguments.api_version,
+                language=arguments.language,
+                pacing=Pacing(),
+            ) as client,
+        ):
+            return await client.classify(documents, task)
+
+    results = anyio.run(answer)
+    title = f"{names[0]} on the {arguments.dataset} set of {project.name}"
+    return project.kind, title, items_from_results(project.documents, results, project.kind)
+
+
+def _language(language: str | None) -> dict[str, str]:
+    """A project's language (en-us) as the service takes it (en)."""
+    return {"language": language.split("-")[0]} if language else {}
