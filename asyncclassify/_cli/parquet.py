@@ -14,11 +14,16 @@ BATCH_ROWS = 4096
 def pyarrow_parquet(path: str) -> Any:
     """The `pyarrow.parquet` module, or ValueError saying how to get it."""
     try:
+        import pyarrow
         import pyarrow.parquet
     except ImportError:
         raise ValueError(
             f"{path} is Parquet: pip install 'asyncclassify[parquet]' to read or write it"
         ) from None
+    # The command line is its own process: buffers freed go back to the system at once
+    # (pyarrow's default allocator keeps what a row group's decoding used; 56 MB of a
+    # 250 MB peak at 200,000 rows).
+    pyarrow.set_memory_pool(pyarrow.system_memory_pool())
     return pyarrow.parquet
 
 
