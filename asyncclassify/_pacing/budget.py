@@ -112,7 +112,8 @@ class RequestBudget:
         self._climbed_at = float("-inf")
         self._began = float("-inf")
         """When we began to send: the first request, or the first after the window emptied
-        with no 429 lately (a pause after 429s is no new beginning)."""
+        with no 429 and no pause lately (a pause after 429s, however long its Retry-After,
+        is no new beginning)."""
         self._used = 0.0
         self._used_at = 0.0
         self.throttles = 0
@@ -174,7 +175,7 @@ class RequestBudget:
         """Count one request leaving at `now` (which `ready_at` allowed)."""
         self._climb(now)
         self._expire(now)
-        if not self._sent and now - self._last_throttle > self._span:
+        if not self._sent and now - max(self._last_throttle, self.paused_until) > self._span:
             self._began = now
         memory = USE_MEMORY * self.window
         self._used = self._used * math.exp(-(now - self._used_at) / memory) + 1.0

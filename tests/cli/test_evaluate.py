@@ -56,12 +56,17 @@ async def _table(emulator: Emulator, tmp_path: Path, rows: list[dict[str, str]],
 async def test_single_label_scores_are_scikit_learns_and_unanswered_count_as_wrong(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    answers = [_single(text) for text in TICKETS]
-    gold = list(answers)
-    gold[1], gold[4] = "Account", "Shipping"  # two known mistakes of the model
+    # 2,000 labelled documents; every seventh gold label differs from the model's answer.
+    texts = [f"Ticket {n}: {TICKETS[n % len(TICKETS)]}" for n in range(2_000)]
+    answers = [_single(text) for text in texts]
+    classes_seen = sorted(set(answers))
+    gold = [
+        classes_seen[(classes_seen.index(answer) + 1) % len(classes_seen)] if n % 7 == 0 else answer
+        for n, answer in enumerate(answers)
+    ]
     rows = [
         {"id": f"t{n}", "text": text, "label": label}
-        for n, (text, label) in enumerate(zip(TICKETS, gold, strict=True))
+        for n, (text, label) in enumerate(zip(texts, gold, strict=True))
     ]
     rows.append({"id": "empty", "text": "", "label": "Billing"})  # no answer: the service refuses
     output = await _table(emulator, tmp_path, rows, SINGLE)
@@ -75,7 +80,8 @@ async def test_single_label_scores_are_scikit_learns_and_unanswered_count_as_wro
     truth = [*gold, "Billing"]
     predicted = [*answers, "(no answer)"]
     assert figures["accuracy"] == pytest.approx(accuracy_score(truth, predicted))
-    assert figures["accuracy"] == pytest.approx(6 / 9)
+    wrong = 1 + sum(1 for n in range(2_000) if n % 7 == 0)
+    assert figures["accuracy"] == pytest.approx(1 - wrong / 2_001)
     classes = sorted(set(truth) | set(answers))
     expected = precision_recall_fscore_support(truth, predicted, labels=classes, zero_division=0)
     for position, name in enumerate(classes):
@@ -96,13 +102,13 @@ async def test_single_label_scores_are_scikit_learns_and_unanswered_count_as_wro
     )
     assert figures["unanswered"] == [{"id": "empty", "error": figures["unanswered"][0]["error"]}]
     # The confidence trade-off: at 0, every answered document, at its accuracy among them.
-    assert figures["confidence"][0]["coverage"] == pytest.approx(8 / 9)
-    assert figures["confidence"][0]["precision"] == pytest.approx(6 / 8)
-    assert sum(row["answers"] for row in figures["calibration"]["bins"]) == 8
+    assert figures["confidence"][0]["coverage"] == pytest.approx(2_000 / 2_001)
+    assert figures["confidence"][0]["precision"] == pytest.approx((2_001 - wrong) / 2_000)
+    assert sum(row["answers"] for row in figures["calibration"]["bins"]) == 2_000
     page = report.read_text(encoding="utf-8")
     assert page.count("<svg") == 3  # the heat map, precision against coverage, calibration
     assert "empty" in page
-    assert b"accuracy 0.667" in done.stdout
+    assert f"accuracy {1 - wrong / 2_001:.3f}".encode() in done.stdout
 
 
 async def test_multi_label_scores_from_a_separated_gold_column(
