@@ -94,6 +94,6 @@ class _Checked(io.RawIOBase):
         except (EOFError, OSError, ValueError) as exc:  # (zstandard's errors are ValueError)
             name = "stdin" if self._path == "-" else self._path
             raise DamagedInputError(
-                f"{name} is not readable {self._kind} to its end ({exc}): the output's lines "
-                "stand; mend the file and run again with --resume to finish"
+                f"{name} is not readable {self._kind} to its end ({exc}); mend it and run "
+                "again (--resume keeps the lines the output holds)"
             ) from None

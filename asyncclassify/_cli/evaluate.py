@@ -20,12 +20,16 @@ import orjson
 
 from .._client import Client
 from .._errors import AsyncClassifyError, ConfigurationError
-from .._models import TaskKind
+from .._models import TaskKind, parse_task
 from .._settings import Pacing
 from .resources import resources
 from .run import EXIT_OK, EXIT_USAGE, add_connection_arguments, connection, parse_tasks
 
-KINDS: tuple[TaskKind, ...] = ("single", "multi", "entities")
+KIND_NAMES: dict[TaskKind, str] = {
+    "single": "single-label",
+    "multi": "multi-label",
+    "entities": "entity recognition",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -82,8 +86,8 @@ def evaluate_command(arguments: argparse.Namespace) -> int:
         print(f"asyncclassify: error: {missing_extra(exc)}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        kind, title, items = _items(arguments)
-        scores = score(kind, items)
+        kind, title, items, left_out = _items(arguments)
+        scores = score(kind, items, left_out)
     except ImportError as exc:
         print(f"asyncclassify: error: {missing_extra(exc)}", file=sys.stderr)
         return EXIT_USAGE
@@ -94,6 +98,7 @@ def evaluate_command(arguments: argparse.Namespace) -> int:
     if arguments.json:
         figures = {"kind": scores.kind, "documents": scores.documents, **scores.figures}
         figures["unanswered"] = scores.unanswered
+        figures["left_out"] = scores.left_out
         Path(arguments.json).write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2))
     if arguments.report:
         Path(arguments.report).write_text(html_report(scores, title), encoding="utf-8")
@@ -105,25 +110,37 @@ def missing_extra(exc: ImportError) -> str:
     return f"{exc.name or exc}: evaluate needs pip install 'asyncclassify[eval]'"
 
 
-def _items(arguments: argparse.Namespace) -> tuple[TaskKind, str, list[Any]]:
+def _items(arguments: argparse.Namespace) -> tuple[TaskKind, str, list[Any], dict[str, int]]:
     from .._evaluation.gold import answer_names, items_from_table
 
-    if (arguments.table is None) == (arguments.project is None):
-        raise ConfigurationError("give a table a run wrote, or --project EXPORT.json")
+    if arguments.table is not None and arguments.project is not None:
+        raise ConfigurationError("give a table a run wrote, or --project EXPORT.json: not both")
+    if arguments.table is None and arguments.project is None:
+        raise ConfigurationError("give a table a run wrote (.csv, .tsv, .parquet), or --project")
     if arguments.project is not None:
-        return _project_items(arguments)
+        kind, title, items = _project_items(arguments)
+        return kind, title, items, {}
+    if Path(arguments.table).suffix.lower() not in (".csv", ".tsv", ".parquet"):
+        raise ConfigurationError(
+            f"{arguments.table}: evaluate reads the .csv, .tsv or .parquet table a run wrote "
+            "(-o answered.csv), which keeps the input's gold label column beside the answers"
+        )
     if not arguments.gold_column:
         raise ConfigurationError("--gold-column names the table's column of gold labels")
     names = answer_names(arguments.table)
-    name = arguments.answers or (names[0] if len(names) == 1 else None)
+    answers = arguments.answers
+    if answers and ":" in answers:  # a task as --task spells it: its answers' name
+        answers = parse_task(answers).project or answers
+    name = answers or (names[0] if len(names) == 1 else None)
     if name is None or name not in names:
         found = ", ".join(names) or "none"
         raise ConfigurationError(f"--answers: name one of the table's tasks ({found})")
     kind = _kind_of(arguments.table, name)
-    items = items_from_table(
+    items, left_out = items_from_table(
         arguments.table, kind, arguments.gold_column, name, arguments.separator
     )
-    return kind, f"{name} against {arguments.gold_column} ({Path(arguments.table).name})", items
+    title = f"{name} against {arguments.gold_column} ({Path(arguments.table).name})"
+    return kind, title, items, left_out
 
 
 def _kind_of(table: str, name: str) -> TaskKind:
@@ -145,14 +162,16 @@ def _project_items(arguments: argparse.Namespace) -> tuple[TaskKind, str, list[A
         from .._api import DEFAULT_API_VERSION
 
         arguments.api_version = DEFAULT_API_VERSION
+    if not arguments.task:
+        raise ConfigurationError("--project needs --task KIND:PROJECT:DEPLOYMENT: the deployment")
     tasks, names = parse_tasks(arguments)
     if len(tasks) != 1:
         raise ConfigurationError("--project scores one --task: the deployment of that project")
     task = tasks[0]
     if task.kind != project.kind:
         raise ConfigurationError(
-            f"--task {names[0]} is a {task.kind} task; {arguments.project} is a {project.kind} "
-            "project"
+            f"--task {names[0]} is a {KIND_NAMES[task.kind]} task; {arguments.project} is a "
+            f"{KIND_NAMES[project.kind]} project"
         )
     given = None if arguments.emulator else resources(arguments)
     documents = [
@@ -173,7 +192,8 @@ def _project_items(arguments: argparse.Namespace) -> tuple[TaskKind, str, list[A
             return await client.classify(documents, task)
 
     results = anyio.run(answer)
-    title = f"{names[0]} on the {arguments.dataset} set of {project.name}"
+    chosen = "all documents" if arguments.dataset == "all" else f"the {arguments.dataset} set"
+    title = f"{names[0]} on {chosen} of {project.name}"
     return project.kind, title, items_from_results(project.documents, results, project.kind)
 
 

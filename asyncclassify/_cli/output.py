@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import IO, Any
@@ -95,6 +97,17 @@ class LineWriter:
                 f"could not write {self._path} ({exc.strerror or exc}): it is intact up to "
                 "its last whole line; make room, then run again with --resume to finish"
             ) from exc
+
+    def discard(self) -> None:
+        """Close and remove the file this writer wrote (a regular file only: never stdout or
+        a device such as /dev/null; nothing if it wrote nothing)."""
+        if self._handle is None or self._path == "-" or not os.path.isfile(self._path):
+            return
+        with contextlib.suppress(OSError):
+            self._handle.close()
+        self._handle = None
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(self._path)
 
     def close(self) -> None:
         """Flush, and close the file unless it is stdout."""

@@ -51,6 +51,7 @@ from .resuming import (
     Kept,
     RunRecord,
     check_output,
+    record_path,
     recover,
     write_record,
 )
@@ -469,6 +470,14 @@ async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Pr
             )
             return EXIT_TERMINATED
         writer.open()  # an empty corpus still leaves its (empty) output
+    except FAILS_EVERY_DOCUMENT:
+        # The run stopped before anything was answered (a task or a key refused): what it
+        # wrote (error lines of bad records) is of no use, and would refuse the corrected run.
+        if not arguments.resume and progress.ok == 0:
+            writer.discard()
+            if arguments.output != "-":
+                record_path(arguments.output).unlink(missing_ok=True)
+        raise
     finally:
         writer.close()
         progress.finish()
@@ -476,11 +485,16 @@ async def _run(arguments: argparse.Namespace, plan: _Plan, progress_box: list[Pr
         warn(f"{plan.source.name} holds no documents: nothing was sent")
     if ids.unseen:
         warn(f"{ids.unseen} lines kept in {plan.journal} are for ids the input no longer holds")
-    if plan.kind != "jsonl":
-        rows = await anyio.to_thread.run_sync(_write_table, plan)
-        if progress.enabled:
-            print(f"wrote {rows:,} rows to {arguments.output}", file=sys.stderr)
     return EXIT_SOME_FAILED if progress.failed else EXIT_OK
+
+
+FAILS_EVERY_DOCUMENT = (
+    ConfigurationError,
+    AuthenticationError,
+    EndpointError,
+    TaskConfigurationError,
+)
+"""What stops a run as a whole (a task, a key or an endpoint refused)."""
 
 
 def _write_table(plan: _Plan) -> int:
@@ -549,8 +563,22 @@ def estimate_command(arguments: argparse.Namespace) -> int:
 def run_command(arguments: argparse.Namespace) -> int:
     """Run `asyncclassify run` and return its exit status."""
     progress: list[Progress] = []
+    plan: _Plan | None = None
     try:
-        status = anyio.run(_run, arguments, _plan(arguments), progress)
+        plan = _plan(arguments)
+        status = anyio.run(_run, arguments, plan, progress)
+        if plan.kind != "jsonl" and status in (EXIT_OK, EXIT_SOME_FAILED):
+            # Out of the event loop, so that a Ctrl-C stops it at once (leaving no table).
+            try:
+                rows = _write_table(plan)
+            except OSError as exc:
+                raise OutputError(
+                    f"could not write {plan.output} ({exc.strerror or exc}): the answers are "
+                    f"whole in {plan.journal}; make room, then run again with --resume to "
+                    "write the table"
+                ) from exc
+            if not arguments.quiet:
+                print(f"wrote {rows:,} rows to {arguments.output}", file=sys.stderr)
     except BrokenPipeError:
         # The reader of stdout left (`| head`): stop quietly, as other tools do. (Jobs in
         # flight were cancelled on the way out.)
@@ -558,8 +586,11 @@ def run_command(arguments: argparse.Namespace) -> int:
         return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         status = EXIT_INTERRUPTED
+        table = plan is not None and plan.kind != "jsonl"
         print(
-            "interrupted: the jobs in flight were cancelled; run again with --resume to finish",
+            "interrupted: the jobs in flight were cancelled"
+            + (", and no table was written" if table else "")
+            + "; run again with --resume to finish",
             file=sys.stderr,
         )
     except OutputError as exc:

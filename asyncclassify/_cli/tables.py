@@ -151,11 +151,18 @@ def write_table(
                 count = _write_parquet(partial, rows, source, kept, tasks, columns)
             else:
                 count = _write_csv(partial, rows, "\t" if kind == "tsv" else ",")
+        os.chmod(partial, 0o666 & ~_umask())  # (a temporary file is private to its owner)
         os.replace(partial, output)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.remove(partial)
     return count
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _input_columns(source: Source) -> list[str]:

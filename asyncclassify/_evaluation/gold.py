@@ -73,6 +73,15 @@ def read_project(path: str, texts: str | None, dataset: str) -> Project:
 
 def _labelled(document: Any, kind: TaskKind, folder: Path, index: str) -> LabelledDocument:
     location = str(document["location"])
+    try:
+        return _read_labelled(document, location, kind, folder, index)
+    except ValueError as exc:
+        raise ValueError(f"{location}: {exc}") from None
+
+
+def _read_labelled(
+    document: Any, location: str, kind: TaskKind, folder: Path, index: str
+) -> LabelledDocument:
     file = folder / location
     try:
         text = file.read_bytes().decode("utf-8-sig")
@@ -121,25 +130,38 @@ def _span(label: Any, positions: dict[int, int]) -> Span:
     return Span(str(label["category"]), begin, end - begin)
 
 
+REPEATED = "repeats an id scored on its first row"
+UNLABELLED = "no gold label"
+
+
 def items_from_table(
     path: str,
     kind: TaskKind,
     gold_column: str,
     name: str,
     separator: str,
-) -> list[Item]:
+) -> tuple[list[Item], dict[str, int]]:
     """The rows of a table a run wrote (its answer columns named `name`), scored against
-    the gold labels in `gold_column`."""
-    rows = list(_rows(path))
-    if not rows:
-        raise ValueError(f"{path} holds no rows")
+    the gold labels in `gold_column`; and the rows left out, by why (a single-label row
+    without a gold label; a row that repeats an id, whose answer is its first row's)."""
+    columns = answer_columns_of(path)
     for column in (gold_column, f"{name}_error"):
-        if column not in rows[0]:
-            shown = ", ".join(repr(c) for c in list(rows[0])[:20])
+        if column not in columns:
+            shown = ", ".join(repr(c) for c in columns[:20])
             raise ValueError(f"{path} has no column {column!r} (its columns: {shown})")
-    return [
-        _item(row, kind, gold_column, name, separator, number) for number, row in enumerate(rows, 1)
-    ]
+    items: list[Item] = []
+    left_out: dict[str, int] = {}
+    for number, row in enumerate(_rows(path), start=1):
+        error = str(row.get(f"{name}_error") or "")
+        unlabelled = kind == "single" and row.get(gold_column) in (None, "")
+        why = REPEATED if error.startswith("DuplicateId:") else UNLABELLED if unlabelled else None
+        if why is not None:
+            left_out[why] = left_out.get(why, 0) + 1
+            continue
+        items.append(_item(row, kind, gold_column, name, separator, number))
+    if not items and not left_out:
+        raise ValueError(f"{path} holds no rows")
+    return items, left_out
 
 
 def answer_columns_of(path: str) -> list[str]:

@@ -55,11 +55,15 @@ class Scores:
     documents: int
     figures: dict[str, Any] = field(default_factory=dict)
     unanswered: list[dict[str, str]] = field(default_factory=list)
+    left_out: dict[str, int] = field(default_factory=dict)
+    """Rows not scored, by why (no gold label; a repeat of an id scored on its first row)."""
 
 
-def score(kind: str, items: Sequence[Item]) -> Scores:
+def score(kind: str, items: Sequence[Item], left_out: dict[str, int] | None = None) -> Scores:
     """The scores of `items` for a task of `kind` (single, multi or entities)."""
-    scores = Scores(kind, len(items))
+    if not items:
+        raise ValueError("no document has a gold label to score against")
+    scores = Scores(kind, len(items), left_out=dict(left_out or {}))
     scores.unanswered = [
         {"id": item.id, "error": item.error or "no answer"} for item in items if not item.answered
     ]
@@ -207,7 +211,7 @@ def _entities(items: Sequence[Item]) -> dict[str, Any]:
     }
 
 
-def _confidence(confident: Sequence[tuple[float, bool]], total: int) -> list[dict[str, float]]:
+def _confidence(confident: Sequence[tuple[float, bool]], total: int) -> list[dict[str, Any]]:
     """For each threshold: the share of `total` answered at or above it, and their precision."""
     rows = []
     for threshold in THRESHOLDS:
@@ -216,7 +220,7 @@ def _confidence(confident: Sequence[tuple[float, bool]], total: int) -> list[dic
             {
                 "threshold": threshold,
                 "coverage": len(kept) / total if total else 0.0,
-                "precision": sum(kept) / len(kept) if kept else 0.0,
+                "precision": sum(kept) / len(kept) if kept else None,
                 "answers": len(kept),
             }
         )

@@ -16,6 +16,7 @@ def text_report(scores: Scores, title: str) -> str:
     """The figures a terminal shows: averages, per class, the confidence trade-off."""
     figures = scores.figures
     lines = [f"{title}: {scores.documents:,} documents, {len(scores.unanswered):,} not answered"]
+    lines += [f"left out: {count:,} rows ({why})" for why, count in scores.left_out.items()]
     if scores.kind == "single":
         lines.append(f"accuracy {figures['accuracy']:.3f}")
     elif scores.kind == "multi":
@@ -52,7 +53,8 @@ def text_report(scores: Scores, title: str) -> str:
     lines += ["", "answers at or above a confidence: their share, and how many are right"]
     lines.append(f"{'threshold':>9} {'coverage':>9} {'precision':>9}")
     for row in figures["confidence"][::2]:
-        lines.append(f"{row['threshold']:9.2f} {row['coverage']:9.3f} {row['precision']:9.3f}")
+        precision = "n/a" if row["precision"] is None else f"{row['precision']:.3f}"
+        lines.append(f"{row['threshold']:9.2f} {row['coverage']:9.3f} {precision:>9}")
     lines.append(
         f"expected calibration error {figures['calibration']['expected_error']:.3f} "
         "(the answers' weighted gap between confidence and accuracy)"
@@ -77,6 +79,10 @@ def html_report(scores: Scores, title: str) -> str:
         f"<h1>{_e(title)}</h1>",
         f"<p>{scores.documents:,} documents; {len(scores.unanswered):,} not answered "
         "(counted as wrong answers).</p>",
+        *(
+            f"<p>Left out: {count:,} rows ({_e(why)}).</p>"
+            for why, count in scores.left_out.items()
+        ),
     ]
     if scores.kind == "single":
         parts.append(f"<p>Accuracy <b>{figures['accuracy']:.3f}</b></p>")

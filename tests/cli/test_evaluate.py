@@ -225,7 +225,8 @@ async def test_entities_of_a_project_export_exact_and_overlapping(
 
 async def test_what_cannot_be_scored_is_refused(tmp_path: Path) -> None:
     table = tmp_path / "answered.csv"
-    table.write_text("id,text,support,support_confidence,support_error\n", encoding="utf-8")
+    header = "id,text,label,support,support_confidence,support_error\n"
+    table.write_text(header, encoding="utf-8")
     done = await run_cli(table, "--gold-column", "label", command=EVALUATE)
     assert done.returncode == 2
     assert b"no rows" in done.stderr
@@ -238,3 +239,52 @@ async def test_what_cannot_be_scored_is_refused(tmp_path: Path) -> None:
     done = await run_cli("--project", tmp_path / "none.json", "--task", SINGLE, command=EVALUATE)
     assert done.returncode == 2
     assert b"not a project export" in done.stderr
+
+
+async def test_rows_without_a_gold_label_or_repeating_an_id_are_left_out_and_said(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    rows = [
+        {"id": "a", "text": TICKETS[0], "label": _single(TICKETS[0])},
+        {"id": "b", "text": TICKETS[1], "label": ""},  # nobody labelled it
+        {"id": "a", "text": TICKETS[2], "label": _single(TICKETS[2])},  # repeats id a
+        {"id": "c", "text": TICKETS[3], "label": "Feedback"},
+    ]
+    output = await _table(emulator, tmp_path, rows, SINGLE)
+    figures_file = tmp_path / "scores.json"
+    done = await run_cli(
+        output, "--gold-column", "label", "--answers", SINGLE, "--json", figures_file,
+        command=EVALUATE,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(figures_file.read_text(encoding="utf-8"))
+    assert figures["documents"] == 2
+    assert figures["unanswered"] == []  # (the repeat is not "not answered")
+    assert figures["left_out"] == {"no gold label": 1, "repeats an id scored on its first row": 1}
+    assert figures["accuracy"] == pytest.approx(1.0 if _single(TICKETS[3]) == "Feedback" else 0.5)
+    assert b"left out: 1 rows (no gold label)" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("arguments", "said"),
+    [
+        (("answers.jsonl", "--gold-column", "label"), b"reads the .csv, .tsv or .parquet table"),
+        (("answers.csv", "--project", "p.json"), b"not both"),
+        (("--project", "p.json"), b"--project needs --task"),
+        ((), b"give a table a run wrote"),
+    ],
+)
+async def test_evaluate_misuse_is_named(
+    tmp_path: Path, arguments: tuple[str, ...], said: bytes
+) -> None:
+    (tmp_path / "p.json").write_text(
+        json.dumps({"assets": {"projectKind": "CustomSingleLabelClassification", "documents": [
+            {"location": "a.txt", "dataset": "Test", "class": {"category": "Billing"}}
+        ]}}),
+        encoding="utf-8",
+    )  # fmt: skip
+    (tmp_path / "a.txt").write_text("My invoice", encoding="utf-8")
+    given = [str(tmp_path / a) if a.endswith((".json", ".jsonl", ".csv")) else a for a in arguments]
+    done = await run_cli(*given, command=EVALUATE)
+    assert done.returncode == 2
+    assert said in done.stderr, done.stderr

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import signal
+import stat
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -60,6 +62,10 @@ def _entities(text: str) -> list[dict[str, Any]]:
         }
         for m in recognize_entities(text, PROJECTS["entities"].labels, unit="UnicodeCodePoint")
     ]
+
+
+def _names(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
 
 
 def _write_csv(path: Path) -> None:
@@ -230,3 +236,59 @@ async def test_an_input_column_an_answer_would_overwrite_is_refused_before_the_r
         corpus, "-o", output, "--task", SINGLE, "--keep-columns", "text", *connect(emulator)
     )
     assert kept.returncode == 0, kept.stderr
+
+
+async def test_a_run_refused_as_a_whole_leaves_nothing_behind(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    # Error lines of bad records were written before the task was found not to exist: the
+    # corrected run must not meet them as "an output that exists".
+    for name in ("out.csv", "out.jsonl"):
+        folder = tmp_path / name.replace(".", "_")
+        folder.mkdir()
+        corpus, output = folder / "tickets.csv", folder / name
+        corpus.write_text("id,text\n1,My invoice\n1,again\n2,\n", encoding="utf-8")
+        done = await run_cli(
+            corpus, "-o", output, "--task", "single:support:nope", *connect(emulator)
+        )
+        assert done.returncode == 2
+        assert b"cannot run" in done.stderr
+        assert _names(folder) == ["tickets.csv"]
+        again = await run_cli(corpus, "-o", output, "--task", SINGLE, *connect(emulator))
+        assert again.returncode == 1, again.stderr  # (the repeat and the empty text)
+
+
+INTERRUPT_THE_TABLE = """
+import os, signal, sys
+import asyncclassify._cli.run as command
+
+def interrupted(*arguments, **options):
+    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the table is written
+    return written(*arguments, **options)
+
+written, command.write_table = command.write_table, interrupted
+signal.signal(signal.SIGINT, signal.default_int_handler)
+sys.exit(command.main(sys.argv[1:]))
+"""
+
+
+async def test_ctrl_c_while_the_table_is_written_leaves_no_table_and_says_so(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    corpus, output = tmp_path / "tickets.csv", tmp_path / "labelled.csv"
+    _write_csv(corpus)
+    done = await run_cli(
+        corpus, "-o", output, "--task", SINGLE, *TICKET_OPTIONS, *connect(emulator),
+        command=[COMMAND[0], "-c", INTERRUPT_THE_TABLE],
+    )  # fmt: skip
+    assert done.returncode == 130, done.stderr
+    assert b"no table was written; run again with --resume" in done.stderr
+    assert not output.exists()
+    assert [name for name in _names(tmp_path) if name.startswith(".")] == []
+    resumed = await run_cli(
+        corpus, "-o", output, "--task", SINGLE, *TICKET_OPTIONS, "--resume", *connect(emulator)
+    )
+    assert resumed.returncode == 1, resumed.stderr
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(output.stat().st_mode) == 0o666 & ~umask  # as any file it writes
