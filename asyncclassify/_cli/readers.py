@@ -32,6 +32,7 @@ import orjson
 
 from . import parquet
 from .compression import inner_name, open_input
+from .encodings import encoding_of, escaped, not_in, peek, wide, wide_lines
 
 Format = Literal["jsonl", "json", "csv", "parquet", "text", "folder"]
 FORMATS: tuple[Format, ...] = ("jsonl", "json", "csv", "parquet", "text", "folder")
@@ -43,18 +44,8 @@ Malformed = Callable[[str, str], None]
 """Called with (id, problem) for an input record that cannot become a document."""
 Warn = Callable[[str], None]
 BOM = codecs.BOM_UTF8
-MARKS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),  # (before UTF-16's, which it begins with)
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-"""Byte order marks, and the encoding each says (a codec that reads the mark itself)."""
 FIRST_RECORD_LINES = 100
 """Lines looked at for a JSONL file's first object, to check its fields before the run."""
-UNDECODABLE = "asyncclassify-undecodable"
-"""The decoding error handler that marks undecodable bytes as lone surrogates."""
 BINARY_SNIFF = 8192
 """Bytes of a folder's file looked at for a NUL, the mark of a binary file."""
 
@@ -114,9 +105,9 @@ def count_documents(source: Source) -> int | None:
     if source.form in ("json", "csv"):  # records may span lines: parse them
         return sum(1 for _ in read_documents(source, lambda _id, _problem: None))
     with open_input(source.path) as handle:  # a record per non-blank line
-        encoding = encoding_of(_peek(handle), source.encoding)
+        encoding = encoding_of(peek(handle), source.encoding)
         if wide(encoding):
-            return sum(1 for line in _wide_lines(handle, encoding) if line.strip())
+            return sum(1 for line in wide_lines(handle, encoding) if line.strip())
         return sum(1 for line in handle if line.strip(b" \t\r\n" + BOM))
 
 
@@ -174,43 +165,12 @@ def json_document(record: object, columns: tuple[str, str, str | None]) -> dict[
 def _jsonl(
     handle: IO[bytes], source: Source, on_malformed: Malformed, skip: Container[str]
 ) -> Iterator[dict[str, Any]]:
-    encoding = encoding_of(_peek(handle), source.encoding)
-    if wide(encoding):
-        lines = _wide_lines(handle, encoding)
-        yield from _wide_jsonl(lines, encoding, source, on_malformed, skip)
-        return
-    utf8 = codecs.lookup(encoding).name == "utf-8"
-    for number, line in enumerate(handle, start=1):
-        if number == 1 and line.startswith(BOM):
-            line = line[len(BOM) :]
-        if not line.strip():
+    for number, line, problem in _lines(handle, source, keep_utf8_bytes=True):
+        if line is not None and not line.strip():
             continue
         try:
-            document = json_document(
-                _loads(line if utf8 else line.decode(encoding), source.columns[0]), source.columns
-            )
-        except (ValueError, UnicodeDecodeError) as exc:
-            key = malformed_id(number)
-            if key not in skip:
-                on_malformed(key, f"{source.name} line {number}: {_problem(exc)}")
-            continue
-        if document["id"] not in skip:
-            yield document
-
-
-def _wide_jsonl(
-    lines: Iterator[str],
-    encoding: str,
-    source: Source,
-    on_malformed: Malformed,
-    skip: Container[str],
-) -> Iterator[dict[str, Any]]:
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            if _escaped(line):
-                raise ValueError(_not_in(encoding))
+            if line is None:
+                raise ValueError(problem)
             document = json_document(_loads(line, source.columns[0]), source.columns)
         except ValueError as exc:
             key = malformed_id(number)
@@ -219,6 +179,29 @@ def _wide_jsonl(
             continue
         if document["id"] not in skip:
             yield document
+
+
+def _lines(
+    handle: IO[bytes], source: Source, *, keep_utf8_bytes: bool = False
+) -> Iterator[tuple[int, bytes | str | None, str | None]]:
+    """Each line with its number, decoded (or, with `keep_utf8_bytes`, UTF-8 left as bytes for
+    a parser that reads them), or None with the problem if it does not decode."""
+    encoding = encoding_of(peek(handle), source.encoding)
+    if wide(encoding):
+        for number, line in enumerate(wide_lines(handle, encoding), start=1):
+            yield (number, None, not_in(encoding)) if escaped(line) else (number, line, None)
+        return
+    as_bytes = keep_utf8_bytes and codecs.lookup(encoding).name == "utf-8"
+    for number, raw in enumerate(handle, start=1):
+        if number == 1 and raw.startswith(BOM):
+            raw = raw[len(BOM) :]
+        if as_bytes:
+            yield number, raw, None
+            continue
+        try:
+            yield number, raw.decode(encoding), None
+        except UnicodeDecodeError as exc:
+            yield number, None, _problem(exc)
 
 
 def _loads(line: bytes | str, id_field: str) -> Any:
@@ -235,7 +218,7 @@ def _json_array(
 ) -> Iterator[dict[str, Any]]:
     """The items of a top-level JSON array, streamed (the file is never held whole)."""
     stream: IO[bytes] | io.RawIOBase = handle
-    encoding = encoding_of(_peek(handle), source.encoding)
+    encoding = encoding_of(peek(handle), source.encoding)
     if codecs.lookup(encoding).name != "utf-8":
         stream = _Reencoded(handle, encoding)
     items = ijson.items(stream, "item", use_float=True)
@@ -262,7 +245,7 @@ def _exact_json_array(
     """The items of a JSON array after the first `done`, by ijson's exact (slower) parser."""
     with open_input(source.path) as handle:
         stream: IO[bytes] | io.RawIOBase = handle
-        encoding = encoding_of(_peek(handle), source.encoding)
+        encoding = encoding_of(peek(handle), source.encoding)
         if codecs.lookup(encoding).name != "utf-8":
             stream = _Reencoded(handle, encoding)
         items = exact_json.items(stream, "item", use_float=True)
@@ -391,8 +374,8 @@ def _check_first_record(source: Source) -> None:
 def _first_object(source: Source) -> tuple[int, dict[str, Any]] | None:
     """A JSONL file's first object, with its line number (None if its first lines hold none)."""
     with open_input(source.path) as handle:
-        encoding = encoding_of(_peek(handle), source.encoding)
-        lines: Iterator[Any] = _wide_lines(handle, encoding) if wide(encoding) else iter(handle)
+        encoding = encoding_of(peek(handle), source.encoding)
+        lines: Iterator[Any] = wide_lines(handle, encoding) if wide(encoding) else iter(handle)
         with (
             contextlib.closing(lines) if isinstance(lines, Generator) else contextlib.nullcontext()
         ):
@@ -408,7 +391,7 @@ def _first_object(source: Source) -> tuple[int, dict[str, Any]] | None:
 
 def _csv_reader(handle: IO[bytes], source: Source) -> csv.DictReader[str]:
     """A reader past the header, which must name the id and text columns."""
-    encoding = encoding_of(_peek(handle), source.encoding)
+    encoding = encoding_of(peek(handle), source.encoding)
     if codecs.lookup(encoding).name == "utf-8":
         encoding = "utf-8-sig"
     # Undecodable bytes become lone surrogates, so that only their row fails.
@@ -460,7 +443,7 @@ def csv_document(row: dict[str, str], source: Source) -> dict[str, Any] | str:
     """A CSV record as a document, or what is wrong with it."""
     id_column, text_column, language_column = source.columns
     document_id, text = row.get(id_column), row.get(text_column)
-    if any(isinstance(value, str) and _escaped(value) for value in row.values()):
+    if any(isinstance(value, str) and escaped(value) for value in row.values()):
         return f"bytes that are not {source.encoding} (pass --encoding for another)"
     if not document_id or text is None:
         return f"no {id_column} or no {text_column}"
@@ -473,40 +456,13 @@ def csv_document(row: dict[str, str], source: Source) -> dict[str, Any] | str:
 def _text(
     handle: IO[bytes], source: Source, on_malformed: Malformed, skip: Container[str]
 ) -> Iterator[dict[str, Any]]:
-    encoding = encoding_of(_peek(handle), source.encoding)
-    if wide(encoding):
-        lines = _wide_lines(handle, encoding)
-        yield from _wide_text(lines, encoding, source, on_malformed, skip)
-        return
-    for number, raw in enumerate(handle, start=1):
-        if number == 1 and raw.startswith(BOM):
-            raw = raw[len(BOM) :]
+    for number, line, problem in _lines(handle, source):
         document_id = str(number)
         if document_id in skip:
             continue
-        try:
-            line = raw.decode(encoding).rstrip("\r\n")
-        except UnicodeDecodeError as exc:
-            on_malformed(document_id, f"{source.name} line {number}: {_problem(exc)}")
-            continue
-        if line.strip():
-            yield {"id": document_id, "text": line}
-
-
-def _wide_text(
-    lines: Iterator[str],
-    encoding: str,
-    source: Source,
-    on_malformed: Malformed,
-    skip: Container[str],
-) -> Iterator[dict[str, Any]]:
-    for number, line in enumerate(lines, start=1):
-        document_id = str(number)
-        if document_id in skip:
-            continue
-        if _escaped(line):
-            on_malformed(document_id, f"{source.name} line {number}: {_not_in(encoding)}")
-        elif line.strip():
+        if line is None:
+            on_malformed(document_id, f"{source.name} line {number}: {problem}")
+        elif isinstance(line, str) and line.strip():
             yield {"id": document_id, "text": line.rstrip("\r\n")}
 
 
@@ -539,14 +495,6 @@ def _folder(
             on_malformed(document_id, f"{path}: the file is empty")
 
 
-def _not_in(encoding: str) -> str:
-    return f"bytes that are not {encoding} (pass --encoding for another)"
-
-
-def _escaped(value: str) -> bool:
-    return any("\udc80" <= character <= "\udcff" for character in value)
-
-
 def _problem(exc: Exception) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return (
@@ -572,42 +520,3 @@ def _first_byte(path: Path) -> bytes:
         text = head.decode(encoding, errors="ignore")
         return text.lstrip()[:1].encode()
     return head.removeprefix(BOM).lstrip()[:1]
-
-
-def encoding_of(head: bytes, given: str) -> str:
-    """The encoding a file's first bytes say by a byte order mark, else `given`."""
-    for mark, encoding in MARKS:
-        if head.startswith(mark):
-            return encoding
-    return given
-
-
-def wide(encoding: str) -> bool:
-    """Whether text in `encoding` cannot be split into lines at the byte 0x0a (UTF-16, -32)."""
-    return codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
-
-
-def _mark_undecodable(error: UnicodeError) -> tuple[str, int]:
-    """Undecodable bytes as lone surrogates (as `surrogateescape` does, for any byte), so
-    that only the record that holds them fails."""
-    assert isinstance(error, UnicodeDecodeError)
-    bad = error.object[error.start : error.end]
-    return "".join(chr(0xDC80 | (byte & 0x7F)) for byte in bad), error.end
-
-
-codecs.register_error(UNDECODABLE, _mark_undecodable)
-
-
-def _peek(handle: IO[bytes]) -> bytes:
-    peek = getattr(handle, "peek", None)
-    return peek(4)[:4] if peek is not None else b""
-
-
-def _wide_lines(handle: IO[bytes], encoding: str) -> Iterator[str]:
-    """The lines of a UTF-16 or UTF-32 stream, decoded (a line's undecodable bytes marked)."""
-    text = io.TextIOWrapper(handle, encoding=encoding, errors=UNDECODABLE, newline="\n")
-    try:
-        for line in text:  # noqa: UP028 (`yield from` would close the file with the lines)
-            yield line
-    finally:
-        text.detach()  # the caller closes the file
