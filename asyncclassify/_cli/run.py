@@ -363,13 +363,13 @@ def _plan(arguments: argparse.Namespace) -> _Plan:
     check_source(source)
     if kind == "jsonl" and arguments.keep_columns is not None:
         raise ConfigurationError("--keep-columns: only a .csv, .tsv or .parquet output has columns")
-    kept = kept_columns(source, arguments.keep_columns) if kind != "jsonl" else []
-    check_columns(kept, tasks, column_names(tasks))
     if kind != "jsonl" and source.path == "-":
         raise ConfigurationError(
             f"-o {arguments.output}: a table is written in the input's order, by reading it "
             "again when the run ends: stdin cannot be read twice; write .jsonl"
         )
+    kept = kept_columns(source, arguments.keep_columns) if kind != "jsonl" else []
+    check_columns(kept, tasks, column_names(tasks))
     record = _record(arguments, names)
     for path in dict.fromkeys([arguments.output, journal]):
         check_output(
