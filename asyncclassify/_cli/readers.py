@@ -443,6 +443,12 @@ def csv_document(row: dict[str, str], source: Source) -> dict[str, Any] | str:
     """A CSV record as a document, or what is wrong with it."""
     id_column, text_column, language_column = source.columns
     document_id, text = row.get(id_column), row.get(text_column)
+    extra = row.get(None)  # type: ignore[call-overload]  # (fields past the header's)
+    if extra:
+        return (
+            f"{len(row) - 1 + len(extra)} fields where the header has {len(row) - 1}: a "
+            "delimiter in a text that is not quoted? (the text would be cut short)"
+        )
     if any(isinstance(value, str) and escaped(value) for value in row.values()):
         return f"bytes that are not {source.encoding} (pass --encoding for another)"
     if not document_id or text is None:

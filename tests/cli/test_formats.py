@@ -269,3 +269,17 @@ async def test_a_damaged_compressed_input_is_named(emulator: Emulator, tmp_path:
     assert f"{corpus} is not readable gzip".encode() in done.stderr
     assert b"Traceback" not in done.stderr
     assert emulator.stats()["jobs_created"] == 0
+
+
+async def test_a_csv_row_with_more_fields_than_its_header_is_its_own_error(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    # An unquoted comma in a text: sent as it was read, the text would be cut short.
+    corpus = tmp_path / "tickets.csv"
+    corpus.write_text("id,text\na,My invoice\nb,app crash, and more\nc,Parcel lost\n")
+    status, _, lines = await _classify(emulator, corpus)
+    assert status == 1
+    assert set(lines) == {"a", "line:3", "c"}
+    message = lines["line:3"]["error"]["message"]
+    assert f"{corpus} line 3: 3 fields where the header has 2" in message
+    assert "not quoted" in message
