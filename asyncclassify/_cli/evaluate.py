@@ -86,22 +86,26 @@ def evaluate_command(arguments: argparse.Namespace) -> int:
         print(f"asyncclassify: error: {missing_extra(exc)}", file=sys.stderr)
         return EXIT_USAGE
     try:
+        for option, path in (("--json", arguments.json), ("--report", arguments.report)):
+            folder = Path(path).parent if path else None
+            if folder is not None and not folder.is_dir():
+                raise ConfigurationError(f"{option} {path}: the folder {folder} does not exist")
         kind, title, items, left_out = _items(arguments)
         scores = score(kind, items, left_out)
+        sys.stdout.write(text_report(scores, title))
+        if arguments.json:
+            figures = {"kind": scores.kind, "documents": scores.documents, **scores.figures}
+            figures["unanswered"] = scores.unanswered
+            figures["left_out"] = scores.left_out
+            Path(arguments.json).write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2))
+        if arguments.report:
+            Path(arguments.report).write_text(html_report(scores, title), encoding="utf-8")
     except ImportError as exc:
         print(f"asyncclassify: error: {missing_extra(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    except (AsyncClassifyError, ValueError, OSError, KeyError) as exc:
+    except (AsyncClassifyError, ValueError, OSError, KeyError, TypeError) as exc:
         print(f"asyncclassify: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    sys.stdout.write(text_report(scores, title))
-    if arguments.json:
-        figures = {"kind": scores.kind, "documents": scores.documents, **scores.figures}
-        figures["unanswered"] = scores.unanswered
-        figures["left_out"] = scores.left_out
-        Path(arguments.json).write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2))
-    if arguments.report:
-        Path(arguments.report).write_text(html_report(scores, title), encoding="utf-8")
     return EXIT_OK
 
 

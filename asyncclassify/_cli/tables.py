@@ -150,7 +150,15 @@ def write_table(
             if kind == "parquet":
                 count = _write_parquet(partial, rows, source, kept, tasks, columns)
             else:
-                count = _write_csv(partial, rows, "\t" if kind == "tsv" else ",")
+                header = [
+                    *kept,
+                    *(
+                        c
+                        for t, n in zip(tasks, columns, strict=True)
+                        for c in answer_columns(t.kind, n)
+                    ),
+                ]
+                count = _write_csv(partial, rows, header, "\t" if kind == "tsv" else ",")
         os.chmod(partial, 0o666 & ~_umask())  # (a temporary file is private to its owner)
         os.replace(partial, output)
     finally:
@@ -300,14 +308,14 @@ class _JournalIndex:
         return bytes(found[1])
 
 
-def _write_csv(path: str, rows: Iterator[dict[str, Any]], delimiter: str) -> int:
+def _write_csv(
+    path: str, rows: Iterator[dict[str, Any]], header: Sequence[str], delimiter: str
+) -> int:
     count = 0
     with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer: Any = None
+        writer = csv.DictWriter(handle, fieldnames=list(header), delimiter=delimiter)
+        writer.writeheader()  # (an input without records still gets its header)
         for row in rows:
-            if writer is None:
-                writer = csv.DictWriter(handle, fieldnames=list(row), delimiter=delimiter)
-                writer.writeheader()
             writer.writerow({name: _cell(value) for name, value in row.items()})
             count += 1
     return count

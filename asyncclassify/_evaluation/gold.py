@@ -64,6 +64,10 @@ def read_project(path: str, texts: str | None, dataset: str) -> Project:
         for document in documents
         if dataset == "all" or str(document.get("dataset", "")).lower() == dataset
     ]
+    if not chosen and dataset == "test" and not any("dataset" in d for d in documents):
+        raise ValueError(
+            f"{path} names no test set (its split was left to the service): use --dataset all"
+        )
     if not chosen:
         raise ValueError(f"{path} holds no documents in the {dataset} set (--dataset)")
     labelled = [_labelled(document, kind, folder, index) for document in chosen]
@@ -75,6 +79,8 @@ def _labelled(document: Any, kind: TaskKind, folder: Path, index: str) -> Labell
     location = str(document["location"])
     try:
         return _read_labelled(document, location, kind, folder, index)
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"{location}: no label where the export's kind has one ({exc})") from None
     except ValueError as exc:
         raise ValueError(f"{location}: {exc}") from None
 

@@ -91,10 +91,16 @@ def _single(items: Sequence[Item]) -> dict[str, Any]:
     predicted = [answer[0] if answer else NO_ANSWER for answer in answers]
     classes = sorted(set(truth) | (set(predicted) - {NO_ANSWER}))
     per_class = precision_recall_fscore_support(truth, predicted, labels=classes, zero_division=0)
+    # Micro averages count every document, an unanswered one as a wrong answer (so micro
+    # precision and recall are the accuracy); macro and weighted ones average the classes.
     averages = {
         average: _prf(
             *precision_recall_fscore_support(
-                truth, predicted, labels=classes, average=average, zero_division=0
+                truth,
+                predicted,
+                labels=[*classes, NO_ANSWER] if average == "micro" else classes,
+                average=average,
+                zero_division=0,
             )
         )
         for average in ("micro", "macro", "weighted")
@@ -149,6 +155,8 @@ def _multi(items: Sequence[Item]) -> dict[str, Any]:
         for answer, gold in zip(answers, truth, strict=True)
         for category, confidence in answer
     ]
+    # Coverage counts labels: those answered, and the gold labels of unanswered documents.
+    unanswered = sum(len(item.gold_classes) for item in items if not item.answered)
     return {
         "subset_accuracy": float(accuracy_score(y_true, y_pred)),
         "hamming_loss": float(hamming_loss(y_true, y_pred)),
@@ -156,7 +164,7 @@ def _multi(items: Sequence[Item]) -> dict[str, Any]:
             name: _prf(*figures) for name, *figures in zip(classes, *per_class, strict=True)
         },
         "averages": averages,
-        "confidence": _confidence(confident, len(confident)),
+        "confidence": _confidence(confident, len(confident) + unanswered),
         "calibration": _calibration(confident),
     }
 
@@ -203,10 +211,11 @@ def _entities(items: Sequence[Item]) -> dict[str, Any]:
         for item, gold in zip(items, gold_spans, strict=True)
         for span in item.spans or ()
     ]
+    unanswered = sum(len(item.gold_spans) for item in items if not item.answered)
     return {
         "overall": overall,
         "categories": per_category,
-        "confidence": _confidence(confident, len(confident)),
+        "confidence": _confidence(confident, len(confident) + unanswered),
         "calibration": _calibration(confident),
     }
 
@@ -230,6 +239,8 @@ def _confidence(confident: Sequence[tuple[float, bool]], total: int) -> list[dic
 def _calibration(confident: Sequence[tuple[float, bool]]) -> dict[str, Any]:
     """Answers by confidence, in bins of a tenth: how often each bin was right, and the
     expected calibration error (the answers' weighted gap between confidence and accuracy)."""
+    # A confidence outside [0, 1] is held at its bound; one that is no number, left out.
+    confident = [(min(1.0, max(0.0, c)), right) for c, right in confident if c == c]
     bins: list[dict[str, float]] = []
     gap = 0.0
     for number in range(CALIBRATION_BINS):

@@ -95,6 +95,14 @@ async def test_single_label_scores_are_scikit_learns_and_unanswered_count_as_wro
     assert [figures["averages"]["macro"][k] for k in ("precision", "recall", "f1")] == (
         pytest.approx(list(macro[:3]))
     )
+    # Micro averages count every document, the unanswered one as a wrong answer.
+    micro = precision_recall_fscore_support(
+        truth, predicted, labels=[*classes, "(no answer)"], average="micro", zero_division=0
+    )
+    assert [figures["averages"]["micro"][k] for k in ("precision", "recall", "f1")] == (
+        pytest.approx(list(micro[:3]))
+    )
+    assert figures["averages"]["micro"]["precision"] == pytest.approx(figures["accuracy"])
     columns = [*classes, "(no answer)"]
     assert (
         figures["confusion"]["counts"]
@@ -288,3 +296,49 @@ async def test_evaluate_misuse_is_named(
     done = await run_cli(*given, command=EVALUATE)
     assert done.returncode == 2
     assert said in done.stderr, done.stderr
+
+
+async def test_a_single_label_project_export_is_scored_on_its_test_set(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    folder = tmp_path / "support"
+    folder.mkdir()
+    labels = {"a.txt": TICKETS[0], "b.txt": TICKETS[1], "c.txt": TICKETS[2]}
+    documents = []
+    for number, (name, text) in enumerate(labels.items()):
+        (folder / name).write_text(text, encoding="utf-8")
+        label = _single(text) if number != 1 else "Feedback"  # one known mistake
+        dataset = "Train" if number == 2 else "Test"
+        documents.append({"location": name, "dataset": dataset, "class": {"category": label}})
+    export = folder / "support.json"
+    kind = "CustomSingleLabelClassification"
+    export.write_text(
+        json.dumps({"assets": {"projectKind": kind, "documents": documents}}), encoding="utf-8"
+    )
+    figures_file = tmp_path / "scores.json"
+    done = await run_cli(
+        "--project", export, "--task", SINGLE, "--json", figures_file, *connect(emulator),
+        command=EVALUATE,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(figures_file.read_text(encoding="utf-8"))
+    assert figures["documents"] == 2
+    expected = 0.5 if _single(TICKETS[1]) != "Feedback" else 1.0
+    assert figures["accuracy"] == pytest.approx(expected)
+    # A label that is not there, and a folder for the figures that is not there, are named.
+    documents[0]["class"] = None
+    export.write_text(
+        json.dumps({"assets": {"projectKind": kind, "documents": documents}}), encoding="utf-8"
+    )
+    broken = await run_cli(
+        "--project", export, "--task", SINGLE, *connect(emulator), command=EVALUATE
+    )
+    assert broken.returncode == 2
+    assert b"a.txt: no label" in broken.stderr
+    assert b"Traceback" not in broken.stderr
+    nowhere = await run_cli(
+        "--project", export, "--task", SINGLE, "--json", tmp_path / "no" / "s.json",
+        *connect(emulator), command=EVALUATE,
+    )  # fmt: skip
+    assert nowhere.returncode == 2
+    assert b"does not exist" in nowhere.stderr
