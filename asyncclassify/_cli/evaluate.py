@@ -23,7 +23,14 @@ from .._errors import AsyncClassifyError, ConfigurationError
 from .._models import TaskKind, parse_task
 from .._settings import Pacing
 from .resources import resources
-from .run import EXIT_OK, EXIT_USAGE, add_connection_arguments, connection, parse_tasks
+from .run import (
+    EXIT_OK,
+    EXIT_USAGE,
+    add_connection_arguments,
+    add_task_arguments,
+    connection,
+    parse_tasks,
+)
 
 KIND_NAMES: dict[TaskKind, str] = {
     "single": "single-label",
@@ -62,16 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="test",
         help="the export's documents to score (default: test)",
     )
-    parser.add_argument(
-        "--task",
-        action="append",
-        default=[],
-        metavar="KIND:PROJECT:DEPLOYMENT",
-        help="with --project: the deployment to score",
-    )
-    parser.add_argument("--model-id", action="append", default=[], help=argparse.SUPPRESS)
-    parser.add_argument("--api-version", default=None, help="with --project: the service's API")
-    parser.add_argument("--requests-per-minute", type=int, default=1000, help=argparse.SUPPRESS)
+    add_task_arguments(parser)  # (with --project: the deployment to score, one task)
     add_connection_arguments(parser)
     parser.add_argument("--json", metavar="FILE", help="write every figure to this JSON file")
     parser.add_argument("--report", metavar="FILE.html", help="write an HTML report with plots")
@@ -162,10 +160,6 @@ def _project_items(arguments: argparse.Namespace) -> tuple[TaskKind, str, list[A
     from .._evaluation.gold import items_from_results, read_project
 
     project = read_project(arguments.project, arguments.texts, arguments.dataset)
-    if arguments.api_version is None:
-        from .._api import DEFAULT_API_VERSION
-
-        arguments.api_version = DEFAULT_API_VERSION
     if not arguments.task:
         raise ConfigurationError("--project needs --task KIND:PROJECT:DEPLOYMENT: the deployment")
     tasks, names = parse_tasks(arguments)

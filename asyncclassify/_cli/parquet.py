@@ -3,6 +3,7 @@ groups, so that memory stays flat however many rows the file holds."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -14,15 +15,21 @@ BATCH_ROWS = 4096
 def pyarrow_parquet(path: str) -> Any:
     """The `pyarrow.parquet` module, or ValueError saying how to get it."""
     try:
-        import pyarrow
-        import pyarrow.parquet
+        return _loaded()
     except ImportError:
         raise ValueError(
             f"{path} is Parquet: pip install 'asyncclassify[parquet]' to read or write it"
         ) from None
+
+
+@functools.cache
+def _loaded() -> Any:
+    import pyarrow
+    import pyarrow.parquet
+
     # The command line is its own process: buffers freed go back to the system at once
     # (pyarrow's default allocator keeps what a row group's decoding used; 56 MB of a
-    # 250 MB peak at 200,000 rows).
+    # 250 MB peak at 200,000 rows). Set once, when pyarrow is first needed.
     pyarrow.set_memory_pool(pyarrow.system_memory_pool())
     return pyarrow.parquet
 

@@ -140,7 +140,9 @@ def malformed_id(line_number: int) -> str:
     return f"line:{line_number}"
 
 
-def json_document(record: object, columns: tuple[str, str, str | None]) -> dict[str, Any]:
+def json_document(
+    record: object, columns: tuple[str, str, str | None], noun: str = "object"
+) -> dict[str, Any]:
     """A JSON record as a document, or ValueError saying what is wrong with it."""
     id_field, text_field, language_field = columns
     if not isinstance(record, dict):
@@ -148,13 +150,13 @@ def json_document(record: object, columns: tuple[str, str, str | None]) -> dict[
     document_id = record.get(id_field)
     if isinstance(document_id, (int, float)) and not isinstance(document_id, bool):
         if not math.isfinite(document_id):
-            raise ValueError(f"the object's {id_field!r} is not a finite number")
+            raise ValueError(f"the {noun}'s {id_field!r} is not a finite number")
         document_id = str(document_id)  # (a number's digits, as a JSON parser gives them)
     if not isinstance(document_id, str) or not document_id:
-        raise ValueError(f"the object has no {id_field!r} string")
+        raise ValueError(f"the {noun} has no {id_field!r} string")
     text = record.get(text_field)
     if not isinstance(text, str):
-        raise ValueError(f"the object has no {text_field!r} string")
+        raise ValueError(f"the {noun} has no {text_field!r} string")
     document = {"id": document_id, "text": text}
     language = record.get(language_field or "language")
     if language:
@@ -217,11 +219,7 @@ def _json_array(
     handle: IO[bytes], source: Source, on_malformed: Malformed, skip: Container[str]
 ) -> Iterator[dict[str, Any]]:
     """The items of a top-level JSON array, streamed (the file is never held whole)."""
-    stream: IO[bytes] | io.RawIOBase = handle
-    encoding = encoding_of(peek(handle), source.encoding)
-    if codecs.lookup(encoding).name != "utf-8":
-        stream = _Reencoded(handle, encoding)
-    items = ijson.items(stream, "item", use_float=True)
+    items = ijson.items(_utf8(handle, source), "item", use_float=True)
     number = 0
     while True:
         try:
@@ -244,11 +242,7 @@ def _exact_json_array(
 ) -> Iterator[dict[str, Any]]:
     """The items of a JSON array after the first `done`, by ijson's exact (slower) parser."""
     with open_input(source.path) as handle:
-        stream: IO[bytes] | io.RawIOBase = handle
-        encoding = encoding_of(peek(handle), source.encoding)
-        if codecs.lookup(encoding).name != "utf-8":
-            stream = _Reencoded(handle, encoding)
-        items = exact_json.items(stream, "item", use_float=True)
+        items = exact_json.items(_utf8(handle, source), "item", use_float=True)
         try:
             for number, record in enumerate(items, start=1):
                 if number > done:
@@ -269,6 +263,12 @@ def _item(
         return
     if document["id"] not in skip:
         yield document
+
+
+def _utf8(handle: IO[bytes], source: Source) -> IO[bytes] | io.RawIOBase:
+    """The stream as UTF-8, which the JSON parsers read (re-encoded from another encoding)."""
+    encoding = encoding_of(peek(handle), source.encoding)
+    return handle if codecs.lookup(encoding).name == "utf-8" else _Reencoded(handle, encoding)
 
 
 class _Reencoded(io.RawIOBase):
@@ -328,12 +328,12 @@ def _check_text(source: Source) -> None:
         )
 
 
-def _check_columns(source: Source, found: Sequence[str], what: str) -> None:
+def _check_columns(source: Source, found: Sequence[str], what: str, hint: str = "") -> None:
     """Refuse a source without the columns the options name."""
     missing = [c for c in source.columns if c is not None and c not in found]
     if missing:
         shown = ", ".join(repr(name) for name in list(found)[:20])
-        raise ValueError(f"{source.name} has no {what} {missing[0]!r} (its {what}s: {shown})")
+        raise ValueError(f"{source.name} has no {what} {missing[0]!r} (its {what}s: {shown}){hint}")
 
 
 def _parquet(
@@ -343,13 +343,11 @@ def _parquet(
     wanted = [id_column, text_column, *([language_column] if language_column else [])]
     for number, row in enumerate(parquet.rows(source.path, wanted), start=1):
         try:
-            document = json_document(row, source.columns)
+            document = json_document(row, source.columns, "row")
         except ValueError as exc:
             key = f"row:{number}"
             if key not in skip:
-                on_malformed(
-                    key, f"{source.name} row {number}: {str(exc).replace('object', 'row')}"
-                )
+                on_malformed(key, f"{source.name} row {number}: {exc}")
             continue
         if document["id"] not in skip:
             yield document
@@ -396,15 +394,16 @@ def _csv_reader(handle: IO[bytes], source: Source) -> csv.DictReader[str]:
         encoding = "utf-8-sig"
     # Undecodable bytes become lone surrogates, so that only their row fails.
     text_handle = io.TextIOWrapper(handle, encoding=encoding, errors="surrogateescape", newline="")
-    delimiter = source.delimiter or ("\t" if source.path.lower().endswith(".tsv") else ",")
-    reader = csv.DictReader(text_handle, delimiter=delimiter)
-    fields = reader.fieldnames or ()
-    missing = [c for c in source.columns if c is not None and c not in fields]
-    if missing and reader.fieldnames is not None:  # (an empty file has no header, no rows)
-        text_handle.detach()  # the caller closes the file
-        shown = ", ".join(repr(field) for field in fields)
-        hint = "" if len(fields) != 1 else "; is --delimiter right?"
-        raise ValueError(f"{source.name} has no column {missing[0]!r} (its columns: {shown}){hint}")
+    tsv = inner_name(source.path).lower().endswith(".tsv")
+    reader = csv.DictReader(text_handle, delimiter=source.delimiter or ("\t" if tsv else ","))
+    fields = reader.fieldnames
+    if fields is not None:  # (an empty file has no header, and no rows)
+        try:
+            hint = "; is --delimiter right?" if len(fields) == 1 else ""
+            _check_columns(source, fields, "column", hint)
+        except ValueError:
+            text_handle.detach()  # the caller closes the file
+            raise
     return reader
 
 

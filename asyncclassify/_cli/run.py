@@ -27,7 +27,7 @@ from .._errors import (
     EndpointError,
     TaskConfigurationError,
 )
-from .._models import TASK_KINDS, Task
+from .._models import TASK_KINDS, Task, parse_task
 from .._resources import Resource
 from .._settings import Pacing
 from .._stats import RunStats
@@ -66,7 +66,6 @@ from .tables import (
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_UNWRITABLE = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_BROKEN_PIPE, EXIT_TERMINATED = 130, 141, 143
-_TASK_TYPES = TASK_KINDS
 
 
 EPILOG = """\
@@ -118,6 +117,12 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--encoding", default="utf-8", help="text encoding of the input (default: utf-8)"
     )
+    add_task_arguments(parser)
+
+
+def add_task_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that name the tasks, the API and the budget (`run`, `estimate`,
+    `evaluate`)."""
     parser.add_argument(
         "--task",
         action="append",
@@ -228,19 +233,21 @@ def parse_tasks(arguments: argparse.Namespace) -> tuple[list[Task], list[str]]:
     tasks: list[Task] = []
     names: list[str] = []
     for spec in arguments.task:
-        parts = spec.split(":")
-        if len(parts) != 3 or parts[0] not in _TASK_TYPES or not all(parts):
+        try:
+            if spec.count(":") != 2:
+                raise ValueError(spec)
+            tasks.append(parse_task(spec))  # (the grammar the library takes task strings in)
+        except ValueError:
             raise ConfigurationError(
                 f"--task takes KIND:PROJECT:DEPLOYMENT with KIND single, multi or entities; "
                 f"got {spec!r}"
-            )
-        tasks.append(_TASK_TYPES[parts[0]](parts[1], parts[2]))
+            ) from None
         names.append(spec)
     for spec in arguments.model_id:
         kind, _, model = spec.partition(":")
-        if kind not in _TASK_TYPES or not model:
+        if kind not in TASK_KINDS or not model:
             raise ConfigurationError(f"--model-id takes KIND:MODEL; got {spec!r}")
-        tasks.append(_TASK_TYPES[kind](model_id=model))
+        tasks.append(TASK_KINDS[kind](model_id=model))
         names.append(spec)
     if not tasks:
         raise ConfigurationError("give at least one --task (or --model-id)")
@@ -606,14 +613,7 @@ def run_command(arguments: argparse.Namespace) -> int:
             )
         # A refused key, a wrong endpoint or a task that cannot run is the configuration's
         # fault, like a missing key.
-        configuration = (
-            ConfigurationError
-            | AuthenticationError
-            | EndpointError
-            | TaskConfigurationError
-            | ValueError
-            | OSError
-        )
+        configuration = (*FAILS_EVERY_DOCUMENT, ValueError, OSError)
         return EXIT_USAGE if isinstance(exc, configuration) else EXIT_SOME_FAILED
     if progress and not arguments.quiet:
         print(progress[0].summary(), file=sys.stderr)

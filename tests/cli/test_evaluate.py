@@ -183,6 +183,12 @@ def _export(tmp_path: Path, documents: list[tuple[str, str, list[dict[str, Any]]
     return path
 
 
+def _write_export(path: Path, kind: str, documents: list[dict[str, Any]]) -> None:
+    """A project export of `kind` (its projectKind) holding `documents`."""
+    export = {"assets": {"projectKind": kind, "documents": documents}}
+    path.write_text(json.dumps(export), encoding="utf-8")
+
+
 def _utf16(text: str, offset: int, length: int) -> tuple[int, int]:
     start = len(text[:offset].encode("utf-16-le")) // 2
     return start, len(text[offset : offset + length].encode("utf-16-le")) // 2
@@ -285,12 +291,8 @@ async def test_rows_without_a_gold_label_or_repeating_an_id_are_left_out_and_sai
 async def test_evaluate_misuse_is_named(
     tmp_path: Path, arguments: tuple[str, ...], said: bytes
 ) -> None:
-    (tmp_path / "p.json").write_text(
-        json.dumps({"assets": {"projectKind": "CustomSingleLabelClassification", "documents": [
-            {"location": "a.txt", "dataset": "Test", "class": {"category": "Billing"}}
-        ]}}),
-        encoding="utf-8",
-    )  # fmt: skip
+    document = {"location": "a.txt", "dataset": "Test", "class": {"category": "Billing"}}
+    _write_export(tmp_path / "p.json", "CustomSingleLabelClassification", [document])
     (tmp_path / "a.txt").write_text("My invoice", encoding="utf-8")
     given = [str(tmp_path / a) if a.endswith((".json", ".jsonl", ".csv")) else a for a in arguments]
     done = await run_cli(*given, command=EVALUATE)
@@ -312,9 +314,7 @@ async def test_a_single_label_project_export_is_scored_on_its_test_set(
         documents.append({"location": name, "dataset": dataset, "class": {"category": label}})
     export = folder / "support.json"
     kind = "CustomSingleLabelClassification"
-    export.write_text(
-        json.dumps({"assets": {"projectKind": kind, "documents": documents}}), encoding="utf-8"
-    )
+    _write_export(export, kind, documents)
     figures_file = tmp_path / "scores.json"
     done = await run_cli(
         "--project", export, "--task", SINGLE, "--json", figures_file, *connect(emulator),
@@ -327,9 +327,7 @@ async def test_a_single_label_project_export_is_scored_on_its_test_set(
     assert figures["accuracy"] == pytest.approx(expected)
     # A label that is not there, and a folder for the figures that is not there, are named.
     documents[0]["class"] = None
-    export.write_text(
-        json.dumps({"assets": {"projectKind": kind, "documents": documents}}), encoding="utf-8"
-    )
+    _write_export(export, kind, documents)
     broken = await run_cli(
         "--project", export, "--task", SINGLE, *connect(emulator), command=EVALUATE
     )
