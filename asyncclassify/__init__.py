@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._api import API_VERSIONS, DEFAULT_API_VERSION
+    from ._call.streaming import ResultStream
     from ._client import Client
     from ._errors import (
         AsyncClassifyError,
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
         UnsafeRedirectError,
         UnsupportedApiVersionError,
     )
+    from ._job.retrying import RetryPolicy
     from ._models import (
         CustomEntities,
         Document,
@@ -38,11 +40,9 @@ if TYPE_CHECKING:
         parse_task,
     )
     from ._pacing.budget import RequestBudget
-    from ._resources import Resource
-    from ._retrying import RetryPolicy
+    from ._resources.links import Resource
     from ._settings import Coalescing, Drainage, Pacing
     from ._stats import ResourceStats, RunStats
-    from ._streaming import ResultStream
 
 _WHERE = {
     "API_VERSIONS": "._api",
@@ -74,14 +74,14 @@ _WHERE = {
     "TaskResult": "._models",
     "parse_task": "._models",
     "RequestBudget": "._pacing.budget",
-    "Resource": "._resources",
-    "RetryPolicy": "._retrying",
+    "Resource": "._resources.links",
+    "RetryPolicy": "._job.retrying",
     "Coalescing": "._settings",
     "Drainage": "._settings",
     "Pacing": "._settings",
     "ResourceStats": "._stats",
     "RunStats": "._stats",
-    "ResultStream": "._streaming",
+    "ResultStream": "._call.streaming",
 }
 """Where each public name lives. They are imported when first used (PEP 562), so that
 `import asyncclassify` is quick and light: the command line starts at once, and a Ctrl-C

@@ -12,23 +12,23 @@ import anyio
 from anyio.abc import ObjectSendStream, TaskGroup
 
 from ._api import DEFAULT_API_VERSION, dialect_for
-from ._auth import Credential
-from ._calls import CallContext, JobOptions
-from ._coalescing import Coalescer
-from ._emitting import Emitter
+from ._api.auth import Credential
+from ._api.transport import AiohttpTransport, AsyncTransport, new_session
+from ._call.coalescing import Coalescer
+from ._call.context import CallContext, JobOptions
+from ._call.emitting import Emitter
+from ._call.pipeline import DEFAULT_LINGER, Pipeline, StreamOptions
+from ._call.streaming import ResultStream
 from ._errors import ConfigurationError
+from ._job.retrying import RetryPolicy
 from ._models import Result, Task, as_tasks
 from ._pacing import Pacer
 from ._pacing.budget import RequestBudget
 from ._pacing.pooling import PoolFinder
 from ._pacing.runtime import Spawn
-from ._pipeline import DEFAULT_LINGER, Pipeline, StreamOptions
-from ._resources import DrainNotice, Resource, ResourceLink
-from ._retrying import RetryPolicy
+from ._resources.links import DrainNotice, Resource, ResourceLink
 from ._settings import Coalescing, Drainage, Pacing
 from ._stats import RunStats
-from ._streaming import ResultStream
-from ._transport import AiohttpTransport, AsyncTransport, new_session
 
 Documents = Iterable[Any] | AsyncIterable[Any]
 

@@ -32,8 +32,8 @@ from ._answers import Answer, answer_cells, answer_columns, answer_fields, colum
 from ._client import Client
 from ._errors import ConfigurationError
 from ._models import Result, Task
-from ._resources import Resource
-from ._sharing import shares, spread
+from ._resources.links import Resource
+from ._resources.sharing import shares, spread
 
 if TYPE_CHECKING:
     import pyarrow

@@ -8,7 +8,7 @@ got no answer.
 """
 
 from ._api.outcomes import Response
-from ._transport import (
+from ._api.transport import (
     AiohttpTransport,
     AsyncTransport,
     ConnectionFailedError,

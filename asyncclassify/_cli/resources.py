@@ -15,9 +15,9 @@ from typing import Any
 
 from yarl import URL
 
+from .._api.transport import is_loopback
 from .._errors import ConfigurationError
-from .._resources import Resource
-from .._transport import is_loopback
+from .._resources.links import Resource
 
 EMULATOR_ENDPOINT = "embedded emulator"
 KEY_VARIABLE = "AZURE_LANGUAGE_KEY"

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from .._errors import ConfigurationError
-from .._mistakes import TRANSIENT_CODES
+from .._job.mistakes import TRANSIENT_CODES
 
 RECORD_SUFFIX = ".run.json"
 DUPLICATE_ID = "DuplicateId"

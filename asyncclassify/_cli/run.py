@@ -28,7 +28,7 @@ from .._errors import (
     TaskConfigurationError,
 )
 from .._models import TASK_KINDS, Task, parse_task
-from .._resources import Resource
+from .._resources.links import Resource
 from .._settings import Pacing
 from .._stats import RunStats
 from .estimate import estimate, report

@@ -13,9 +13,9 @@ from typing import Any
 import anyio
 
 from .._client import Client
+from .._job.retrying import RetryPolicy
 from .._models import SingleLabel, Task
-from .._resources import Resource
-from .._retrying import RetryPolicy
+from .._resources.links import Resource
 from .._settings import Pacing
 from .scenarios import DOCUMENTS_PER_JOB, LATENCY, SCALE, Scenario
 from .virtual import run_virtual

@@ -19,7 +19,7 @@ import orjson
 from yarl import URL
 
 from .._api.outcomes import Response
-from .._transport import MockTransport, Request
+from .._api.transport import MockTransport, Request
 from ..emulator.rendering import iso_seconds, iso_ticks
 from .service import WALL_EPOCH, SimulatedJob, SimulatedService, Throttled
 

@@ -10,7 +10,13 @@ import pytest
 import asyncclassify as ac
 from asyncclassify._api import Limits, dialect_for
 from asyncclassify._api.base import encode_document
-from asyncclassify._batching import REQUEST_BYTES_MARGIN, Batch, Batcher, Pending, TooLargeError
+from asyncclassify._call.batching import (
+    REQUEST_BYTES_MARGIN,
+    Batch,
+    Batcher,
+    Pending,
+    TooLargeError,
+)
 
 
 def _pending(index: int, text: str) -> Pending:

@@ -9,11 +9,11 @@ import pytest
 
 import asyncclassify as ac
 from asyncclassify._api.base import JobError, JobPage, TaskPage
-from asyncclassify._batching import Pending
-from asyncclassify._collecting import collect, early_mistake
-from asyncclassify._mistakes import TRANSIENT_STRIKES, Mistake, MistakeWatch
+from asyncclassify._call.batching import Pending
+from asyncclassify._job.collecting import collect, early_mistake
+from asyncclassify._job.mistakes import TRANSIENT_STRIKES, Mistake, MistakeWatch
+from asyncclassify._job.retrying import FailureSpell, RetryPolicy
 from asyncclassify._models import DocumentError, Label, TaskResult
-from asyncclassify._retrying import FailureSpell, RetryPolicy
 
 SINGLE = ac.SingleLabel("support", "prod")
 ENTITIES = ac.CustomEntities("loans", "prod")

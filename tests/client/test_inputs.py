@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import asyncclassify as ac
-from asyncclassify._mistakes import TRANSIENT_STRIKES
+from asyncclassify._job.mistakes import TRANSIENT_STRIKES
 
 from .conftest import EmulatorFactory, assert_model_answer, key_of, task_for
 

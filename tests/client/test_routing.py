@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from asyncclassify._routing import ResourceHealth, choose, others_usable
+from asyncclassify._resources.routing import ResourceHealth, choose, others_usable
 
 
 @dataclass(eq=False)

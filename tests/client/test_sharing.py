@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import asyncclassify as ac
-from asyncclassify._sharing import shares, spread
+from asyncclassify._resources.sharing import shares, spread
 from asyncclassify.ray import _batches_for as batches_for
 
 

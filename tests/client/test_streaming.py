@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 import asyncclassify as ac
-from asyncclassify._streaming import RESULT_BUFFER
+from asyncclassify._call.streaming import RESULT_BUFFER
 from asyncclassify.emulator import RateLimit
 
 from .conftest import EmulatorFactory, assert_model_answer, key_of, task_for

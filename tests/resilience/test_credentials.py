@@ -13,7 +13,7 @@ import pytest
 
 import asyncclassify as ac
 from asyncclassify import _auth as auth
-from asyncclassify._auth import REFRESH_MARGIN, TokenAuth
+from asyncclassify._api.auth import REFRESH_MARGIN, TokenAuth
 from asyncclassify.emulator import Emulator, Faults, RateLimit
 
 from .conftest import ENTITIES, FAST, SINGLE, check_exactly_once, corpus, fast_client
@@ -190,7 +190,7 @@ class _Credential:
 
 
 class _Clock:
-    """Stands in for the `time` module inside `asyncclassify._auth`."""
+    """Stands in for the `time` module inside `asyncclassify._api.auth`."""
 
     def __init__(self) -> None:
         self.now = 1_700_000_000.0

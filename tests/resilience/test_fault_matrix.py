@@ -8,7 +8,7 @@ import anyio
 import pytest
 
 import asyncclassify as ac
-from asyncclassify._mistakes import TRANSIENT_STRIKES
+from asyncclassify._job.mistakes import TRANSIENT_STRIKES
 from asyncclassify.emulator import Emulator, Faults, RateLimit
 
 from .conftest import ENTITIES, FAST, MULTI, SINGLE, check_exactly_once, corpus, fast_client

@@ -3,7 +3,7 @@
 The runner acts on the typed outcomes `_api.outcomes` reads from each answer: it waits for its
 turn from the pacer before each request, tells the pacer what each answer said, and decides
 what comes next (wait, split the batch, submit again what failed, settle with errors, stop).
-What a finished job means for each document is `_collecting`'s to say.
+What a finished job means for each document is `collecting`'s to say.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 import anyio
 from yarl import URL
 
-from ._api.base import JobPage, TaskPage
-from ._api.outcomes import (
+from .._api.base import JobPage, TaskPage
+from .._api.outcomes import (
     Accepted,
     Finished,
     Gone,
@@ -31,15 +31,15 @@ from ._api.outcomes import (
     read_job,
     read_submit,
 )
-from ._batching import Batch, Pending
-from ._calls import CallContext, ResourceDownError
-from ._collecting import collect, early_mistake
-from ._errors import EndpointError, RetriesExhaustedError, TaskConfigurationError
-from ._mistakes import Mistake
-from ._models import DocumentError, Result, TaskResult
-from ._pacing.turns import PolledJob, Turn
-from ._resources import ResourceLink
-from ._retrying import FailureSpell
+from .._call.batching import Batch, Pending
+from .._call.context import CallContext, ResourceDownError
+from .._errors import EndpointError, RetriesExhaustedError, TaskConfigurationError
+from .._models import DocumentError, Result, TaskResult
+from .._pacing.turns import PolledJob, Turn
+from .._resources.links import ResourceLink
+from .collecting import collect, early_mistake
+from .mistakes import Mistake
+from .retrying import FailureSpell
 
 logger = logging.getLogger("asyncclassify")
 

@@ -18,9 +18,9 @@ from typing import Protocol
 import aiohttp
 from yarl import URL
 
-from ._api.outcomes import Response
-from ._auth import Authenticator
-from ._errors import ConfigurationError, TransportError, UnsafeRedirectError
+from .._errors import ConfigurationError, TransportError, UnsafeRedirectError
+from .auth import Authenticator
+from .outcomes import Response
 
 logger = logging.getLogger("asyncclassify")
 

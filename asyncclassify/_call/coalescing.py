@@ -16,11 +16,11 @@ from typing import Any
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._errors import CallStoppedError, ConfigurationError, OverloadedError
-from ._inputs import InvalidDocumentError, normalize
-from ._models import Document, DocumentError, Result, Task, TaskResult
-from ._pacing.runtime import Spawn
-from ._streaming import ResultStream
+from .._errors import CallStoppedError, ConfigurationError, OverloadedError
+from .._models import Document, DocumentError, Result, Task, TaskResult
+from .._pacing.runtime import Spawn
+from .inputs import InvalidDocumentError, normalize
+from .streaming import ResultStream
 
 OpenStream = Callable[[AsyncIterable[Document], tuple[Task, ...]], ResultStream]
 """Starts the client's stream of one lane: (documents, tasks) -> results."""

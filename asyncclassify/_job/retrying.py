@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from ._settings import check_seconds
+from .._settings import check_seconds
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ._api.base import JobError, JobPage
-from ._batching import Pending
-from ._mistakes import TRANSIENT_CODES, UNSUPPORTED_LANGUAGE, Mistake, MistakeWatch
-from ._models import DocumentError, Task, TaskResult
+from .._api.base import JobError, JobPage
+from .._call.batching import Pending
+from .._models import DocumentError, Task, TaskResult
+from .mistakes import TRANSIENT_CODES, UNSUPPORTED_LANGUAGE, Mistake, MistakeWatch
 
 SUCCEEDED = frozenset({"succeeded", "completed"})
 

@@ -10,15 +10,15 @@ from typing import Any
 import anyio
 from anyio.abc import ObjectReceiveStream, ObjectSendStream, TaskGroup
 
-from ._api.base import encode_document
-from ._batching import Batch, Batcher, Pending, TooLargeError
-from ._calls import CallContext
-from ._errors import DeadlineExceededError
-from ._inputs import InvalidDocumentError, character_count, normalize
-from ._jobs import JobRunner
-from ._models import DocumentError, Result, TaskResult
-from ._pacing.turns import Turn
-from ._resources import ResourceLink
+from .._api.base import encode_document
+from .._errors import DeadlineExceededError
+from .._job.runner import JobRunner
+from .._models import DocumentError, Result, TaskResult
+from .._pacing.turns import Turn
+from .._resources.links import ResourceLink
+from .batching import Batch, Batcher, Pending, TooLargeError
+from .context import CallContext
+from .inputs import InvalidDocumentError, character_count, normalize
 
 DEFAULT_LINGER = 0.05
 """Seconds a partly filled batch from an async source waits for more documents."""

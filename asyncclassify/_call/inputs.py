@@ -7,7 +7,7 @@ from typing import Any
 
 import regex
 
-from ._models import Document
+from .._models import Document
 
 _GRAPHEME = regex.compile(r"\X")
 

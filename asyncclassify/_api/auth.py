@@ -8,7 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import anyio
 
-from ._errors import ConfigurationError
+from .._errors import ConfigurationError
 
 SCOPE = "https://cognitiveservices.azure.com/.default"
 REFRESH_MARGIN = 300.0

@@ -13,8 +13,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from ._errors import ConfigurationError
-from ._resources import Resource
+from .._errors import ConfigurationError
+from .links import Resource
 
 
 def shares(resources: Sequence[Resource], workers: int) -> list[list[Resource]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._api.base import Limits
+from .._api.base import Limits
 
 REQUEST_BYTES_MARGIN = 0.9
 """Bodies stay this fraction of the service's byte limit at most: well under 1 MB."""

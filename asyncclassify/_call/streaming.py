@@ -11,10 +11,10 @@ import anyio
 from anyio.abc import ObjectSendStream
 from anyio.streams.memory import MemoryObjectSendStream
 
-from ._errors import CallStoppedError
-from ._models import Result
-from ._pacing.runtime import Spawn
-from ._stats import RunStats
+from .._errors import CallStoppedError
+from .._models import Result
+from .._pacing.runtime import Spawn
+from .._stats import RunStats
 
 RESULT_BUFFER = 4
 """Lists of results (a job's worth each) waiting for the consumer before the pipeline is made

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 import anyio
 from yarl import URL
 
-from ._auth import Authenticator, Credential, authenticator_for
-from ._errors import ConfigurationError
-from ._pacing import Pacer, PacingSettings
-from ._pacing.runtime import PacerRuntime
-from ._routing import ResourceHealth
-from ._settings import Pacing
-from ._transport import AsyncTransport, EndpointSender, check_endpoint
+from .._api.auth import Authenticator, Credential, authenticator_for
+from .._api.transport import AsyncTransport, EndpointSender, check_endpoint
+from .._errors import ConfigurationError
+from .._pacing import Pacer, PacingSettings
+from .._pacing.runtime import PacerRuntime
+from .._settings import Pacing
+from .routing import ResourceHealth
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """What every job of one call shares, and how each of its requests is sent: paced, counted,
 retried through transient failures for as long as the retry horizon, or stopped at once;
 with several resources, a resource that fails is drained instead (`ResourceDownError`) while
-another can take its jobs (see `_routing`)."""
+another can take its jobs (see `_resources.routing`)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from typing import TypeVar
 import anyio
 from yarl import URL
 
-from ._api.base import BodyTemplate, Dialect
-from ._api.outcomes import Refused, Response, Throttled, Transient
-from ._emitting import Emitter
-from ._errors import (
+from .._api.base import BodyTemplate, Dialect
+from .._api.outcomes import Refused, Response, Throttled, Transient
+from .._api.transport import AsyncTransport, ConnectionFailedError
+from .._errors import (
     AsyncClassifyError,
     AuthenticationError,
     EndpointError,
@@ -26,17 +26,17 @@ from ._errors import (
     RetriesExhaustedError,
     TaskConfigurationError,
 )
-from ._mistakes import MistakeWatch
-from ._models import Task
-from ._pacing.pacer import Pacer
-from ._pacing.runtime import PacerRuntime
-from ._pacing.turns import Turn
-from ._resources import ResourceLink
-from ._retrying import FailureSpell, RetryPolicy
-from ._routing import choose, others_usable
-from ._settings import Drainage
-from ._stats import ResourceStats, RunStats
-from ._transport import AsyncTransport, ConnectionFailedError
+from .._job.mistakes import MistakeWatch
+from .._job.retrying import FailureSpell, RetryPolicy
+from .._models import Task
+from .._pacing.pacer import Pacer
+from .._pacing.runtime import PacerRuntime
+from .._pacing.turns import Turn
+from .._resources.links import ResourceLink
+from .._resources.routing import choose, others_usable
+from .._settings import Drainage
+from .._stats import ResourceStats, RunStats
+from .emitting import Emitter
 
 logger = logging.getLogger("asyncclassify")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import anyio
 from anyio.abc import ObjectSendStream
 
-from ._models import Result
-from ._stats import RunStats
+from .._models import Result
+from .._stats import RunStats
 
 
 class Emitter:
