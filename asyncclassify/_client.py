@@ -261,6 +261,7 @@ class Client:
                 emitter,
                 job_options,
                 self._drainage,
+                default_language=stream_options.default_language,
             )
             await Pipeline(context, stream_options).run(source)
 

@@ -1,52 +1,38 @@
-"""What every job of one call shares, and how each of its requests is sent: paced, counted,
-retried through transient failures for as long as the retry horizon, or stopped at once;
-with several resources, a resource that fails is drained instead (`ResourceDownError`) while
-another can take its jobs (see `_resources.routing`)."""
+"""What every job of one call shares: the transport, the resources, the counters, the emitter,
+the retry policy, what the call has learnt of its tasks on each resource, and the call's own
+view of its resources (which fit its tasks, which are drained: `ResourceDownError` moves a
+job off one; see `_resources.routing`)."""
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NoReturn
 
+import aiohttp
 import anyio
 from yarl import URL
 
 from .._api.base import BodyTemplate, Dialect
-from .._api.outcomes import Refused, Response, Throttled, Transient
-from .._api.transport import AsyncTransport, ConnectionFailedError
+from .._api.transport import AsyncTransport
 from .._errors import (
     AsyncClassifyError,
-    AuthenticationError,
-    EndpointError,
-    QuotaExceededError,
-    RetriesExhaustedError,
     TaskConfigurationError,
 )
 from .._job.mistakes import MistakeWatch
-from .._job.retrying import FailureSpell, RetryPolicy
+from .._job.retrying import RetryPolicy
 from .._models import Task
-from .._pacing.pacer import Pacer
 from .._pacing.runtime import PacerRuntime
-from .._pacing.turns import Turn
 from .._resources.links import ResourceLink
 from .._resources.routing import choose, others_usable
 from .._settings import Drainage
-from .._stats import ResourceStats, RunStats
+from .._stats import RunStats
 from .emitting import Emitter
 
 logger = logging.getLogger("asyncclassify")
-
-DEFAULT_RETRY_AFTER = 1.0
-"""Seconds to wait on a 429 that does not say how long."""
-FIRST_CONTACT_BACKOFF = 1.0
-"""Most seconds between attempts before the endpoint has ever answered: a wrong endpoint is
-found within `RetryPolicy.first_contact`, not after a long backoff."""
-
-Outcome = TypeVar("Outcome")
 
 
 class ResourceDownError(Exception):
@@ -84,6 +70,7 @@ class CallContext:
         emitter: Emitter,
         options: JobOptions,
         drainage: Drainage | None = None,
+        default_language: str = "en",
     ) -> None:
         self.transport = transport
         self.links = tuple(links)
@@ -101,11 +88,11 @@ class CallContext:
         }
         for link in self.links:
             stats.resource(link.label)
-        self.default_language = "en"
-        """The language of documents that name none (the pipeline sets it)."""
+        self.default_language = default_language
+        """The language of documents that name none."""
         self.stopping = False
         """Set when the call must wind down (its deadline passed): no new work starts."""
-        self.jobs_accepted = 0
+        self._jobs_accepted = 0
         self._limits = {submit: retry.timeout(submit=submit) for submit in (True, False)}
         """The time limits of a submit (True) and of any other request, built once."""
         self._templates: dict[tuple[int, ...], BodyTemplate] = {}
@@ -168,16 +155,18 @@ class CallContext:
         self._unfit_until[link] = now + self.drainage.revive_after
         return True
 
-    def drain_instead(self, link: ResourceLink, error: AsyncClassifyError) -> ResourceDownError:
+    def give_up(self, link: ResourceLink, error: AsyncClassifyError) -> NoReturn:
         """`error` on `link`'s resource: drain it for `Drainage.revive_after` when another
-        can take its jobs (the `ResourceDownError` to raise), else raise `error` itself. (A
-        key rotated meanwhile, an endpoint back: it is tried again.)"""
+        can take its jobs (raising `ResourceDownError`: the job moves), else raise `error`
+        itself, the call's. (A key rotated meanwhile, an endpoint back: it is tried again.)"""
         now = self.runtime.now()
         if not self.others_usable(link, now):
             raise error
-        return self._drained(link, str(error), until=now + self.drainage.revive_after)
+        raise self.drained(link, str(error), until=now + self.drainage.revive_after)
 
-    def _drained(self, link: ResourceLink, why: str, *, until: float) -> ResourceDownError:
+    def drained(self, link: ResourceLink, why: str, *, until: float) -> ResourceDownError:
+        """Drain `link`'s resource until `until` (saying so once); the error that moves the
+        job that found it failing."""
         newly = link.health.drained is None
         if newly:
             logger.warning("resource %s drained, its jobs go to the others: %s", link.label, why)
@@ -187,21 +176,22 @@ class CallContext:
             link.drains.drained()
         return ResourceDownError(link, why)
 
-    def _drain_failing(
-        self, link: ResourceLink, now: float, problem: str, spell: FailureSpell
-    ) -> None:
-        """Drain `link` for a while when every request to it has failed long enough, or this
-        one has (its submits may fail while its polls are answered), or at once while it is
-        on probation; if another resource can take its jobs."""
-        health = link.health
-        health.failed(now)
-        failing = max(health.failing_for(now), spell.lasted(now) if spell.attempts else 0.0)
-        if not health.on_probation and failing < self.drainage.drain_after:
-            return
-        if not self.others_usable(link, now):
-            return
-        why = f"every request failed for {failing:.0f} s; last: {problem}"
-        raise self._drained(link, why, until=now + self.drainage.revive_after)
+    def submits_elsewhere(self, link: ResourceLink, now: float) -> str | None:
+        """Why a submit due on `link`'s resource at `now` goes to another one instead (it is
+        drained, or cannot run the call's tasks, and another can take it), or None."""
+        if self.feeds(link, now) or self.choose(now) in (None, link):
+            return None
+        return link.health.drained or "it cannot run the call's tasks"
+
+    def limits(self, *, submit: bool) -> aiohttp.ClientTimeout:
+        """The time limits of a submit, or of any other request (built once)."""
+        return self._limits[submit]
+
+    def accept_job(self) -> int:
+        """Count a job the service accepted; its place in the call's order of them."""
+        ordinal = self._jobs_accepted
+        self._jobs_accepted += 1
+        return ordinal
 
     @contextmanager
     def interruptible(self) -> Iterator[anyio.CancelScope]:
@@ -229,179 +219,3 @@ class CallContext:
             template = self.dialect.body_template(subset, self.options.display_name)
             self._templates[task_ids] = template
         return template
-
-    async def exchange(
-        self,
-        link: ResourceLink,
-        method: str,
-        url: URL,
-        read: Callable[[Response], Outcome | Throttled | Transient | Refused],
-        turn: Turn,
-        body: bytes | None = None,
-        *,
-        submit: bool = False,
-        even_if_drained: bool = False,
-    ) -> tuple[Outcome, float]:
-        """Send to `link`'s resource once `turn` is granted, again (on urgent turns) after
-        429s and transient failures; the first other outcome, and when its request was sent.
-
-        Raises `AuthenticationError` / `QuotaExceededError` on refused credentials or a spent
-        quota, `EndpointError` when the endpoint has never answered within the first-contact
-        limit, and `RetriesExhaustedError` when transient failures outlast the horizon; or,
-        for any of these and for requests failing for `Drainage.drain_after`, `ResourceDownError`
-        when another resource can take the job. On a drained resource, a submit raises it at
-        once; a poll only at its first failure (the job may well be read there).
-        """
-        stats, policy = self.stats, self.retry
-        runtime, sender = link.runtime, link.sender(self.transport)
-        counts = stats.resource(link.label)
-        limits = self._limits[submit]
-        spell = FailureSpell()
-        throttled_since: float | None = None
-        while True:
-            if not turn.granted:
-                await runtime.wait(turn)
-            sent_at = runtime.now()
-            # A drained resource gets no new job; its accepted jobs are still read while it
-            # answers (they would be billed again elsewhere), and move at its first failure.
-            if (
-                submit
-                and not even_if_drained
-                and not self.feeds(link, sent_at)
-                and self.choose(sent_at) not in (None, link)
-            ):
-                raise ResourceDownError(
-                    link, link.health.drained or "it cannot run the call's tasks"
-                )
-            if sender.first_attempt_at is None:
-                sender.first_attempt_at = sent_at
-            stats.requests += 1
-            counts.requests += 1
-            _report_pacing(counts, runtime.pacer, sent_at)
-            outcome: Outcome | Throttled | Transient | Refused
-            try:
-                response = await sender.send(method, url, body, limits=limits)
-            except ConnectionFailedError as exc:
-                self._check_first_contact(link, exc, runtime.now())
-                if submit and exc.connected:
-                    # The body may have reached the service: a job may exist that no one reads.
-                    stats.orphans += 1
-                    logger.info("a submit got no answer (%s): it may have left a job", exc)
-                outcome = Transient(str(exc))
-            else:
-                outcome = read(response)
-            turn = Turn("urgent")
-            if not isinstance(outcome, Transient):
-                link.health.answered()
-            if isinstance(outcome, Throttled):
-                stats.throttled += 1
-                counts.throttled += 1
-                wait = (
-                    outcome.retry_after if outcome.retry_after is not None else DEFAULT_RETRY_AFTER
-                )
-                if wait > policy.max_retry_after:
-                    raise self.drain_instead(
-                        link,
-                        QuotaExceededError(
-                            f"the service asks to retry after {wait:.0f} s, longer than the "
-                            f"{policy.max_retry_after:.0f} s the client waits: {outcome.message}",
-                            status=429,
-                            request_id=outcome.request_id,
-                        ),
-                    )
-                if throttled_since is None:
-                    throttled_since = sent_at
-                elif sent_at - throttled_since >= policy.horizon:
-                    raise self.drain_instead(
-                        link,
-                        QuotaExceededError(
-                            f"every attempt of {method} {url.path} for "
-                            f"{sent_at - throttled_since:.0f} s was refused for the rate limit: "
-                            f"{outcome.message}",
-                            status=429,
-                            request_id=outcome.request_id,
-                        ),
-                    )
-                runtime.throttled(wait, sent_at)
-                continue
-            throttled_since = None
-            if isinstance(outcome, Refused):
-                runtime.answered(sent_at)
-                raise self.drain_instead(link, _refusal(outcome, policy.max_retry_after))
-            if isinstance(outcome, Transient):
-                runtime.answered(sent_at)
-                if outcome.orphaned:
-                    stats.orphans += 1
-                now = runtime.now()
-                spell.failed(sent_at)
-                if (
-                    not even_if_drained
-                    and not link.health.usable(now)
-                    and self.others_usable(link, now)
-                ):
-                    raise ResourceDownError(link, link.health.drained or "drained")
-                self._drain_failing(link, now, outcome.problem, spell)
-                if spell.outlasts(policy.horizon, now):
-                    raise RetriesExhaustedError(
-                        f"{method} {url.path} failed for {spell.lasted(now):.0f} s "
-                        f"({spell.attempts} attempts); last: {outcome.problem}",
-                        failing_for=spell.lasted(now),
-                        attempts=spell.attempts,
-                    )
-                stats.retries += 1
-                delay = policy.backoff(spell.attempts)
-                if not sender.answered:
-                    delay = min(delay, FIRST_CONTACT_BACKOFF)
-                if outcome.retry_after is not None:
-                    delay = max(delay, min(outcome.retry_after, policy.max_retry_after))
-                logger.debug(
-                    "retrying %s %s in %.2fs after %s", method, url.path, delay, outcome.problem
-                )
-                await anyio.sleep(delay)
-                continue
-            return outcome, sent_at
-
-    def _check_first_contact(
-        self, link: ResourceLink, failure: ConnectionFailedError, now: float
-    ) -> None:
-        """Stop the call (or drain the resource) when the endpoint has refused every
-        connection since the first attempt, for `first_contact` seconds: a wrong endpoint,
-        not an outage."""
-        sender = link.sender(self.transport)
-        started = sender.first_attempt_at
-        if sender.answered or failure.connected or started is None:
-            return
-        if now - started >= self.retry.first_contact:
-            raise self.drain_instead(
-                link,
-                EndpointError(
-                    f"no connection to the endpoint {sender.origin} in "
-                    f"{now - started:.0f} s of trying: {failure}; check the endpoint"
-                ),
-            )
-
-
-def _refusal(outcome: Refused, max_retry_after: float) -> QuotaExceededError | AuthenticationError:
-    if outcome.retry_after is not None and outcome.retry_after > max_retry_after:
-        return QuotaExceededError(
-            f"the service asks to retry after {outcome.retry_after:.0f} s, longer "
-            f"than the {max_retry_after:.0f} s the client waits: {outcome.message}",
-            status=outcome.status,
-            code=outcome.code,
-            request_id=outcome.request_id,
-        )
-    return AuthenticationError(
-        f"the service refused the credentials: {outcome.message}",
-        status=outcome.status,
-        code=outcome.code,
-        request_id=outcome.request_id,
-    )
-
-
-def _report_pacing(counts: ResourceStats, pacer: Pacer, now: float) -> None:
-    """Copy what the pacer decided into the call's counters of its resource (on every
-    request: nothing is worked out here)."""
-    cap = pacer.jobs_cap(now)
-    counts.jobs_in_flight_cap = None if cap is None else math.ceil(cap)
-    counts.pacing = pacer.course
-    counts.requests_per_window = pacer.budget.limit

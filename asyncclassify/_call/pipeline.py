@@ -12,10 +12,9 @@ from anyio.abc import ObjectReceiveStream, ObjectSendStream, TaskGroup
 
 from .._api.base import encode_document
 from .._errors import DeadlineExceededError
-from .._job.runner import JobRunner
+from .._job.runner import BatchRunner
 from .._models import DocumentError, Result, TaskResult
-from .._pacing.turns import Turn
-from .._resources.links import ResourceLink
+from .._resources.links import Admission, ResourceLink
 from .batching import Batch, Batcher, Pending, TooLargeError
 from .context import CallContext
 from .inputs import InvalidDocumentError, character_count, normalize
@@ -56,7 +55,6 @@ class Pipeline:
     def __init__(self, context: CallContext, options: StreamOptions) -> None:
         self._context = context
         self._options = options
-        context.default_language = options.default_language
         self._documents_in_flight = 0
         limits = context.dialect.limits
         self._batcher = Batcher(limits, context.template(tuple(range(len(context.tasks)))).overhead)
@@ -217,10 +215,10 @@ class Pipeline:
             await context.emitter.wait_for_room(batch.documents[-1].index)
             # The pacer admits the batch among the jobs in flight when it grants the turn
             # of its first submit.
-            turn = Turn("submit", size=batch.size, admits=True)
+            admission = Admission(link, batch.size)
             with context.interruptible():
-                await link.runtime.wait(turn)
-            group.start_soon(self._run_job, batch, turn if turn.granted else None, link)
+                await admission.wait()
+            group.start_soon(self._run_batch, batch, link, admission)
 
     async def _wait_usable(self, link: ResourceLink) -> bool:
         """Wait while the call may not send `link`'s resource new jobs (it is drained, or
@@ -240,7 +238,7 @@ class Pipeline:
             with anyio.move_on_after(blocked_until - now):
                 await _either(self._input_done, link.drains.event())
 
-    async def _run_job(self, batch: Batch, admitted: Turn | None, link: ResourceLink) -> None:
+    async def _run_batch(self, batch: Batch, link: ResourceLink, admission: Admission) -> None:
         context = self._context
         stats = context.stats
         self._documents_in_flight += len(batch)
@@ -248,8 +246,8 @@ class Pipeline:
             stats.peak_documents_in_flight, self._documents_in_flight
         )
         try:
-            await JobRunner(context, batch, admitted, link).run()
+            with admission:
+                held = admission if admission.granted else None
+                await BatchRunner(context, batch, link, held).run()
         finally:
             self._documents_in_flight -= len(batch)
-            if admitted is not None:
-                link.runtime.released(batch.size)

@@ -407,6 +407,11 @@ class Pacer:
         job.finished = True
         job.turn = None
 
+    def admitted(self, size: int, now: float) -> None:
+        """A batch of `size` bytes, admitted on another resource's pacer, moved here at `now`
+        (it was admitted once: it does not wait for room again)."""
+        self._admit(size, now)
+
     def released(self, size: int, now: float) -> None:
         """A batch admitted with `size` bytes has given all its results at `now`."""
         self.in_flight.jobs -= 1

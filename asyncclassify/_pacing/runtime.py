@@ -136,6 +136,10 @@ class PacerRuntime:
         """`job` will not be polled again."""
         self.pacer.job_gone(job)
 
+    def admitted(self, size: int) -> None:
+        """A batch of `size` bytes admitted on another resource moved here."""
+        self.pacer.admitted(size, self.now())
+
     def released(self, size: int) -> None:
         """A batch admitted with `size` bytes has given all its results."""
         self.pacer.released(size, self.now())

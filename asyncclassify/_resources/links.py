@@ -13,6 +13,7 @@ from .._api.transport import AsyncTransport, EndpointSender, check_endpoint
 from .._errors import ConfigurationError
 from .._pacing import Pacer, PacingSettings
 from .._pacing.runtime import PacerRuntime
+from .._pacing.turns import Turn
 from .._settings import Pacing
 from .routing import ResourceHealth
 
@@ -126,3 +127,54 @@ class ResourceLink:
 
     def __repr__(self) -> str:
         return f"ResourceLink({self.label!r})"
+
+
+class Admission:
+    """A batch's place among the jobs in flight of one resource's pacer: taken when the pacer
+    grants the batch's first submit (`wait`), moved with the batch when it goes to another
+    resource, and given back once, when the batch has all its results (`release`, or the end
+    of a `with` block)."""
+
+    def __init__(self, link: ResourceLink, size: int) -> None:
+        self.link = link
+        self.size = size
+        self._turn = Turn("submit", size=size, admits=True)
+        self._turn_taken = False
+        self._released = False
+
+    async def wait(self) -> None:
+        """Wait until the pacer admits the batch (see `granted`: a cancelled wait does not)."""
+        await self.link.runtime.wait(self._turn)
+
+    @property
+    def granted(self) -> bool:
+        """Whether the batch holds its place (until released)."""
+        return self._turn.granted and not self._released
+
+    def first_turn(self) -> Turn | None:
+        """The granted turn of the batch's first submit, once (None after it was taken, or
+        when the pacer did not grant it)."""
+        if self._turn_taken or not self._turn.granted:
+            return None
+        self._turn_taken = True
+        return self._turn
+
+    def move_to(self, link: ResourceLink) -> None:
+        """The batch goes to `link`'s resource: its place goes with it."""
+        if link is self.link or not self.granted:
+            return
+        self.link.runtime.released(self.size)
+        link.runtime.admitted(self.size)
+        self.link = link
+
+    def release(self) -> None:
+        """The batch has all its results: give its place back (once)."""
+        if self.granted:
+            self._released = True
+            self.link.runtime.released(self.size)
+
+    def __enter__(self) -> Admission:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()

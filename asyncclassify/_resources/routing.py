@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 
 @dataclass(slots=True)
@@ -100,3 +100,31 @@ def choose(routes: Sequence[R], now: float, current: R | None = None) -> R | Non
 def others_usable(routes: Sequence[R], route: R, now: float) -> bool:
     """Whether a resource other than `route` takes jobs at `now`."""
     return any(other is not route and other.health.usable(now) for other in routes)
+
+
+Leaving = Literal["stay", "move", "drain"]
+"""After a failed request: keep trying the resource, move the job to another one (the
+resource is drained already), or drain the resource and move it."""
+
+
+def after_failure(
+    health: ResourceHealth,
+    now: float,
+    failing_for: float,
+    drain_after: float,
+    *,
+    others_usable: bool,
+    even_if_drained: bool = False,
+) -> Leaving:
+    """What a failed request to a resource calls for (`failing_for`: how long its requests,
+    or this one, have failed). A drained resource's jobs move at their first failure, unless
+    the request must go there (`even_if_drained`: a cancel); a resource is drained when every
+    request has failed for `drain_after`, or at once while it is on probation; never while it
+    is the last usable one."""
+    if not others_usable:
+        return "stay"
+    if not even_if_drained and not health.usable(now):
+        return "move"
+    if health.on_probation or failing_for >= drain_after:
+        return "drain"
+    return "stay"

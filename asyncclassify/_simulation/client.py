@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .._job.runner import FIRST_RESULT_JOBS
+from .._job.operation import FIRST_RESULT_JOBS
 from .._pacing import Pacer, PacingSettings, PolledJob, Turn
 from .service import WALL_EPOCH, Created, SimulatedJob, SimulatedService, Status, Throttled
 

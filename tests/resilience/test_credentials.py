@@ -12,7 +12,7 @@ import anyio.lowlevel
 import pytest
 
 import asyncclassify as ac
-from asyncclassify import _auth as auth
+from asyncclassify._api import auth
 from asyncclassify._api.auth import REFRESH_MARGIN, TokenAuth
 from asyncclassify.emulator import Emulator, Faults, RateLimit
 
