@@ -27,6 +27,10 @@ IDLE_STEP = 0.0005
 """The least the dispatcher waits when it granted nothing (seconds)."""
 
 
+class PacerFailedError(RuntimeError):
+    """The pacer broke (a bug): no request can be paced on its resource."""
+
+
 Spawn = Callable[[Callable[[], Coroutine[Any, Any, None]]], object]
 """Starts a task (the client's task group's `start_soon`)."""
 
@@ -41,6 +45,9 @@ class PacerRuntime:
         self._spawn: Spawn | None = None
         self._dispatching: anyio.CancelScope | None = None
         """The running dispatcher's scope (None while none runs)."""
+        self._failure: Exception | None = None
+        """What broke the dispatcher: every turn waiting, and every later one, raises it."""
+        self._waiting: set[anyio.Event] = set()
 
     def attach(self, spawn: Spawn | None) -> None:
         """Run the dispatcher with `spawn` (the client's task group); None detaches it."""
@@ -60,6 +67,7 @@ class PacerRuntime:
 
     async def wait(self, turn: Turn) -> None:
         """Wait until `turn` may go (it has then spent one request from the budget)."""
+        self._check()
         granted = anyio.Event()
         turn.wake = granted.set
         pacer = self.pacer
@@ -73,13 +81,25 @@ class PacerRuntime:
             # Granting can only make the dispatcher's next decision later, never sooner.
             return
         self._poke()
+        self._waiting.add(granted)
         try:
             await granted.wait()
+            if not turn.granted:
+                self._check()
         except BaseException:
             if not turn.granted:
                 pacer.withdraw(turn)
-                self._poke()
+                if self._failure is None:
+                    self._poke()
             raise
+        finally:
+            self._waiting.discard(granted)
+
+    def _check(self) -> None:
+        if self._failure is not None:
+            raise PacerFailedError(
+                f"the pacer of {self.pacer.label or 'a resource'} failed: {self._failure!r}"
+            ) from self._failure
 
     def changed(self) -> None:
         """Something the pacer was told may let a waiting turn go sooner."""
@@ -159,7 +179,7 @@ class PacerRuntime:
     def _poke(self) -> None:
         if self._changed is not None:
             self._changed.set()
-        if self._dispatching is None:
+        if self._dispatching is None and self._failure is None:
             if self._spawn is None:
                 raise RuntimeError("the client is not open: use it as `async with Client(...)`")
             self._dispatching = anyio.CancelScope()
@@ -172,8 +192,13 @@ class PacerRuntime:
         try:
             with scope:
                 await self._dispatch()
-        except Exception:
+        except Exception as exc:
+            # A dispatcher that is gone grants nothing: the turns waiting on it must not wait
+            # for ever. Each raises what broke it (a bug of ours: nothing can be paced now).
             logger.exception("the pacer's dispatcher failed")
+            self._failure = exc
+            for waiting in list(self._waiting):
+                waiting.set()
         finally:
             if self._dispatching is scope:
                 self._dispatching = None
