@@ -12,7 +12,7 @@ from asyncclassify._models import CustomEntities, SingleLabel
 
 from .helpers import COMMAND, SINGLE, clean_env, jsonl, run_cli
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 TASKS = (SINGLE, "entities:loans:prod")
 ESTIMATE = [*COMMAND[:-1], "estimate"]

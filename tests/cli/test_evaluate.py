@@ -23,7 +23,7 @@ from asyncclassify.emulator.model import classify_multi, classify_single, recogn
 
 from .helpers import COMMAND, ENTITIES, MULTI, PROJECTS, SINGLE, connect, run_cli
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 EVALUATE = [*COMMAND[:-1], "evaluate"]
 TICKETS = [

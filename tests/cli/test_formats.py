@@ -29,7 +29,7 @@ from .helpers import (
     single_answer,
 )
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 async def _classify(emulator: Emulator, corpus: Path, *options: str) -> tuple[int, bytes, dict]:

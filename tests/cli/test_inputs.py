@@ -14,7 +14,7 @@ from asyncclassify.emulator import Emulator
 
 from .helpers import SINGLE, by_id, connect, jsonl, output_lines, run_cli, single_answer
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 async def test_jsonl_with_languages(emulator: Emulator, tmp_path: Path) -> None:

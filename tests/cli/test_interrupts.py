@@ -28,7 +28,7 @@ from .helpers import (
     single_answer,
 )
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 CORPUS_SIZE = 600
 INTERRUPTIBLE = [

@@ -30,7 +30,7 @@ from .helpers import (
     single_answer,
 )
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 REVIEWS = [
     "A hilarious comedy with a scary horror twist",

@@ -11,7 +11,7 @@ from asyncclassify._cli.progress import Progress
 from asyncclassify._pacing import Pacer
 from asyncclassify._stats import RunStats
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 async def test_a_log_line_says_how_far_how_fast_and_what_it_waits_for() -> None:

@@ -13,7 +13,7 @@ from asyncclassify.emulator import Emulator
 
 from .helpers import FAST, SINGLE, clean_env, jsonl, output_lines, run_cli
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from .helpers import (
     single_answer,
 )
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 TEXTS = {f"t{n}": f"Ticket {n}: my invoice was charged twice" for n in range(60)}
 

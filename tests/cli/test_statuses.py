@@ -14,7 +14,7 @@ from asyncclassify.emulator.config import CLI_TIMING
 
 from .helpers import SINGLE, by_id, clean_env, connect, jsonl, output_lines, run_cli, single_answer
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 SUMMARY = re.compile(rb"(\d+) documents: (\d+) ok, (\d+) failed in [^\n]*\n")
 

@@ -34,7 +34,7 @@ from .helpers import (
     run_cli,
 )
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 ROWS = [
     {"ticket": "T-1", "channel": "mail", "body": "Anna Smith paid 120 dollars, invoice wrong"},

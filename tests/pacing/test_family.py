@@ -10,6 +10,8 @@ import pytest
 
 from asyncclassify._simulation.family import draw, judge
 
+pytestmark = pytest.mark.slow
+
 DRAWS = range(24)
 
 

@@ -14,6 +14,8 @@ from asyncclassify._simulation.own_code import simulate_own_code
 from asyncclassify._simulation.scenarios import Scenario, realistic_timing
 from asyncclassify._simulation.virtual import NothingLeftError, run_virtual
 
+pytestmark = pytest.mark.slow
+
 
 def test_the_virtual_clock_jumps_to_each_timer_in_order() -> None:
     woke: list[tuple[str, float]] = []

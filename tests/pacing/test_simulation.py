@@ -26,6 +26,8 @@ from asyncclassify._simulation.scenarios import (
 from asyncclassify._simulation.service import SimulatedService
 from asyncclassify.emulator.config import RateLimit
 
+pytestmark = pytest.mark.slow
+
 SCENARIOS = {scenario.name: scenario for scenario in matrix()}
 BUDGET_BOUND = [
     name

@@ -18,7 +18,7 @@ from ..resilience.conftest import ENTITIES, FAST, SINGLE, corpus, expected
 
 ray = pytest.importorskip("ray")
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

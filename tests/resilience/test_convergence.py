@@ -12,7 +12,7 @@ from asyncclassify.emulator import Emulator, RateLimit
 
 from .conftest import FAST, SINGLE, check_exactly_once, corpus, fast_client
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 SERVICE_LIMIT = 50
 CLIENT_LIMIT = 100

@@ -13,7 +13,7 @@ from asyncclassify.emulator import Emulator, Faults, RateLimit
 
 from .conftest import ENTITIES, FAST, MULTI, SINGLE, check_exactly_once, corpus, fast_client
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 TASKS = (SINGLE, MULTI, ENTITIES)
 """Three tasks per job, so a job can fail in part (`task_failed`)."""

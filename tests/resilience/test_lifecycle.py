@@ -15,7 +15,7 @@ from asyncclassify.emulator import Emulator, Faults, Timing
 
 from .conftest import ENTITIES, FAST, MULTI, SINGLE, check_exactly_once, corpus, fast_client
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 TWO_TASKS = (SINGLE, ENTITIES)
 EVERY_FAULT = Faults(

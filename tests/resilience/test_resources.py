@@ -17,7 +17,7 @@ from asyncclassify.emulator import DEFAULT_PROJECTS, Emulator, Faults, Timing
 from ..waiting import wait_until
 from .conftest import FAST, FAST_RETRY, MULTI, SINGLE, check_exactly_once, corpus
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 QUICK_DRAIN = ac.Drainage(drain_after=0.5, revive_after=60.0)
 
