@@ -115,14 +115,14 @@ class Client:
         self._owns_session = session is None
         self._transport = transport
         self._group: TaskGroup | None = None
-        """Where the client's calls and coalescing lanes run (open between enter and exit)."""
+        """Where the client's calls and coalescing streams run (open between enter and exit)."""
         self._pacing: TaskGroup | None = None
         """Where the pacers' dispatchers run: closed after the calls, which need them to
         cancel their jobs on the way out."""
         coalescing = coalescing or Coalescing()
         self._coalesce_linger = coalescing.linger
         self._coalescer = Coalescer(
-            self._open_lane,
+            self._open_shared_stream,
             self._spawner,
             max_pending=coalescing.max_pending,
             default_language=language,
@@ -247,10 +247,10 @@ class Client:
             deadline=deadline,
             linger=linger,
         )
-        window = self._max_jobs_in_flight * self._dialect.limits.max_documents
+        reorder_span = self._max_jobs_in_flight * self._dialect.limits.max_documents
 
         async def run(source: Documents, send: ObjectSendStream[list[Result]]) -> None:
-            emitter = Emitter(send, stats, ordered, window)
+            emitter = Emitter(send, stats, ordered, reorder_span)
             context = CallContext(
                 self._open_transport(),
                 self._links,
@@ -301,7 +301,9 @@ class Client:
         """Documents of `classify_one()` / `classify_many()` calls waiting for their results."""
         return self._coalescer.pending
 
-    def _open_lane(self, documents: AsyncIterable[Any], tasks: tuple[Task, ...]) -> ResultStream:
+    def _open_shared_stream(
+        self, documents: AsyncIterable[Any], tasks: tuple[Task, ...]
+    ) -> ResultStream:
         """The long-running stream that packs coalesced documents for `tasks` into jobs."""
         return self.stream(
             documents, *tasks, check_duplicate_ids=False, linger=self._coalesce_linger

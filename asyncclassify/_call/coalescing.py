@@ -1,6 +1,6 @@
 """Coalescing: many small concurrent calls of one client share jobs of up to 25 documents.
 
-Each tuple of tasks has a *lane*: one long-running stream of the client, fed through a
+Each tuple of tasks has a *shared stream*: one long-running stream of the client, fed through a
 memory stream, whose pipeline packs whatever documents wait into jobs (a partly filled batch
 leaves after the stream's linger). Each document travels under a private key, so callers may
 use the same ids as each other; results are routed back to the caller that sent them.
@@ -23,7 +23,7 @@ from .inputs import InvalidDocumentError, normalize
 from .streaming import ResultStream
 
 OpenStream = Callable[[AsyncIterable[Document], tuple[Task, ...]], ResultStream]
-"""Starts the client's stream of one lane: (documents, tasks) -> results."""
+"""Starts one shared stream of the client: (documents, tasks) -> results."""
 
 
 class _Caller:
@@ -40,7 +40,7 @@ class _Caller:
         if count == 0:
             self.done.set()
 
-    def settle(self, position: int, result: Result) -> None:
+    def answer(self, position: int, result: Result) -> None:
         self.results[position] = result
         self.remaining -= 1
         if self.remaining == 0:
@@ -54,12 +54,12 @@ class _Caller:
 
     def raise_failure(self) -> None:
         if self.failure is not None:
-            # One exception reaches many callers: start each from the lane's traceback, so
+            # One exception reaches many callers: start each from the stream's traceback, so
             # that it does not grow with every caller that raises it.
             raise self.failure.with_traceback(self.traceback)
 
 
-class _Lane:
+class _SharedStream:
     """The shared stream of one tuple of tasks, and where each of its documents goes back."""
 
     def __init__(
@@ -69,7 +69,7 @@ class _Lane:
         """Private key -> (caller, position in the caller's input, the caller's id)."""
         self.open = True
         self.documents = receive
-        """What the lane's stream reads."""
+        """What the shared stream reads."""
         self._send = send
 
     def add(
@@ -86,7 +86,7 @@ class _Lane:
             async with results:
                 async for result in results:
                     self._route(result)
-        except Exception as exc:  # a problem that stops every caller of the lane
+        except Exception as exc:  # a problem that stops every caller of the shared stream
             self.close(exc)
         finally:
             self.close(CallStoppedError("the client was closed before every result was out"))
@@ -105,7 +105,7 @@ class _Lane:
         if route is None:
             return
         caller, position, document_id = route
-        caller.settle(position, Result(document_id, position, result.tasks))
+        caller.answer(position, Result(document_id, position, result.tasks))
 
 
 class Coalescer:
@@ -113,7 +113,7 @@ class Coalescer:
 
     At most `max_pending` documents may be waiting for their results (queued or in jobs,
     those of callers that left included); a call that would go over is refused with
-    `OverloadedError` at once. Lanes run in the client's task group (`spawn`).
+    `OverloadedError` at once. Shared streams run in the client's task group (`spawn`).
     """
 
     def __init__(
@@ -128,13 +128,13 @@ class Coalescer:
         self._spawn = spawn
         self._max_pending = max_pending
         self._default_language = default_language
-        self._lanes: dict[tuple[Task, ...], _Lane] = {}
+        self._streams: dict[tuple[Task, ...], _SharedStream] = {}
         self._keys = itertools.count()
 
     @property
     def pending(self) -> int:
         """Documents handed in and still waiting for their results."""
-        return sum(len(lane.routes) for lane in self._lanes.values())
+        return sum(len(shared.routes) for shared in self._streams.values())
 
     async def classify(self, documents: Sequence[Any], tasks: tuple[Task, ...]) -> list[Result]:
         """The results of `documents`, in their order, from jobs shared with other callers."""
@@ -155,7 +155,7 @@ class Coalescer:
                         )
                     seen.add(document_id)
             except InvalidDocumentError as problem:
-                caller.settle(position, _rejected(problem, tasks))
+                caller.answer(position, _rejected(problem, tasks))
                 continue
             accepted.append((position, document_id, text, language))
         if accepted:
@@ -167,18 +167,18 @@ class Coalescer:
                     pending=pending,
                     max_pending=self._max_pending,
                 )
-            lane = self._lane(tasks)
+            shared = self._stream_for(tasks)
             for position, document_id, text, language in accepted:
                 key = str(next(self._keys))  # unique, whatever ids the callers chose
-                lane.add(key, Document(key, text, language), caller, position, document_id)
+                shared.add(key, Document(key, text, language), caller, position, document_id)
         await caller.done.wait()
         caller.raise_failure()
         return [result for result in caller.results if result is not None]
 
-    def _lane(self, tasks: tuple[Task, ...]) -> _Lane:
-        lane = self._lanes.get(tasks)
-        if lane is not None and lane.open:
-            return lane
+    def _stream_for(self, tasks: tuple[Task, ...]) -> _SharedStream:
+        shared = self._streams.get(tasks)
+        if shared is not None and shared.open:
+            return shared
         send, receive = anyio.create_memory_object_stream[Document](self._max_pending)
         try:
             results = self._open_stream(receive, tasks)
@@ -186,24 +186,24 @@ class Coalescer:
             send.close()
             receive.close()
             raise
-        lane = _Lane(send, receive)
-        self._lanes[tasks] = lane
+        shared = _SharedStream(send, receive)
+        self._streams[tasks] = shared
 
         async def run() -> None:
             try:
-                await lane.run(results)
+                await shared.run(results)
             finally:
-                lane.close(CallStoppedError("the client was closed before every result was out"))
-                if self._lanes.get(tasks) is lane:
-                    del self._lanes[tasks]
+                shared.close(CallStoppedError("the client was closed before every result was out"))
+                if self._streams.get(tasks) is shared:
+                    del self._streams[tasks]
 
         try:
             self._spawn()(run)
         except BaseException:
-            lane.close(CallStoppedError("the client is not open"))
-            del self._lanes[tasks]
+            shared.close(CallStoppedError("the client is not open"))
+            del self._streams[tasks]
             raise
-        return lane
+        return shared
 
 
 def _rejected(problem: InvalidDocumentError, tasks: tuple[Task, ...]) -> Result:

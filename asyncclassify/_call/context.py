@@ -119,7 +119,7 @@ class CallContext:
         `_routing.choose`)."""
         return choose(self._fitting(now), now, current)
 
-    def feeds(self, link: ResourceLink, now: float) -> bool:
+    def takes_jobs(self, link: ResourceLink, now: float) -> bool:
         """Whether the call sends `link`'s resource new jobs at `now`: it fits the call's
         tasks, and it is not drained, or no other one that fits is usable (the call's last
         resources are never drained for it: their errors are the call's)."""
@@ -179,7 +179,7 @@ class CallContext:
     def submits_elsewhere(self, link: ResourceLink, now: float) -> str | None:
         """Why a submit due on `link`'s resource at `now` goes to another one instead (it is
         drained, or cannot run the call's tasks, and another can take it), or None."""
-        if self.feeds(link, now) or self.choose(now) in (None, link):
+        if self.takes_jobs(link, now) or self.choose(now) in (None, link):
             return None
         return link.health.drained or "it cannot run the call's tasks"
 

@@ -17,16 +17,20 @@ class Emitter:
     """Sends each result exactly once; in `ordered` mode, in input order.
 
     Ordered mode keeps results that arrive early in a buffer. Work is only started for
-    documents within `window` positions of the next one owed, so the buffer stays bounded.
+    documents within `reorder_span` positions of the next one owed, so the buffer stays bounded.
     """
 
     def __init__(
-        self, send: ObjectSendStream[list[Result]], stats: RunStats, ordered: bool, window: int
+        self,
+        send: ObjectSendStream[list[Result]],
+        stats: RunStats,
+        ordered: bool,
+        reorder_span: int,
     ) -> None:
         self._send = send
         self._stats = stats
         self._ordered = ordered
-        self._window = window
+        self._reorder_span = reorder_span
         self._buffer: dict[int, Result] = {}
         self._next_index = 0
         self._advanced = anyio.Event()
@@ -43,14 +47,14 @@ class Emitter:
             return
         for result in results:
             self._buffer[result.index] = result
-        await self._drain()
+        await self._flush()
 
     async def wait_for_room(self, index: int) -> None:
         """Wait until starting work on input position `index` keeps the buffer bounded."""
-        while self._ordered and index >= self._next_index + self._window:
+        while self._ordered and index >= self._next_index + self._reorder_span:
             await self._advanced.wait()
 
-    async def _drain(self) -> None:
+    async def _flush(self) -> None:
         moved = False
         while True:
             start = index = self._next_index

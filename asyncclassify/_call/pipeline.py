@@ -199,9 +199,9 @@ class Pipeline:
         every batch goes to the resource that can start it first."""
         async with batches, anyio.create_task_group() as feeders:
             for link in self._context.links:
-                feeders.start_soon(self._feed, link, batches, group)
+                feeders.start_soon(self._pull_batches, link, batches, group)
 
-    async def _feed(
+    async def _pull_batches(
         self, link: ResourceLink, batches: ObjectReceiveStream[Batch], group: TaskGroup
     ) -> None:
         context = self._context
@@ -228,7 +228,7 @@ class Pipeline:
         context, health = self._context, link.health
         while True:
             now = anyio.current_time()
-            if context.feeds(link, now):
+            if context.takes_jobs(link, now):
                 return True
             if self._input_done.is_set():
                 return False

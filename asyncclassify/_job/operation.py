@@ -192,7 +192,7 @@ class JobOperation:
                 await self._cancel(job_url)
             raise
         finally:
-            runtime.job_gone(job)
+            runtime.job_ended(job)
 
     async def _follow(self, job_url: URL, job: PolledJob, ordinal: int) -> Answered:
         """Poll the job until it finishes, within `job_timeout` of running; past it, read it

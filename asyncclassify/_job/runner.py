@@ -85,16 +85,16 @@ class BatchRunner:
                     for half in (item.documents[middle:], item.documents[:middle]):
                         work.append(_Work(half, item.task_ids, replace(item.spell)))
                     continue
-                self._settle(item.documents, item.task_ids, outcome.error)
+                self._give_error(item.documents, item.task_ids, outcome.error)
             elif isinstance(outcome, Unavailable):
-                self._settle(item.documents, item.task_ids, outcome.error)
+                self._give_error(item.documents, item.task_ids, outcome.error)
             else:
                 work.extend(self._collect(item, outcome))
             await self._emit_finished(item.documents)
             if self._stop_for is not None:
                 raise self._stop_for
         if context.stopping:
-            self._settle(self._batch.documents, all_tasks, DEADLINE_ERROR)
+            self._give_error(self._batch.documents, all_tasks, DEADLINE_ERROR)
             await self._emit_finished(self._batch.documents)
 
     def _route(self) -> tuple[ResourceLink, Turn]:
@@ -140,7 +140,7 @@ class BatchRunner:
             spell = replace(item.spell)
             spell.failed(now)
             if spell.outlasts(context.retry.horizon, now):
-                self._settle(documents, task_ids, gave_up(error, spell, now))
+                self._give_error(documents, task_ids, gave_up(error, spell, now))
                 continue
             context.stats.resubmits += 1
             logger.debug(
@@ -149,9 +149,10 @@ class BatchRunner:
             again.append(_Work(documents, task_ids, spell))
         return again
 
-    def _settle(
+    def _give_error(
         self, documents: list[Pending], task_ids: Sequence[int], error: DocumentError
     ) -> None:
+        """`error` is the result of these tasks for these documents, where none is yet."""
         tasks = self._context.tasks
         for document in documents:
             outcomes = self._outcomes.get(document.index)

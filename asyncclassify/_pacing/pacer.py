@@ -384,7 +384,7 @@ class Pacer:
                     affordable=self.budget.rate / 2.0,
                 )
                 self._record(decision)
-            self.job_gone(job)
+            self.job_ended(job)
         else:
             times.unfinished(sent_at)
             self._know(job)
@@ -402,7 +402,7 @@ class Pacer:
             return math.inf
         return float(self.lifetime * 2.0 ** ((now - self._lost_at) / self.settings.window))
 
-    def job_gone(self, job: PolledJob) -> None:
+    def job_ended(self, job: PolledJob) -> None:
         """`job` will not be polled again (finished, lost, cancelled, or given up on)."""
         job.finished = True
         job.turn = None
@@ -706,7 +706,7 @@ class Pacer:
             return None
         if self.model.warm(now):
             # A job has finished: what waits as a probe becomes an ordinary poll.
-            for turn in self._probes.drain():
+            for turn in self._probes.take_all():
                 self._polls.add(turn, now)
             return None
         oldest = self._oldest_positions(PROBES)

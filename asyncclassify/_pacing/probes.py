@@ -42,7 +42,7 @@ class ColdProbes:
         """A poll turn starts to wait."""
         insort(self._turns, turn, key=position)
 
-    def drain(self) -> list[Turn]:
+    def take_all(self) -> list[Turn]:
         """Every live turn still waiting (a job has finished: they become ordinary polls)."""
         turns = [turn for turn in self._turns if turn.live]
         self._turns = []

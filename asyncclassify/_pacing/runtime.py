@@ -152,9 +152,9 @@ class PacerRuntime:
         self.pacer.job_lost(job, sent_at)
         self.pacer.answered(sent_at, self.now())
 
-    def job_gone(self, job: PolledJob) -> None:
+    def job_ended(self, job: PolledJob) -> None:
         """`job` will not be polled again."""
-        self.pacer.job_gone(job)
+        self.pacer.job_ended(job)
 
     def admitted(self, size: int) -> None:
         """A batch of `size` bytes admitted on another resource moved here."""

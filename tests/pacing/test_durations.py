@@ -19,7 +19,7 @@ def _lognormal_quantile(q: float, median: float = MEDIAN, sigma: float = SIGMA) 
     return median * math.exp(sigma * NormalDist().inv_cdf(q))
 
 
-def _feed(
+def _pull_batches(
     model: DurationModel,
     rng: random.Random,
     jobs: int,
@@ -47,7 +47,7 @@ def _feed(
 
 def test_quantiles_match_the_durations_seen() -> None:
     model = DurationModel(guess=1.0, window=WINDOW)
-    end = _feed(model, random.Random(1), 2_000)
+    end = _pull_batches(model, random.Random(1), 2_000)
     # The recent jobs weigh most (a few hundred of them): the far tail is the noisiest.
     for q, tolerance in ((0.5, 0.05), (0.9, 0.06), (0.98, 0.12)):
         assert model.quantile(q, end) == pytest.approx(_lognormal_quantile(q), rel=tolerance)
@@ -56,7 +56,7 @@ def test_quantiles_match_the_durations_seen() -> None:
 
 def test_a_job_that_lasted_long_is_expected_to_last_longer_still() -> None:
     model = DurationModel(guess=1.0, window=WINDOW)
-    end = _feed(model, random.Random(2), 2_000)
+    end = _pull_batches(model, random.Random(2), 2_000)
     first = model.quantile(0.9, end)
     later = model.conditional_quantile(0.9, survived=first, now=end)
     assert later > first
@@ -86,7 +86,7 @@ def test_jobs_still_running_are_counted_not_ignored() -> None:
 
 def test_a_small_sample_gives_cautious_quantiles() -> None:
     model = DurationModel(guess=1.0, window=WINDOW)
-    _feed(model, random.Random(4), 3, rate=1.0)
+    _pull_batches(model, random.Random(4), 3, rate=1.0)
     assert model.warm(3.0)
     assert model.quantile(0.98, 3.0) > _lognormal_quantile(0.98)
 
@@ -94,15 +94,15 @@ def test_a_small_sample_gives_cautious_quantiles() -> None:
 def test_it_follows_jobs_that_become_twice_as_slow_within_a_window() -> None:
     model = DurationModel(guess=1.0, window=WINDOW)
     rng = random.Random(5)
-    end = _feed(model, rng, 800)
+    end = _pull_batches(model, rng, 800)
     assert model.median(end) == pytest.approx(MEDIAN, rel=0.08)
-    end = _feed(model, rng, 480, start=end, median=2 * MEDIAN)  # one window of slow jobs
+    end = _pull_batches(model, rng, 480, start=end, median=2 * MEDIAN)  # one window of slow jobs
     assert model.median(end) == pytest.approx(2 * MEDIAN, rel=0.12)
 
 
 def test_a_pause_in_submissions_forgets_nothing() -> None:
     model = DurationModel(guess=1.0, window=WINDOW)
-    end = _feed(model, random.Random(6), 500)
+    end = _pull_batches(model, random.Random(6), 500)
     before = model.quantile(0.9, end)
     assert model.quantile(0.9, end + 3_600) == pytest.approx(before, rel=0.02)
     assert model.events > 100
@@ -206,7 +206,7 @@ def test_thousands_of_unfinished_jobs_do_not_crowd_out_what_the_finished_ones_ta
     # job out of the cohort; the model went cold, its polls to the cold schedule, and the
     # service sat finished for 30 s while 946 jobs waited to be polled.
     model = DurationModel(guess=1.0, window=WINDOW)
-    end = _feed(model, random.Random(3), 200)
+    end = _pull_batches(model, random.Random(3), 200)
     learnt = model.median(end)
     assert learnt == pytest.approx(MEDIAN, rel=0.15)
     for index in range(1_500):

@@ -251,9 +251,9 @@ async def test_closing_at_once_stops_callers_whose_shared_stream_never_began() -
         with anyio.fail_after(5):
             async with anyio.create_task_group() as group, client_for(emu) as client:
                 group.start_soon(caller, client)
-                await asyncio.sleep(0)  # the caller queues its document, starts the lane
+                await asyncio.sleep(0)  # the caller queues its document, starts the shared stream
                 assert client.coalesced_pending == 1
-                # The client closed before the lane's task had run at all.
+                # The client closed before the shared stream's task had run at all.
         assert len(outcome) == 1
         assert client.coalesced_pending == 0
         assert emu.stats()["documents_received"] == 0
