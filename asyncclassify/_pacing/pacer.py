@@ -30,12 +30,9 @@ bytes in flight.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
 import math
 from collections import Counter, deque
-from dataclasses import dataclass
 
 from .budget import (
     CONFIRM_NEAR,
@@ -45,122 +42,33 @@ from .budget import (
     RequestBudget,
 )
 from .durations import SMALL_SAMPLE, DurationModel, JobTimes, ServiceClock
-from .polls import NOT_STARTED_AHEAD, PollQueue
+from .ledger import JobLedger
+from .meters import InFlight, RateMeter
+from .polls import PollQueue
 from .pooling import Budget, PoolFinder
 from .probes import LADDER_GROWTH, LADDER_START, PROBES, ColdProbes
-from .queueing import MIN_FINISHED, Decision, QueueWatch, StartLine
-from .throughput import ThroughputMeter
+from .queue_course import QueueCourse
+from .queueing import Decision, StartLine
+from .settings import (
+    FRONT_LOAD,
+    HELD_QUANTILE,
+    IDLE_SHARE,
+    IDLE_USE,
+    LATENESS_WEIGHT,
+    LIFETIME_SHARE,
+    MIN_IN_FLIGHT,
+    PULL_USE,
+    SCARCE_USE,
+    SPARE_SHARE,
+    START_PROBES_FILLING,
+    START_PROBES_SPARE,
+    STRAGGLER_SPACING,
+    TYPICAL_LATENCY,
+    PacingSettings,
+)
 from .turns import PolledJob, Turn
 
-
-@dataclass(frozen=True, slots=True)
-class PacingSettings:
-    """What a pacer is told about its resource and how far it may go."""
-
-    requests_per_minute: int = 1000
-    window: float = 60.0
-    """Seconds of the service's rate window (60; shorter only for time-scaled emulators)."""
-    first_poll: float = 1.0
-    """The guess of a typical job's duration (seconds) until jobs have been seen to finish."""
-    max_jobs_in_flight: int = 2000
-    max_bytes_in_flight: int = 256 * 2**20
-    """Bytes of documents held by the jobs in flight (each is kept until its results are out,
-    to be sent again should its job fail)."""
-    thrifty_quantile: float = 0.98
-    eager_quantile: float = 0.8
-    first_result_quantile: float = 0.5
-
-    def __post_init__(self) -> None:
-        if self.requests_per_minute < 1 or self.window <= 0 or self.first_poll <= 0:
-            raise ValueError("pacing needs requests_per_minute >= 1, window > 0, first_poll > 0")
-        if self.max_jobs_in_flight < 1 or self.max_bytes_in_flight < 1:
-            raise ValueError("pacing needs room for at least one job in flight")
-        for quantile in (self.thrifty_quantile, self.eager_quantile, self.first_result_quantile):
-            if not 0 < quantile < 1:
-                raise ValueError("poll quantiles lie strictly between 0 and 1")
-
-
-FRONT_LOAD = 3.0
-"""Jobs in flight allowed, in multiples of what Little's law needs to keep the budget busy."""
-HELD_QUANTILE = 0.9995
-MIN_IN_FLIGHT = 4
-START_PROBES_FILLING = 4.0
-"""While jobs in flight grow at the start, this many start probes per typical duration go
-before submits..."""
-START_PROBES_SPARE = 2.0
-"""...and later this many, on requests the budget has to spare while submits wait."""
-STRAGGLER_SPACING = 0.25
-"""While requests are not scarce, an unfinished job is polled at least this often (of a
-typical duration)..."""
-SPARE_SHARE = 0.1
-"""...as far as this share of the budget allows over every job in flight."""
-IDLE_SHARE = 0.5
-"""...or this share of what the budget leaves idle, if more (requests idle now are lost)."""
-SCARCE_USE = 0.9
-"""Requests are scarce while the budget's recent utilization is at least this..."""
-IDLE_USE = 0.5
-"""...and far from binding while it is below this."""
-PULL_USE = 0.5
-"""While work waits on the jobs in flight and the budget is used less than this, polls not
-yet due go early, the job most likely finished first."""
-TYPICAL_LATENCY = 0.05
-"""Seconds a request takes, until answers tell."""
-PERIOD_TYPICALS = 2.0
-"""A throughput period lasts this many typical durations (without a queue)..."""
-PERIOD_FINISHED = 40.0
-"""...and long enough for this many jobs to finish at the best rate lately..."""
-PERIOD_MIN_WINDOWS = 0.05
-PERIOD_MAX_WINDOWS = 4.0
-"""...within these bounds (in rate windows)."""
-KNOWN_SLACK = 4
-"""The index of what is known of each job is rebuilt once it holds this many entries per
-unfinished job."""
-DECISIONS_KEPT = 100
-LATENESS_WEIGHT = 0.05
-"""The weight of each job's lateness in the running mean of how late polls come."""
-LIFETIME_SHARE = 0.5
-"""Once a job was found gone (the service forgot it), the jobs in flight are held to what
-the budget can read within this share of that job's age: none waits long enough to expire."""
-
-
 logger = logging.getLogger("asyncclassify.pacing")
-
-
-class RateMeter:
-    """Events per second lately: an exponentially fading count over `memory` seconds
-    (counted from the first event when `since_first`, not from time 0)."""
-
-    def __init__(self, memory: float, *, since_first: bool = False) -> None:
-        self.memory = memory
-        self._count = 0.0
-        self._at = 0.0
-        self._since_first = since_first
-        self._first: float | None = None
-
-    def tick(self, now: float) -> None:
-        """One event at `now`."""
-        if self._first is None:
-            self._first = now
-        self._count = self._count * math.exp(-(now - self._at) / self.memory) + 1.0
-        self._at = now
-
-    def rate(self, now: float) -> float:
-        """Events per second lately."""
-        count = self._count * math.exp(-(now - self._at) / self.memory)
-        if self._since_first and self._first is not None:
-            # Early on, the count has had less than `memory` to build up: divide by what it had.
-            span = self.memory * -math.expm1(-(now - self._first) / self.memory)
-            return count / span if span > 0 else 0.0
-        return count / self.memory
-
-
-@dataclass(slots=True)
-class InFlight:
-    """Batches admitted and not yet given all their results."""
-
-    jobs: int = 0
-    bytes: int = 0
-    peak_jobs: int = 0
 
 
 class Pacer:
@@ -179,7 +87,6 @@ class Pacer:
         """The budget and its ceiling as last logged."""
         self.model = DurationModel(settings.first_poll, settings.window)
         self.clock = ServiceClock()
-        self.queue = QueueWatch(settings.window)
         self.in_flight = InFlight()
         self.granted: Counter[str] = Counter()
         """Requests granted, by kind and purpose (report-only)."""
@@ -192,9 +99,8 @@ class Pacer:
         self._probes = ColdProbes(settings.first_poll)
         self._urgent: deque[Turn] = deque()
         self._submits: deque[Turn] = deque()
-        self._unfinished: deque[PolledJob] = deque()
-        """Jobs not finished yet, oldest first (finished ones are dropped from the front)."""
-        self._positions = itertools.count()
+        self.jobs = JobLedger()
+        """The jobs not finished yet, in order, and how far each one's state is known."""
         self._start_probe_at = -math.inf
         self._filled = False
         """Whether the jobs in flight have reached their target once (the start is over)."""
@@ -212,21 +118,36 @@ class Pacer:
         soon. It doubles every window without another such loss (one restart of the service
         must not hold the jobs in flight down for good)."""
         self._lost_at = 0.0
-        self.line = StartLine()
+        self.queueing = QueueCourse(
+            settings.window, self.model, self._polls, self.jobs, self.in_flight
+        )
+        """What the service's queue, if any, does to our jobs, and the decisions it leads to."""
+        self.queue = self.queueing.queue
+        self.meter = self.queueing.meter
+
+    @property
+    def line(self) -> StartLine:
         """When queued jobs start (used once the service is seen to queue our jobs)."""
-        self._starting = RateMeter(settings.window / 2, since_first=True)
-        """How fast jobs finish on the service (so how fast queued ones start)."""
-        self.meter = ThroughputMeter()
-        """Jobs in flight against jobs finished, period by period (the queue's evidence)."""
-        self.decisions: deque[Decision] = deque(maxlen=DECISIONS_KEPT)
+        return self.queueing.line
+
+    @property
+    def decisions(self) -> deque[Decision]:
         """The pacer's changes of course, newest last (each is also logged at INFO)."""
-        self.label = ""
-        """The resource's name in log lines (set by the owner)."""
-        self.course = ""
+        return self.queueing.decisions
+
+    @property
+    def course(self) -> str:
         """The latest decision and its reason, in words (empty while there is none)."""
-        self._known: list[tuple[float, int, PolledJob]] = []
-        """Unfinished jobs by how far their state is known: (the later of their submit and
-        the last poll that found them unfinished, position, job); stale entries are skipped."""
+        return self.queueing.course
+
+    @property
+    def label(self) -> str:
+        """The resource's name in log lines (set by the owner)."""
+        return self.queueing.label
+
+    @label.setter
+    def label(self, label: str) -> None:
+        self.queueing.label = label
 
     # -- turns -------------------------------------------------------------------------------
 
@@ -253,7 +174,7 @@ class Pacer:
 
     def grant(self, now: float) -> list[Turn]:
         """The turns that may leave now, each spending one request from the budget."""
-        self._review(now)
+        self.queueing.review(now)
         if self.pools is not None:
             self.pools.review(now)
         self._watch_limit(now)
@@ -316,10 +237,7 @@ class Pacer:
         middle = (sent_at + answered_at) / 2
         if created_wall is not None:
             self.clock.observe_created(created_wall, middle + wall_offset)
-        job = PolledJob(JobTimes(middle), next(self._positions), load=self.in_flight.jobs)
-        self._unfinished.append(job)
-        self._know(job)
-        return job
+        return self.jobs.add(JobTimes(middle), load=self.in_flight.jobs)
 
     def job_polled(
         self,
@@ -351,14 +269,14 @@ class Pacer:
             times.waiting_at = max(times.waiting_at, sent_at)
         else:
             times.started_by = min(times.started_by, answered_at)
-        self._watch_queue(job, status, age, answered_at)
+        self.queueing.watch(job, status, age, answered_at)
         finished_at = None
         if finished and finished_wall is not None:
             finished_at = finished_wall - self.clock.offset() - wall_offset
         if finished:
-            self._starting.tick(answered_at)
+            self.queueing.starting.tick(answered_at)
         if self.queue.cap is not None and self.line.trusted:
-            self._follow_line(job, answered_at, finished_at, started=status != "notStarted")
+            self.queueing.follow_line(job, answered_at, finished_at, started=status != "notStarted")
         if finished:
             duration = None if finished_at is None else finished_at - times.origin
             times.finished(answered_at - times.origin, duration)
@@ -383,13 +301,13 @@ class Pacer:
                     rate=self._finishing.rate(answered_at),
                     affordable=self.budget.rate / 2.0,
                 )
-                self._record(decision)
+                self.queueing.record(decision)
             self.job_ended(job)
         else:
             times.unfinished(sent_at)
-            self._know(job)
+            self.jobs.know(job)
         self.model.changed()
-        self._review(answered_at)
+        self.queueing.review(answered_at)
 
     def job_lost(self, job: PolledJob, now: float) -> None:
         """A poll at `now` found `job` gone: the service keeps jobs no longer than its age."""
@@ -454,7 +372,7 @@ class Pacer:
 
     def note(self, what: str, reason: str, now: float) -> None:
         """Record and log a change of course decided outside the pacer (its budget pooled)."""
-        self._record(Decision(now, what, reason, self.jobs_cap(now)))
+        self.queueing.record(Decision(now, what, reason, self.jobs_cap(now)))
 
     def answered(self, sent_at: float, answered_at: float) -> None:
         """A request that is neither a submit nor a poll was answered (for the latency)."""
@@ -513,7 +431,7 @@ class Pacer:
                 jobs_per_second = min(jobs_per_second, 2.0 * self._finishing.rate(now))
         else:
             # Nothing has finished: every job lasts at least as long as the oldest has.
-            oldest = self._oldest_unfinished()
+            oldest = self.jobs.oldest()
             age = now - oldest.times.submitted_at if oldest is not None else 0.0
             held = max(self.settings.first_poll, age) * LADDER_GROWTH
         held += self._latency if self._latency < math.inf else TYPICAL_LATENCY
@@ -709,7 +627,7 @@ class Pacer:
             for turn in self._probes.take_all():
                 self._polls.add(turn, now)
             return None
-        oldest = self._oldest_positions(PROBES)
+        oldest = self.jobs.oldest_positions(PROBES)
         return self._probes.next(now, oldest, self.queue.started_age, self._start_probe_at)
 
     def _take_probe(self, now: float) -> Turn | None:
@@ -741,168 +659,7 @@ class Pacer:
         turn.job.start_probe = True
         self._start_probe_at = now
 
-    def _watch_queue(self, job: PolledJob, status: str, age: float, now: float) -> None:
-        """Tell the queue watch what a poll found (see `queueing`)."""
-        queue, model = self.queue, self.model
-        typical = model.median(now)
-        if model.warm(now):
-            queue.typical_seen(typical, now)
-        if status != "notStarted":
-            queue.started_age = min(queue.started_age, age)
-        if job.polls != 1 or status != "notStarted":
-            return
-        after = queue.queued_after(typical)
-        if age >= after:
-            self._record(
-                queue.found_queued(
-                    now,
-                    age,
-                    after,
-                    in_flight=self.in_flight.jobs,
-                )
-            )
-
-    def _review(self, now: float) -> None:
-        """Close a throughput period when it has lasted long enough, and let the queue watch
-        judge its hypothesis by each period once its finished jobs are most likely all seen."""
-        meter, window = self.meter, self.settings.window
-        known_until = self._known_until(now)
-        if not meter.due(now, known_until):
-            return  # (on nearly every call: the span is set anew only when a period ends)
-        # The typical duration without a queue (a queue lengthens what the model sees), and
-        # long enough for a few dozen jobs to finish.
-        span = PERIOD_TYPICALS * self.queue.base(self.model.median(now))
-        best = max((period.rate for period in meter.periods), default=0.0)
-        if best > 0:
-            span = max(span, PERIOD_FINISHED / best)
-        low, high = PERIOD_MIN_WINDOWS * window, PERIOD_MAX_WINDOWS * window
-        meter.span = min(max(span, low), high)
-        read = meter.roll(now, known_until)
-        if read:
-            self._record(self.queue.review(meter.periods))
-
-    @staticmethod
-    def _known_at(job: PolledJob) -> float:
-        """Until when `job` is known to have been unfinished (it did not exist before its
-        submit)."""
-        return max(job.times.submitted_at, job.times.unfinished_at)
-
-    def _know(self, job: PolledJob) -> None:
-        """Note until when `job`'s state is known; entries made stale by later polls are
-        dropped as they surface, and all at once should they pile up behind a long job."""
-        known = self._known
-        heapq.heappush(known, (self._known_at(job), job.position, job))
-        if len(known) > KNOWN_SLACK * (len(self._unfinished) + 1):
-            live = {
-                entry[2].position: entry
-                for entry in known
-                if not entry[2].finished and entry[0] >= self._known_at(entry[2])
-            }
-            self._known = list(live.values())
-            heapq.heapify(self._known)
-
-    def _known_until(self, now: float) -> float:
-        """Until when every job's state is known: whether it finished and when."""
-        known = self._known
-        while known:
-            at, _, job = known[0]
-            if not job.finished and at >= self._known_at(job):
-                return at
-            heapq.heappop(known)
-        return now
-
-    def _record(self, decision: Decision | None) -> None:
-        if decision is None:
-            return
-        if decision.what == "queue confirmed":
-            # Durations learnt so far count the queue's wait: keep those that did not wait.
-            # Its order is judged afresh (an earlier episode's line says nothing of it).
-            self.model.forget_longer(self.queue.unqueued)
-            self.line = StartLine()
-        self.decisions.append(decision)
-        self.course = f"{decision.what}: {decision.reason}"
-        cap = "no cap" if decision.cap is None else f"capped at {decision.cap:.0f}"
-        logger.info(
-            "pacing%s: %s (%d jobs in flight, %s): %s",
-            f" {self.label}" if self.label else "",
-            decision.what,
-            self.in_flight.jobs,
-            cap,
-            decision.reason,
-        )
-
-    # -- when queued jobs start --------------------------------------------------------------
-
-    def _start_rate(self, now: float) -> float:
-        """Queued jobs start about as fast as jobs finish (at least one per typical run): as
-        polls found them lately, or as the service's own timestamps said in recent periods
-        (polls that come late must not make the line slower, and its polls later)."""
-        told = sorted(
-            period.rate for period in self.meter.periods if period.finished >= MIN_FINISHED
-        )
-        typical = self.queue.base(self.model.median(now))
-        if told:
-            # (The median of recent periods: the fastest of them is fast by chance, and a
-            # line that runs ahead of the jobs counts their waits as running time.)
-            return max(told[len(told) // 2], 1.0 / typical)
-        # Until periods tell: as the queue's confirmation measured it (one start per so many
-        # seconds), or as polls found them start.
-        return max(self._starting.rate(now), self.queue.start_rate, 1.0 / typical)
-
-    def _follow_line(
-        self, job: PolledJob, now: float, finished_at: float | None, *, started: bool
-    ) -> None:
-        """The service queues our jobs: move the line of their starts with what a poll of
-        `job` told, and count every unfinished job's running time from its start anew; or,
-        once polls contradict the line too often, drop it: ages count from the submits."""
-        times = job.times
-        rate = self._start_rate(now)
-        slack = self.model.quantile(NOT_STARTED_AHEAD, now)
-        if finished_at is not None:
-            # It started before it finished (not "a fast job's time before": a bound taken
-            # from the model would become the duration measured, and the model would learn
-            # its own quantile back).
-            times.started_by = min(times.started_by, max(finished_at, times.submitted_at))
-        self.line.check(job.position, times, rate, started=started, slack=slack)
-        if not self.line.trusted:
-            for other in self._unfinished:
-                other.times.move_origin(other.times.submitted_at)
-            self.model.count_from_submits()
-            self._polls.rekey()
-            self._record(
-                self.queue.release(
-                    now,
-                    "start line dropped",
-                    f"polls found {self.line.misses:.0%} of jobs lately where first come "
-                    "first served said they would not be: ages count from the submits, and "
-                    "jobs in flight are not capped (a queue in no order saves no polls)",
-                )
-            )
-            return
-        self.line.seen(job.position, times, rate)
-        times.move_origin(self.line.start_of(job.position, times, rate))
-        for other in self._unfinished:
-            if not other.finished and other is not job:
-                other.times.move_origin(self.line.start_of(other.position, other.times, rate))
-        self._polls.rekey()
-
     # -- jobs in order -----------------------------------------------------------------------
-
-    def _oldest_positions(self, count: int) -> set[int]:
-        """The positions of the `count` oldest unfinished jobs."""
-        positions: set[int] = set()
-        for job in self._unfinished:
-            if not job.finished:
-                positions.add(job.position)
-                if len(positions) == count:
-                    break
-        return positions
-
-    def _oldest_unfinished(self) -> PolledJob | None:
-        unfinished = self._unfinished
-        while unfinished and unfinished[0].finished:
-            unfinished.popleft()
-        return unfinished[0] if unfinished else None
 
     def _answered(self, sent_at: float, answered_at: float) -> None:
         # The least round trip seen, drifting up twofold per window: what the network imposes,
