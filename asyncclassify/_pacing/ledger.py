@@ -38,6 +38,11 @@ class JobLedger:
         """Every job not yet dropped, oldest first (some may have finished)."""
         return iter(self._unfinished)
 
+    @property
+    def notes(self) -> int:
+        """Entries in the index of how far each job is known (stale ones included)."""
+        return len(self._known)
+
     @staticmethod
     def _known_at(job: PolledJob) -> float:
         """Until when `job` is known to have been unfinished (it did not exist before its

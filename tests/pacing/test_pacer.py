@@ -193,7 +193,7 @@ def test_what_is_known_of_each_job_stays_small_behind_a_job_that_never_ends() ->
         at = step * 0.1
         for job in jobs:
             pacer.job_polled(job, at, at + 0.01, status="running", finished=False)
-        assert len(pacer._known) <= 4 * 22  # (7,980 polls so far by the end)
+        assert pacer.jobs.notes <= 4 * 22  # (7,980 polls so far by the end)
     assert not stuck.finished
 
 
