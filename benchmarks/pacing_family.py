@@ -4,12 +4,14 @@ Draws services from wide ranges (`asyncclassify._simulation.family`: job median 
 duration spread 0-1 lognormal, log-logistic or bimodal, `notStarted` spells 0-10 s with their
 own spread, queues of 5-500 running jobs picked up in order or not, one to three tasks per
 job, regime changes, pre-filled windows, a second client on the key, corpora of 2-100
-windows), runs the real `Pacer` over each in virtual time, and prints the worst draws with
-their parameters (replay one with `--seed N --draws 1`). The targets: the worst draw at 0.85
+windows), runs the client's own code over each in virtual time (`--model`: the pacer driven
+by a model of the job code, five times faster), and prints the worst draws with their
+parameters (replay one with `--seed N --draws 1`). The targets: the worst draw at 0.85
 of its ceiling or more, the median 0.97, GETs per job 1.15 or fewer wherever the budget binds.
 The last line is one JSON object.
 
     python benchmarks/pacing_family.py [--draws 300] [--seed 0] [--max-windows W] [--workers 2]
+        [--model]
 """
 
 from __future__ import annotations
@@ -26,10 +28,10 @@ from asyncclassify._simulation.family import draw, judge
 TARGETS = {"worst": 0.85, "median": 0.97, "gets_per_job_where_budget_binds": 1.15}
 
 
-def run_draw(seed: int, max_windows: float | None, own_code: bool = False) -> dict[str, Any]:
+def run_draw(seed: int, max_windows: float | None, model: bool = False) -> dict[str, Any]:
     """Judge one draw; its figures and parameters."""
     service = draw(seed)
-    figures = judge(service.scenario(max_windows=max_windows), own_code=own_code)
+    figures = judge(service.scenario(max_windows=max_windows), model=model)
     return {
         "seed": seed,
         "service": service.label(),
@@ -50,17 +52,17 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--show", type=int, default=10, help="worst draws to print")
     parser.add_argument(
-        "--own-code",
+        "--model",
         action="store_true",
-        help="run the client's own code over a simulated transport (about 5x slower), "
-        "not the model of its job code",
+        help="drive the pacer with the model of the job code (about 5x faster), not the "
+        "client's own code over a simulated transport",
     )
     args = parser.parse_args()
     started = time.perf_counter()
     seeds = range(args.seed, args.seed + args.draws)
     with ProcessPoolExecutor(args.workers) as pool:
         rows = list(
-            pool.map(run_draw, seeds, [args.max_windows] * len(seeds), [args.own_code] * len(seeds))
+            pool.map(run_draw, seeds, [args.max_windows] * len(seeds), [args.model] * len(seeds))
         )
     rows.sort(key=lambda row: row["fraction_of_ceiling"])
     for row in rows[: args.show]:
@@ -84,7 +86,7 @@ def main() -> int:
             "draws": args.draws,
             "first_seed": args.seed,
             "max_windows": args.max_windows,
-            "own_code": args.own_code,
+            "model": args.model,
             "seconds": round(time.perf_counter() - started, 1),
             **summary,
             "targets": TARGETS,

@@ -17,8 +17,8 @@ from typing import Any
 
 from ..emulator.config import RateLimit, Regime, Timing
 from .ceiling import clairvoyant_elapsed
-from .own_code import simulate_own_code
-from .scenarios import DOCUMENTS_PER_JOB, REQUESTS, SCALE, WINDOW, Scenario, simulate
+from .own_code import simulate
+from .scenarios import DOCUMENTS_PER_JOB, REQUESTS, SCALE, WINDOW, Scenario, simulate_model
 
 JOBS_PER_WINDOW = REQUESTS // 2
 """Jobs one rate window carries at the bound (one submit and one GET each)."""
@@ -151,12 +151,12 @@ def draw(seed: int) -> Draw:
     )
 
 
-def judge(scenario: Scenario, *, own_code: bool = False) -> dict[str, Any]:
-    """Run the pacer over `scenario`; its figures, with the fraction of the ceiling reached
-    (the clairvoyant client's elapsed time over ours, for the same jobs) and whether the
-    budget binds there. With `own_code`, the client's own code runs it (`own_code.py`), not
-    the model of its job code."""
-    figures = simulate_own_code(scenario) if own_code else simulate(scenario)
+def judge(scenario: Scenario, *, model: bool = False) -> dict[str, Any]:
+    """Run the client's own code over `scenario`; its figures, with the fraction of the
+    ceiling reached (the clairvoyant client's elapsed time over ours, for the same jobs) and
+    whether the budget binds there. With `model`, the pacer driven by the model of the job
+    code runs it instead (`simulate_model`)."""
+    figures = simulate_model(scenario) if model else simulate(scenario)
     ceiling = clairvoyant_elapsed(scenario)
     unlimited = replace(scenario, timing=replace(scenario.timing, max_running_jobs=None))
     bound = unlimited.bound_documents_per_second(ceiling)

@@ -1,13 +1,16 @@
 """A scenario run by the client's own code: `Client.stream` over a `MockTransport` that answers
 from simulated services, on an event loop with a virtual clock.
 
-What `simulate` reports for the model client (`client.py`), this reports for the code users
-run: its job runner, retries, pipeline and emitter, and the pacer as they drive it. The
-client's timing defaults are scaled as the service's time is (`scaled_options`).
+Every simulated figure comes from here: the code users run (its job operations and batch
+runner, retries, pipeline and emitter, and the pacer as they drive it) against a simulated
+service. The client's timing defaults are scaled as the service's time is (`scaled_options`).
+`simulate_model` (a model of the job code driving the pacer, about five times faster) serves
+the pacer's own tests only.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import anyio
@@ -46,8 +49,8 @@ def scaled_options(scale: float, guess: float, max_jobs_in_flight: int = 2000) -
     }
 
 
-def simulate_own_code(scenario: Scenario) -> dict[str, Any]:
-    """Run `scenario` with the client's own code to its end; the figures `simulate` gives."""
+def simulate(scenario: Scenario) -> dict[str, Any]:
+    """Run `scenario` with the client's own code to its end; the figures of the run."""
     return dict(run_virtual(lambda: _run(scenario)))
 
 
@@ -68,6 +71,8 @@ async def _run(scenario: Scenario) -> dict[str, Any]:
         texts = (f"document {offset + index}" for index in range(documents))
         async with Client(resources=resources, transport=wire.transport(), **options) as client:
             async for result in client.stream(texts, *tasks):
+                if not results:
+                    first_results.append(anyio.current_time())
                 results += 1
                 if not result.ok:
                     errors.append(repr(result))
@@ -75,8 +80,12 @@ async def _run(scenario: Scenario) -> dict[str, Any]:
             pacers = [link.pacer for link in client._links]
             decisions.extend(decision.what for pacer in pacers for decision in pacer.decisions)
             peaks.extend(pacer.in_flight.peak_jobs for pacer in pacers)
+            for pacer in pacers:
+                granted.update(pacer.granted)
 
     decisions: list[str] = []
+    first_results: list[float] = []
+    granted: Counter[str] = Counter()
     errors: list[str] = []
     peaks: list[int] = []
     resources = [
@@ -107,6 +116,8 @@ async def _run(scenario: Scenario) -> dict[str, Any]:
         "errors": len(errors),
         "first_error": errors[0] if errors else None,
         "peak_in_flight": max(peaks),
+        "first_result_s": round(min(first_results) - started, 2) if first_results else None,
+        "granted": dict(granted),
         "finished_s_by_client": [round(at - started, 2) for at in finished],
         "pooled": decisions.count("one budget with other resources"),
         "decisions": sorted(set(decisions)),

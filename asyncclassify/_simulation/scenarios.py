@@ -109,8 +109,10 @@ class Scenario:
         return min(budget, running / mean_run * DOCUMENTS_PER_JOB)
 
 
-def simulate(scenario: Scenario) -> dict[str, Any]:
-    """Run `scenario` to its end; the figures of the run."""
+def simulate_model(scenario: Scenario) -> dict[str, Any]:
+    """Run `scenario` to its end with the pacer driven by a model of the job code
+    (`client.py`: fast, for the pacer's own tests); the figures of the run. Figures reported
+    anywhere come from `simulate`, the client's own code."""
     loop = EventLoop()
     service = scenario.service()
     share = scenario.jobs // scenario.clients

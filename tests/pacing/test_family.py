@@ -1,6 +1,6 @@
-"""The pacer over a randomized family of services, each judged against its own clairvoyant
-ceiling (a fixed set of draws, corpora cut to four windows; `benchmarks/pacing_family.py`
-runs fresh draws whole)."""
+"""The client's own code over a randomized family of services, each judged against its own
+clairvoyant ceiling (a fixed set of draws, corpora cut to three windows;
+`benchmarks/pacing_family.py` runs fresh draws whole)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from asyncclassify._simulation.family import draw, judge
 
 pytestmark = pytest.mark.slow
 
-DRAWS = range(24)
+DRAWS = range(12)
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def family() -> list[dict[str, Any]]:
     runs = []
     for seed in DRAWS:
         service = draw(seed)
-        scenario = service.scenario(max_windows=4)
+        scenario = service.scenario(max_windows=3)
         figures = judge(scenario)
         figures["expected_jobs"] = scenario.jobs // scenario.clients * scenario.clients
         figures["service"] = service.label()

@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import pytest
 
-from asyncclassify._simulation.family import draw, judge
-from asyncclassify._simulation.own_code import simulate_own_code
+from asyncclassify._simulation import simulate
+from asyncclassify._simulation.family import judge
 from asyncclassify._simulation.scenarios import Scenario, realistic_timing
 from asyncclassify._simulation.virtual import NothingLeftError, run_virtual
 
@@ -42,7 +42,7 @@ def test_a_loop_where_nothing_can_happen_raises_instead_of_hanging() -> None:
 
 def test_a_scenario_run_by_the_clients_own_code_answers_every_document_once() -> None:
     scenario = Scenario("own code", realistic_timing(0.4), jobs=600, seed=3)
-    figures = simulate_own_code(scenario)
+    figures = simulate(scenario)
 
     assert figures["results"] == 600 * 25
     assert figures["errors"] == 0
@@ -52,32 +52,17 @@ def test_a_scenario_run_by_the_clients_own_code_answers_every_document_once() ->
 
 def test_two_processes_on_one_key_each_finish_their_share() -> None:
     scenario = Scenario("two", realistic_timing(0.4), jobs=800, clients=2, seed=5)
-    figures = simulate_own_code(scenario)
+    figures = simulate(scenario)
 
     assert figures["results"] == 800 * 25
     assert len(figures["finished_s_by_client"]) == 2
     assert figures["throttled_fraction"] <= 0.02, figures
 
 
-DRAWS = (0, 1, 2, 4, 5, 6)
-"""(Draw 3, a queue of ten slots, takes as long as the others together.)"""
-
-
-@pytest.mark.parametrize("seed", DRAWS)
-def test_family_draws_run_by_the_clients_own_code(seed: int) -> None:
-    # Cut to two windows: the benchmark (`pacing_family.py --own-code`) runs them whole.
-    scenario = draw(seed).scenario(max_windows=2)
-    figures = judge(scenario, own_code=True)
-
-    assert figures["results"] == scenario.jobs // scenario.clients * scenario.clients * 25
-    assert figures["errors"] == 0, figures["first_error"]
-    assert figures["fraction_of_ceiling"] >= 0.6, (draw(seed).label(), figures)
-
-
 def test_own_code_and_model_agree_on_a_plain_service() -> None:
     scenario = replace(Scenario("plain", realistic_timing(0.2)), jobs=1_200, seed=2)
-    own = judge(scenario, own_code=True)
-    model = judge(scenario)
+    own = judge(scenario)
+    model = judge(scenario, model=True)
 
     assert abs(own["fraction_of_ceiling"] - model["fraction_of_ceiling"]) <= 0.03
     assert abs(own["gets_per_job"] - model["gets_per_job"]) <= 0.05

@@ -15,7 +15,7 @@ from asyncclassify._pacing.pooling import (
     PooledBudget,
     PoolFinder,
 )
-from asyncclassify._simulation import Scenario, realistic_timing, simulate
+from asyncclassify._simulation import Scenario, realistic_timing, simulate_model
 
 WINDOW = 6.0
 LIMIT = 100
@@ -192,8 +192,8 @@ def test_resources_of_one_client_on_one_budget_are_paced_as_one() -> None:
         one_client=True,
         seed=3,
     )
-    pooled = simulate(scenario)
-    apart = simulate(replace(scenario, one_client=False))
+    pooled = simulate_model(scenario)
+    apart = simulate_model(replace(scenario, one_client=False))
     assert pooled["pooled"] == 4
     assert apart["pooled"] == 0
     assert pooled["fraction_of_bound"] >= 0.93, pooled

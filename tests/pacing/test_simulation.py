@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from asyncclassify._simulation import Scenario, matrix, realistic_timing, simulate
+from asyncclassify._simulation import Scenario, matrix, realistic_timing, simulate_model
 from asyncclassify._simulation.ceiling import clairvoyant_elapsed, clairvoyant_fraction
 from asyncclassify._simulation.client import EventLoop, SimulatedClient
 from asyncclassify._simulation.family import draw, judge
@@ -38,7 +38,7 @@ BUDGET_BOUND = [
 
 def _run(name: str, **changes: object) -> dict[str, object]:
     scenario = replace(SCENARIOS[name], jobs=1_200, seed=11)
-    return simulate(replace(scenario, **changes))  # type: ignore[arg-type]
+    return simulate_model(replace(scenario, **changes))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("name", BUDGET_BOUND)
@@ -75,7 +75,7 @@ def test_the_stragglers_of_a_wide_spread_are_polled_soon_after_they_finish() -> 
     # The run's end waits on its slowest jobs; with requests to spare they are polled often,
     # not at a long tail's conditional quantiles (which left one run 12% under the ceiling).
     scenario = replace(SCENARIOS["sigma 0.7, guess right"], seed=3)
-    figures = simulate(scenario)
+    figures = simulate_model(scenario)
     assert figures["fraction_of_bound"] >= 0.97 * clairvoyant_fraction(scenario), figures
     assert figures["gets_per_job"] <= 1.05, figures
 
@@ -131,7 +131,7 @@ def test_a_few_slots_and_widely_spread_jobs_keep_the_service_busy() -> None:
     # tasks each: the queue is confirmed and capped, and the cap must not leave the slots
     # idle (it did: durations learnt from the model's own quantile, polls 40 typical
     # durations late, 0.25 of the ceiling on this corpus).
-    figures = judge(draw(5175).scenario(max_windows=5))
+    figures = judge(draw(5175).scenario(max_windows=5), model=True)
     assert figures["fraction_of_ceiling"] >= 0.9, figures
 
 
@@ -152,7 +152,7 @@ def test_a_queue_only_suspected_holds_no_work_back() -> None:
     )
     loop.run(until=1e6)
     assert "queue suspected" in [decision.what for decision in client.pacer.decisions]
-    figures = judge(scenario)
+    figures = judge(scenario, model=True)
     assert figures["fraction_of_ceiling"] >= 0.93, figures
     assert figures["gets_per_job"] <= 1.1
 
@@ -163,7 +163,7 @@ def test_work_held_by_the_jobs_in_flight_polls_early_with_an_idle_budget() -> No
     # budget idles while the service has drained every job: until polls find them finished,
     # nothing new may be sent (the service sat idle for minutes, 0.72 of the ceiling on this
     # corpus). Idle requests poll the jobs most likely finished instead.
-    figures = judge(draw(9239).scenario(max_windows=6))
+    figures = judge(draw(9239).scenario(max_windows=6), model=True)
     assert figures["fraction_of_ceiling"] >= 0.9, figures
 
 
@@ -172,7 +172,7 @@ def test_a_dropped_start_line_leaves_no_finished_job_unpolled() -> None:
     # then dropped. The durations learnt from the line and the ages counted from the submits
     # once fitted a median of six years: the service had finished every job at 270 s, and
     # the last 511 waited until 560 s for a poll (0.47 of the ceiling).
-    figures = judge(draw(12292).scenario())
+    figures = judge(draw(12292).scenario(), model=True)
     assert figures["fraction_of_ceiling"] >= 0.9, figures
 
 
@@ -197,7 +197,7 @@ def test_time_to_first_result_when_the_budget_does_not_bind() -> None:
     # Twenty jobs at once: nowhere near the budget. The first answer comes about when the
     # fastest of the first jobs is done, even from a guess ten times too short.
     for guess in (MEDIAN / 10, MEDIAN, 3 * MEDIAN):
-        figures = simulate(Scenario("small", realistic_timing(0.4), guess=guess, jobs=20))
+        figures = simulate_model(Scenario("small", realistic_timing(0.4), guess=guess, jobs=20))
         assert figures["first_result_s"] <= 1.2 * MEDIAN, (guess, figures)
 
 
@@ -222,7 +222,7 @@ def test_many_random_services_never_stall_and_never_storm() -> None:
             clients=rng.choice([1, 1, 1, 2]),
             seed=run,
         )
-        figures = simulate(scenario)
+        figures = simulate_model(scenario)
         expected = scenario.jobs // scenario.clients * scenario.clients
         assert figures["jobs"] == expected, (scenario, figures)
         # A few dozen GETs find out how long jobs take; beyond that a few per job at most,
