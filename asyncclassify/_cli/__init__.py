@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from .. import __version__
 from . import estimate
 from . import evaluate as evaluating
-from .run import add_arguments, add_input_arguments, estimate_command, run_command
+from .options import add_arguments, add_input_arguments
+from .run import estimate_command, run_command
 
 
 def main(argv: Sequence[str] | None = None) -> int:

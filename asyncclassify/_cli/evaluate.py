@@ -22,15 +22,9 @@ from .._client import Client
 from .._errors import AsyncClassifyError, ConfigurationError
 from .._models import TaskKind, parse_task
 from .._settings import Pacing
+from .options import add_connection_arguments, add_task_arguments, connection, parse_tasks
 from .resources import resources
-from .run import (
-    EXIT_OK,
-    EXIT_USAGE,
-    add_connection_arguments,
-    add_task_arguments,
-    connection,
-    parse_tasks,
-)
+from .run import EXIT_OK, EXIT_USAGE
 
 KIND_NAMES: dict[TaskKind, str] = {
     "single": "single-label",

@@ -14,17 +14,12 @@ is split into lines: a newline there is not the byte 0x0a.
 from __future__ import annotations
 
 import codecs
-import contextlib
-import csv
 import io
-import itertools
 import json
 import math
-import sys
-from collections.abc import Callable, Container, Generator, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Container, Iterator
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any
 
 import ijson
 import ijson.backends.python as exact_json
@@ -32,46 +27,9 @@ import orjson
 
 from . import parquet
 from .compression import inner_name, open_input
+from .csv_input import csv_document, csv_rows
 from .encodings import encoding_of, escaped, not_in, peek, wide, wide_lines
-
-Format = Literal["jsonl", "json", "csv", "parquet", "text", "folder"]
-FORMATS: tuple[Format, ...] = ("jsonl", "json", "csv", "parquet", "text", "folder")
-TABULAR: tuple[Format, ...] = ("csv", "parquet")
-"""Formats whose records have columns a tabular output carries through."""
-BINARY = ((b"PK\x03\x04", "a ZIP archive (an .xlsx or .docx?)"), (b"%PDF", "a PDF"))
-"""Files the command cannot read as text, by their first bytes."""
-Malformed = Callable[[str, str], None]
-"""Called with (id, problem) for an input record that cannot become a document."""
-Warn = Callable[[str], None]
-BOM = codecs.BOM_UTF8
-FIRST_RECORD_LINES = 100
-"""Lines looked at for a JSONL file's first object, to check its fields before the run."""
-BINARY_SNIFF = 8192
-"""Bytes of a folder's file looked at for a NUL, the mark of a binary file."""
-
-csv.field_size_limit(sys.maxsize)  # a long document is a document, not a CSV error
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """Where the documents come from and how to read them."""
-
-    path: str
-    """A file or folder, or "-" for stdin."""
-    form: Format
-    encoding: str = "utf-8"
-    delimiter: str | None = None
-    """CSV delimiter (default: a tab for .tsv, else a comma)."""
-    columns: tuple[str, str, str | None] = ("id", "text", None)
-    """CSV columns, or JSON fields: id, text, language (optional; a JSON record's "language"
-    field by default)."""
-    exclude: frozenset[str] = frozenset()
-    """Files a folder holds that are not input (the run's own output), as absolute paths."""
-
-    @property
-    def name(self) -> str:
-        """How messages name the source."""
-        return "stdin" if self.path == "-" else self.path
+from .sources import BINARY_SNIFF, BOM, Format, Malformed, Source, Warn
 
 
 def detect_format(source: str) -> Format:
@@ -293,49 +251,6 @@ class _Reencoded(io.RawIOBase):
         return size
 
 
-def check_source(source: Source) -> None:
-    """Raise ValueError if the source cannot be read at all (a CSV without the named
-    columns), so that the run is refused before anything is sent."""
-    if source.path == "-":
-        return
-    if source.form == "parquet":
-        _check_columns(source, parquet.columns_of(source.path), "column")
-        return
-    if source.form != "folder":
-        _check_text(source)
-    if source.form == "jsonl":
-        _check_first_record(source)
-    if source.form != "csv":
-        return
-    with open_input(source.path) as handle:
-        _csv_reader(handle, source)
-
-
-def _check_text(source: Source) -> None:
-    """A file that is no text (Parquet, a spreadsheet, a PDF) is refused, not sent line by
-    line as documents (each billed)."""
-    with open_input(source.path) as handle:
-        head = handle.read(BINARY_SNIFF)
-    kind = next((kind for magic, kind in BINARY if head.startswith(magic)), None)
-    if head.startswith(parquet.MAGIC):
-        kind = "Parquet (name it .parquet, or pass --format parquet)"
-    if kind is None and not wide(encoding_of(head, source.encoding)) and b"\0" in head:
-        kind = "binary (it holds NUL bytes)"
-    if kind is not None:
-        raise ValueError(
-            f"{source.name} is {kind}, not {source.form} text: the command reads JSONL, JSON, "
-            "CSV or TSV, plain text, Parquet, or a folder of .txt files"
-        )
-
-
-def _check_columns(source: Source, found: Sequence[str], what: str, hint: str = "") -> None:
-    """Refuse a source without the columns the options name."""
-    missing = [c for c in source.columns if c is not None and c not in found]
-    if missing:
-        shown = ", ".join(repr(name) for name in list(found)[:20])
-        raise ValueError(f"{source.name} has no {what} {missing[0]!r} (its {what}s: {shown}){hint}")
-
-
 def _parquet(
     source: Source, on_malformed: Malformed, skip: Container[str]
 ) -> Iterator[dict[str, Any]]:
@@ -353,60 +268,6 @@ def _parquet(
             yield document
 
 
-def _check_first_record(source: Source) -> None:
-    """A JSONL file whose first object lacks the id or text field: the fields are named
-    otherwise (every record would fail), so the run is refused, naming them."""
-    found = _first_object(source)
-    if found is None:
-        return
-    number, record = found
-    for flag, name in (("--id-column", source.columns[0]), ("--text-column", source.columns[1])):
-        if name not in record:
-            shown = ", ".join(repr(key) for key in list(record)[:10])
-            raise ValueError(
-                f"{source.name} line {number} has no field {name!r} (its fields: {shown}); "
-                f"name the field with {flag}"
-            )
-
-
-def _first_object(source: Source) -> tuple[int, dict[str, Any]] | None:
-    """A JSONL file's first object, with its line number (None if its first lines hold none)."""
-    with open_input(source.path) as handle:
-        encoding = encoding_of(peek(handle), source.encoding)
-        lines: Iterator[Any] = wide_lines(handle, encoding) if wide(encoding) else iter(handle)
-        with (
-            contextlib.closing(lines) if isinstance(lines, Generator) else contextlib.nullcontext()
-        ):
-            for number, line in enumerate(itertools.islice(lines, FIRST_RECORD_LINES), start=1):
-                try:
-                    record = orjson.loads(line if isinstance(line, str) else line.removeprefix(BOM))
-                except (ValueError, UnicodeDecodeError):
-                    continue
-                if isinstance(record, dict):
-                    return number, record
-    return None
-
-
-def _csv_reader(handle: IO[bytes], source: Source) -> csv.DictReader[str]:
-    """A reader past the header, which must name the id and text columns."""
-    encoding = encoding_of(peek(handle), source.encoding)
-    if codecs.lookup(encoding).name == "utf-8":
-        encoding = "utf-8-sig"
-    # Undecodable bytes become lone surrogates, so that only their row fails.
-    text_handle = io.TextIOWrapper(handle, encoding=encoding, errors="surrogateescape", newline="")
-    tsv = inner_name(source.path).lower().endswith(".tsv")
-    reader = csv.DictReader(text_handle, delimiter=source.delimiter or ("\t" if tsv else ","))
-    fields = reader.fieldnames
-    if fields is not None:  # (an empty file has no header, and no rows)
-        try:
-            hint = "; is --delimiter right?" if len(fields) == 1 else ""
-            _check_columns(source, fields, "column", hint)
-        except ValueError:
-            text_handle.detach()  # the caller closes the file
-            raise
-    return reader
-
-
 def _csv(
     handle: IO[bytes], source: Source, on_malformed: Malformed, skip: Container[str]
 ) -> Iterator[dict[str, Any]]:
@@ -418,44 +279,6 @@ def _csv(
                 on_malformed(key, f"{source.name} line {start}: {problem or document}")
         elif document["id"] not in skip:
             yield document
-
-
-def csv_rows(
-    handle: IO[bytes], source: Source
-) -> Iterator[tuple[int, dict[str, str] | None, str | None]]:
-    """Each CSV record: its first line, and its fields by column (None, with the problem,
-    for a record the CSV module cannot parse)."""
-    reader = _csv_reader(handle, source)
-    while True:
-        start = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield start, None, str(exc)
-            continue
-        yield start, row, None
-
-
-def csv_document(row: dict[str, str], source: Source) -> dict[str, Any] | str:
-    """A CSV record as a document, or what is wrong with it."""
-    id_column, text_column, language_column = source.columns
-    document_id, text = row.get(id_column), row.get(text_column)
-    extra = row.get(None)  # type: ignore[call-overload]  # (fields past the header's)
-    if extra:
-        return (
-            f"{len(row) - 1 + len(extra)} fields where the header has {len(row) - 1}: a "
-            "delimiter in a text that is not quoted? (the text would be cut short)"
-        )
-    if any(isinstance(value, str) and escaped(value) for value in row.values()):
-        return f"bytes that are not {source.encoding} (pass --encoding for another)"
-    if not document_id or text is None:
-        return f"no {id_column} or no {text_column}"
-    document: dict[str, Any] = {"id": document_id, "text": text}
-    if language_column and row.get(language_column):
-        document["language"] = row[language_column]
-    return document
 
 
 def _text(

@@ -30,16 +30,10 @@ from .._errors import ConfigurationError
 from .._models import Task
 from . import parquet
 from .compression import open_input
-from .readers import (
-    TABULAR,
-    Source,
-    csv_document,
-    csv_rows,
-    json_document,
-    malformed_id,
-    read_documents,
-)
+from .csv_input import csv_document, csv_rows
+from .readers import json_document, malformed_id, read_documents
 from .resuming import DUPLICATE_ID
+from .sources import TABULAR, Source
 
 OutputKind = Literal["jsonl", "csv", "tsv", "parquet"]
 OUTPUT_SUFFIXES: dict[str, OutputKind] = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet"}

@@ -8,8 +8,8 @@ import pytest
 
 from asyncclassify import RunStats
 from asyncclassify._cli.progress import Progress
-from asyncclassify._cli.readers import Source
 from asyncclassify._cli.run import _count
+from asyncclassify._cli.sources import Source
 from asyncclassify.emulator import Emulator
 
 from .helpers import SINGLE, by_id, connect, jsonl, output_lines, run_cli, single_answer
