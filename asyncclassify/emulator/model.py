@@ -6,11 +6,7 @@ Answers are meant to look plausible on a corpus of short support tickets and rev
 
 * A label whose name, or one of its keywords (for the demo labels), occurs in the text wins;
   otherwise a stable hash of the text picks.
-* Entities are spans found by Unicode-aware patterns: e-mail addresses, dates, money amounts,
-  numbers, runs of Han/Katakana or Hangul, and runs of capitalised words (accents and
-  combining marks included). Spans always start and end on grapheme cluster boundaries. A
-  category whose name fits the span's shape (money -> ``Amount``) is chosen when the project
-  has one; otherwise a stable hash of the span picks.
+* Entities are spans found by Unicode-aware patterns (see :mod:`.entities`).
 """
 
 from __future__ import annotations
@@ -21,9 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-import regex
-
-from .textunits import TEXT_ELEMENTS, TextIndex, normalize_unit
+from . import hashing
+from .entities import EntityMatch, recognize_entities
 
 __all__ = [
     "DEMO_ENTITY_CATEGORIES",
@@ -66,42 +61,6 @@ class Classification:
 
     category: str
     confidence: float
-
-
-@dataclass(frozen=True, slots=True)
-class EntityMatch:
-    """One recognized entity; `offset` and `length` are in the requested unit."""
-
-    text: str
-    category: str
-    offset: int
-    length: int
-    confidence: float
-
-
-# --- stable hashing -------------------------------------------------------------------------
-
-_SEPARATOR = b"\x1f"
-
-
-def _digest(*parts: str) -> bytes:
-    data = _SEPARATOR.join(part.encode("utf-8", "surrogatepass") for part in parts)
-    return hashlib.blake2b(data, digest_size=16).digest()
-
-
-def _pick(digest: bytes) -> int:
-    """A stable integer for choosing among alternatives."""
-    return int.from_bytes(digest[:8], "big")
-
-
-def _fraction(digest: bytes) -> float:
-    """A stable number in [0, 1), independent of :func:`_pick`."""
-    return int.from_bytes(digest[8:], "big") / 2.0**64
-
-
-def _score(low: float, high: float, fraction: float) -> float:
-    """A confidence between `low` and `high`, rounded like the service's scores."""
-    return max(0.01, min(1.0, round(low + (high - low) * fraction, 2)))
 
 
 # --- classification -------------------------------------------------------------------------
@@ -282,15 +241,17 @@ def classify_single(text: str, labels: Sequence[str]) -> Classification:
     mention a stable hash of the text and labels picks one, with a lower confidence.
     """
     labels = _label_tuple(labels)
-    digest = _digest(text, *labels)
+    digest = hashing.digest(text, *labels)
     counts, first = _matcher(labels).hits(text)
     best = max(counts)
     if best:
         winner = min((i for i, count in enumerate(counts) if count == best), key=first.__getitem__)
         low = 0.72 + 0.06 * min(best - 1, 3)
-        return Classification(labels[winner], _score(low, low + 0.09, _fraction(digest)))
-    winner = _pick(digest) % len(labels)
-    return Classification(labels[winner], _score(0.35, 0.65, _fraction(digest)))
+        return Classification(
+            labels[winner], hashing.score(low, low + 0.09, hashing.fraction(digest))
+        )
+    winner = hashing.pick(digest) % len(labels)
+    return Classification(labels[winner], hashing.score(0.35, 0.65, hashing.fraction(digest)))
 
 
 _MULTI_BY_CHANCE = 0.12
@@ -305,7 +266,7 @@ def classify_multi(text: str, labels: Sequence[str]) -> list[Classification]:
     """
     labels = _label_tuple(labels)
     counts, _ = _matcher(labels).hits(text)
-    text_digest = _digest(text)
+    text_digest = hashing.digest(text)
     result = []
     for label, count in zip(labels, counts, strict=True):
         digest = hashlib.blake2b(
@@ -313,212 +274,11 @@ def classify_multi(text: str, labels: Sequence[str]) -> list[Classification]:
         ).digest()
         if count:
             low = 0.78 + 0.06 * min(count - 1, 2)
-            result.append(Classification(label, _score(low, low + 0.09, _fraction(digest))))
-        elif _pick(digest) / 2.0**64 < _MULTI_BY_CHANCE:
-            result.append(Classification(label, _score(0.50, 0.72, _fraction(digest))))
-    return result
-
-
-# --- entities -------------------------------------------------------------------------------
-
-_MONTH = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
-    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
-)
-_STANDALONE_DATE = (
-    r"(?:January|February|March|April|June|July|August|September|October|November|December"
-    r"|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-)
-_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
-_AMOUNT_NUMBER = r"\d+(?:[.,]\d+)*"
-_CURRENCY_WORD = r"(?:USD|EUR|GBP|JPY|CHF|dollars?|euros?|pounds?|yen)"
-_LETTER = r"[\p{Lu}\p{Ll}\p{Lt}]\p{M}*"
-# A capitalised word, with inner apostrophes and hyphens (O'Brien, Jean-Luc) but not a
-# possessive 's.
-_CAPITALISED = (
-    rf"\p{{Lu}}\p{{M}}*(?:{_LETTER})*(?:['\u2019-](?!s(?!\p{{L}})){_LETTER}(?:{_LETTER})*)*"
-)
-_PARTICLE = r"(?:de|del|della|da|di|du|dos|van|von|der|den|la|le|al|bin|ibn)"
-
-# Everything but e-mail addresses. At each position the first alternative that matches wins,
-# so the more specific shapes come first. Named groups are the span's shape.
-_SHAPES = rf"""
-    (?P<date>(?<!\w)(?:
-        \d{{4}}-\d{{1,2}}-\d{{1,2}}
-        |\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}
-        |{_MONTH}\ {_DAY}(?:,?\ \d{{4}})?
-        |{_MONTH}\ \d{{4}}
-        |{_DAY}\ {_MONTH}(?:\ \d{{4}})?
-        |{_STANDALONE_DATE}
-    )(?!\w))
-    |(?P<money>(?<![\w.,])(?:
-        \p{{Sc}}\ ?{_AMOUNT_NUMBER}
-        |{_AMOUNT_NUMBER}\ ?(?:\p{{Sc}}|{_CURRENCY_WORD}(?!\w))
-    ))
-    |(?P<number>(?<![\w.,]){_AMOUNT_NUMBER}(?!\w))
-    |(?P<cjk>[\p{{Han}}\p{{Katakana}}\u30fc]{{2,}}|\p{{Hangul}}{{2,}})
-    |(?P<name>(?<![\p{{L}}\p{{M}}\d]){_CAPITALISED}
-        (?:\ (?:{_PARTICLE}\ )*{_CAPITALISED})*
-        (?![\p{{L}}\p{{M}}\d]))
-"""
-_EMAIL_ADDRESS = r"(?P<email>(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+(?!\w))"
-_ENTITY = regex.compile(_SHAPES, regex.VERBOSE)
-# Trying the e-mail alternative at every word costs more than all the others together, so it
-# is only tried in texts that contain an "@".
-_ENTITY_OR_EMAIL = regex.compile(rf"{_EMAIL_ADDRESS}|{_SHAPES}", regex.VERBOSE)
-
-# Capitalised words that start sentences far more often than they name anything.
-# fmt: off
-_NOT_NAMES = frozenset({
-    "A", "An", "And", "Are", "As", "At", "Also", "After", "Before", "But", "By", "Can", "Could",
-    "Dear", "Did", "Do", "Does", "For", "From", "Good", "He", "Hello", "Hey", "Hi", "How", "I",
-    "If", "In", "Is", "It", "Its", "Just", "Kind", "Let", "May", "Me", "My", "No", "Not", "Now",
-    "OK", "Ok", "Of", "On", "Or", "Our", "Please", "Regards", "She", "Since", "So", "Sorry",
-    "Still", "Thank", "Thanks", "That", "The", "Their", "Then", "There", "These", "They", "This",
-    "Those", "To", "Today", "Tomorrow", "Very", "Was", "We", "What", "When", "Where", "Which",
-    "While", "Who", "Why", "Will", "With", "Would", "Yes", "Yesterday", "You", "Your", "Loan",
-    "Order", "Invoice", "Ticket", "Re", "Fwd",
-})
-# fmt: on
-
-# fmt: off
-_ORG_SUFFIXES = frozenset({
-    "Inc", "Ltd", "LLC", "Corp", "Corporation", "GmbH", "AG", "SA", "PLC", "Co", "Company", "Bank",
-    "Group", "Airlines", "University", "Labs", "Technologies", "Systems", "Insurance", "Holdings",
-    "Partners", "Foundation",
-})
-# fmt: on
-
-# Substrings of category names that say which shape of span a category is for.
-_PERSON = ("person", "name", "borrower", "customer", "client", "people", "actor", "author")
-_ORGANIZATION = ("organization", "organisation", "company", "org", "bank", "lender", "brand")
-_LOCATION = ("location", "place", "city", "country", "address", "region")
-_AMOUNT = ("amount", "money", "price", "cost", "payment", "salary", "income", "balance")
-_DATE = ("date", "day", "time", "deadline")
-_EMAIL = ("email", "e-mail", "mail")
-_NUMBER = ("number", "quantity", "count")
-
-# For each kind of span, hint groups in order of preference: the first group that fits some
-# categories decides; the categories fitting it are chosen among by hash.
-_SHAPE_HINTS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "email": (_EMAIL,),
-    "date": (_DATE,),
-    "money": (_AMOUNT,),
-    "number": (_NUMBER, _AMOUNT),
-    "organization": (_ORGANIZATION,),
-    "location": (_LOCATION,),
-    "person": (_PERSON, _ORGANIZATION + _LOCATION),
-    "name": (_PERSON + _ORGANIZATION + _LOCATION,),
-    "cjk": (_PERSON + _ORGANIZATION + _LOCATION,),
-}
-
-
-@lru_cache(maxsize=256)
-def _categories_by_shape(categories: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
-    """For each shape, the categories whose names fit it (absent when none fit)."""
-    folded = [category.casefold() for category in categories]
-    fitting: dict[str, tuple[str, ...]] = {}
-    for shape, hint_groups in _SHAPE_HINTS.items():
-        for hints in hint_groups:
-            found = tuple(
-                category
-                for category, name in zip(categories, folded, strict=True)
-                if any(hint in name for hint in hints)
+            result.append(
+                Classification(label, hashing.score(low, low + 0.09, hashing.fraction(digest)))
             )
-            if found:
-                fitting[shape] = found
-                break
-    return fitting
-
-
-def _after_word(text: str, start: int, word: str) -> bool:
-    """True when `word` and a space stand right before `start`, as in "a branch in Lyon"."""
-    cue_start = start - len(word) - 1
-    return (
-        cue_start >= 0
-        and text.startswith(word, cue_start)
-        and text[start - 1] == " "
-        and (cue_start == 0 or not text[cue_start - 1].isalnum())
-    )
-
-
-def _starts_sentence(text: str, start: int) -> bool:
-    """True when nothing but spaces, symbols or emoji precede `start` in its sentence."""
-    for position in range(start - 1, -1, -1):
-        char = text[position]
-        if char in _SENTENCE_ENDS:
-            return True
-        if char.isalnum():
-            return False
-    return True
-
-
-_SENTENCE_ENDS = frozenset(".!?\n\u3002")
-
-
-def _name_shape(text: str, start: int, end: int) -> tuple[int, str] | None:
-    """Refine a run of capitalised words: drop leading non-names, tell organizations apart.
-
-    A lone capitalised word opening a sentence is taken for an ordinary word. Returns the
-    new start and the shape, or None when nothing name-like is left.
-    """
-    while True:
-        space = text.find(" ", start, end)
-        word = text[start:end] if space < 0 else text[start:space]
-        if word not in _NOT_NAMES:
-            break
-        if space < 0:
-            return None
-        start = space + 1
-    if space < 0 and _starts_sentence(text, start):
-        return None
-    last = text[text.rfind(" ", start, end) + 1 : end]
-    if last in _ORG_SUFFIXES:
-        return start, "organization"
-    if _after_word(text, start, "in") or _after_word(text, start, "In"):
-        return start, "location"
-    return start, ("name" if space < 0 else "person")
-
-
-def recognize_entities(
-    text: str, categories: Sequence[str], unit: str = TEXT_ELEMENTS
-) -> list[EntityMatch]:
-    """Entities in `text`, in text order, with offsets and lengths in `unit`.
-
-    Every span starts and ends on a grapheme cluster boundary, so it measures exactly in all
-    three units. Raises :class:`ValueError` for an unknown unit; no categories, no entities.
-    """
-    unit = normalize_unit(unit)
-    categories = tuple(categories)
-    if not categories:
-        return []
-    fitting = _categories_by_shape(categories)
-    index = TextIndex(text)
-    entities: list[EntityMatch] = []
-    covered = 0
-    pattern = _ENTITY_OR_EMAIL if "@" in text else _ENTITY
-    for match in pattern.finditer(text):
-        shape: str = match.lastgroup
-        start: int = match.start()
-        end: int = match.end()
-        if shape == "name":
-            refined = _name_shape(text, start, end)
-            if refined is None:
-                continue
-            start, shape = refined
-        start, end = index.snap(start, end)
-        if start < covered:
-            continue
-        covered = end
-        span = text[start:end]
-        digest = _digest(span)
-        candidates = fitting.get(shape)
-        if candidates:
-            category = candidates[_pick(digest) % len(candidates)]
-            confidence = _score(0.80, 0.99, _fraction(digest))
-        else:
-            category = categories[_pick(digest) % len(categories)]
-            confidence = _score(0.55, 0.79, _fraction(digest))
-        offset, length = index.measure(start, end, unit)
-        entities.append(EntityMatch(span, category, offset, length, confidence))
-    return entities
+        elif hashing.pick(digest) / 2.0**64 < _MULTI_BY_CHANCE:
+            result.append(
+                Classification(label, hashing.score(0.50, 0.72, hashing.fraction(digest)))
+            )
+    return result
