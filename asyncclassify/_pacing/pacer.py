@@ -41,14 +41,15 @@ from .budget import (
     PROBE_AFTER_WINDOWS,
     RequestBudget,
 )
-from .durations import SMALL_SAMPLE, DurationModel, JobTimes, ServiceClock
+from .durations import SMALL_SAMPLE, DurationModel, JobTimes
 from .ledger import JobLedger
 from .meters import InFlight, RateMeter
 from .polls import PollQueue
 from .pooling import Budget, PoolFinder
 from .probes import LADDER_GROWTH, LADDER_START, PROBES, ColdProbes
 from .queue_course import QueueCourse
-from .queueing import Decision, StartLine
+from .queueing import Decision
+from .service_clock import ServiceClock
 from .settings import (
     FRONT_LOAD,
     HELD_QUANTILE,
@@ -66,6 +67,7 @@ from .settings import (
     TYPICAL_LATENCY,
     PacingSettings,
 )
+from .start_line import StartLine
 from .turns import PolledJob, Turn
 
 logger = logging.getLogger("asyncclassify.pacing")

@@ -16,7 +16,7 @@ from .durations import DurationModel
 from .ledger import JobLedger
 from .meters import InFlight, RateMeter
 from .polls import NOT_STARTED_AHEAD, PollQueue
-from .queueing import MIN_FINISHED, Decision, QueueWatch, StartLine
+from .queueing import MIN_FINISHED, Decision, QueueWatch
 from .settings import (
     DECISIONS_KEPT,
     PERIOD_FINISHED,
@@ -24,6 +24,7 @@ from .settings import (
     PERIOD_MIN_WINDOWS,
     PERIOD_TYPICALS,
 )
+from .start_line import StartLine
 from .throughput import ThroughputMeter
 from .turns import PolledJob
 

@@ -8,7 +8,8 @@ from statistics import NormalDist
 
 import pytest
 
-from asyncclassify._pacing.durations import DurationModel, JobTimes, ServiceClock
+from asyncclassify._pacing.durations import DurationModel, JobTimes
+from asyncclassify._pacing.service_clock import ServiceClock
 
 MEDIAN = 10.0
 SIGMA = 0.4

@@ -10,7 +10,8 @@ import random
 import pytest
 
 from asyncclassify._pacing.durations import JobTimes
-from asyncclassify._pacing.queueing import QueueWatch, StartLine
+from asyncclassify._pacing.queueing import QueueWatch
+from asyncclassify._pacing.start_line import StartLine
 from asyncclassify._pacing.throughput import Period
 
 WINDOW = 60.0
