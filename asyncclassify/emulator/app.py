@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import socket
-import struct
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any
 
@@ -22,6 +19,17 @@ from .jobs import Job, JobStore, TaskFailure
 from .paging import page_request
 from .ratelimit import SlidingWindowLimiter
 from .rendering import PageRequest, render_page
+from .responses import (
+    DropConnectionError,
+    accepted,
+    drop_connection,
+    error_response,
+    json_response,
+    now,
+    origin_of,
+    too_large,
+    truncated,
+)
 from .stats import Stats
 from .submission import JobRequest
 from .versions import Spelling
@@ -33,13 +41,6 @@ _KIND_NAMES = {
     "multi": "multi-label classification",
     "entities": "custom entity recognition",
 }
-_BACKEND_HEADERS = {
-    "Content-Type": "application/json; charset=utf-8",
-    "x-ms-region": "West US 2",
-    "Strict-Transport-Security": "max-age=31536000; includeSubDomains; preload",
-    "X-Content-Type-Options": "nosniff",
-}
-_GATEWAY_HEADERS = {"Content-Type": "application/json"}
 
 
 class EmulatorService:
@@ -116,15 +117,15 @@ class EmulatorService:
             started = time.perf_counter()
             try:
                 credential = self._authenticate(request)
-                wait = self.limiter.try_acquire(credential, _now())
+                wait = self.limiter.try_acquire(credential, now())
                 if wait is not None:
                     assert self.rate_limit is not None
                     self.stats.throttled += 1
                     raise errors.throttled(self.rate_limit.retry_after(wait))
                 response = await handler(request, credential)
             except ServiceError as exc:
-                response = _error_response(exc, started)
-            except _DropConnectionError as exc:
+                response = error_response(exc, started)
+            except DropConnectionError as exc:
                 self.stats.connections_dropped += 1
                 return drop_connection(request, reset=exc.reset)
             self.stats.count_response(request.method, response.status)
@@ -152,7 +153,7 @@ class EmulatorService:
         if faults.draw("slow_response"):
             await asyncio.sleep(faults.faults.slow_seconds)
         if faults.draw("connection_reset"):
-            raise _DropConnectionError(reset=True)
+            raise DropConnectionError(reset=True)
         if error_fault is not None and faults.draw(error_fault):
             status, retry_after = faults.error_status()
             raise errors.server_error(status, retry_after=retry_after)
@@ -160,10 +161,10 @@ class EmulatorService:
     async def _read_json(self, request: web.Request) -> object:
         length = request.content_length
         if length is not None and length > MAX_BODY_BYTES:
-            raise _too_large(length)
+            raise too_large(length)
         raw = await request.read()
         if len(raw) > MAX_BODY_BYTES:
-            raise _too_large(len(raw))
+            raise too_large(len(raw))
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -212,20 +213,20 @@ class EmulatorService:
             job_request,
             dialect=dialect,
             key=credential,
-            now=_now(),
+            now=now(),
             wall_now=time.time(),
             failures=failures,
         )
         self.stats.count_job(job_request.documents)
         if self.faults.draw("lost_submit_response"):
-            raise _DropConnectionError(reset=False)
-        origin = _origin(request)
+            raise DropConnectionError(reset=False)
+        origin = origin_of(request)
         if self.foreign_endpoint is not None and self.faults.draw("foreign_operation_location"):
             origin = self.foreign_endpoint
         return job, origin
 
     def _find_job(self, job_id: str, dialect: str) -> Job:
-        job = self.store.get(job_id, _now())
+        job = self.store.get(job_id, now())
         if job is None or job.dialect != dialect:
             raise errors.job_not_found(job_id)
         return job
@@ -239,7 +240,7 @@ class EmulatorService:
         next_link: Callable[[int, int], str],
     ) -> web.StreamResponse:
         self.stats.job_gets += 1
-        snap = job.snapshot(_now())
+        snap = job.snapshot(now())
         if snap.terminal:
             cache_key = (spelling.version, page.skip, page.top, page.show_stats_raw, request.host)
             body = job.pages.get(cache_key)
@@ -248,8 +249,8 @@ class EmulatorService:
         else:
             body = render_page(job, snap, spelling, page, next_link)
         if self.faults.draw("truncated_body"):
-            return await _truncated(request, body)
-        return _json_response(200, body)
+            return await truncated(request, body)
+        return json_response(200, body)
 
     # -- modern dialect ---------------------------------------------------------------------
 
@@ -257,7 +258,7 @@ class EmulatorService:
         spelling = modern.spelling_for(request.query.get("api-version"))
         job, origin = await self._submit(request, credential, spelling, "modern")
         location = modern.job_url(origin, job.id, spelling.version)
-        return _accepted(location)
+        return accepted(location)
 
     async def _modern_get(self, request: web.Request, credential: str) -> web.StreamResponse:
         query = request.query
@@ -272,7 +273,7 @@ class EmulatorService:
             top_limit=self.top_limit,
             names=("top", "skip"),
         )
-        origin = _origin(request)
+        origin = origin_of(request)
 
         def next_link(skip: int, top: int) -> str:
             return modern.next_link(
@@ -285,8 +286,8 @@ class EmulatorService:
         spelling = modern.spelling_for(request.query.get("api-version"))
         await self._request_faults(request, None)
         job = self._find_job(request.match_info["job_id"], "modern")
-        already = job.cancel_at is not None and job.cancel_at <= _now()
-        if not job.request_cancel(_now()):
+        already = job.cancel_at is not None and job.cancel_at <= now()
+        if not job.request_cancel(now()):
             raise ServiceError(
                 400,
                 errors.error_object(
@@ -298,14 +299,14 @@ class EmulatorService:
         if not already:
             self.stats.jobs_cancelled += 1
             self.store.note_cancel(job)
-        return _accepted(modern.job_url(_origin(request), job.id, spelling.version))
+        return accepted(modern.job_url(origin_of(request), job.id, spelling.version))
 
     # -- legacy dialect ---------------------------------------------------------------------
 
     async def _legacy_submit(self, request: web.Request, credential: str) -> web.StreamResponse:
         spelling = legacy.spelling_for(request.match_info["version"])
         job, origin = await self._submit(request, credential, spelling, spelling.version)
-        return _accepted(legacy.job_url(origin, spelling.version, job.id))
+        return accepted(legacy.job_url(origin, spelling.version, job.id))
 
     async def _legacy_get(self, request: web.Request, credential: str) -> web.StreamResponse:
         spelling = legacy.spelling_for(request.match_info["version"])
@@ -320,7 +321,7 @@ class EmulatorService:
             top_limit=self.top_limit,
             names=("$top", "$skip"),
         )
-        origin = _origin(request)
+        origin = origin_of(request)
 
         def next_link(skip: int, top: int) -> str:
             return legacy.next_link(
@@ -346,88 +347,4 @@ class EmulatorService:
         headers = request.headers
         if "Ocp-Apim-Subscription-Key" in headers or "Authorization" in headers:
             self.stats.foreign_requests_with_key += 1
-        return _error_response(errors.resource_not_found(), time.perf_counter())
-
-
-class _DropConnectionError(Exception):
-    """Raised by a handler to end the connection without an answer."""
-
-    def __init__(self, *, reset: bool) -> None:
-        super().__init__("connection dropped")
-        self.reset = reset
-
-
-class _Dropped(web.Response):
-    """The placeholder returned for a dropped connection (it is never written)."""
-
-
-def _now() -> float:
-    return asyncio.get_running_loop().time()
-
-
-def _origin(request: web.Request) -> str:
-    return f"{request.scheme}://{request.host}"
-
-
-def _backend_headers(started: float | None = None) -> dict[str, str]:
-    headers = dict(_BACKEND_HEADERS)
-    headers["apim-request-id"] = str(uuid.uuid4())
-    elapsed = 0 if started is None else int((time.perf_counter() - started) * 1000)
-    headers["x-envoy-upstream-service-time"] = str(elapsed)
-    return headers
-
-
-def _json_response(status: int, body: bytes) -> web.Response:
-    return web.Response(status=status, body=body, headers=_backend_headers())
-
-
-def _accepted(location: str) -> web.Response:
-    headers = _backend_headers()
-    del headers["Content-Type"]
-    headers["operation-location"] = location
-    return web.Response(status=202, headers=headers)
-
-
-def _error_response(exc: ServiceError, started: float) -> web.Response:
-    if exc.gateway:
-        headers = dict(_GATEWAY_HEADERS)
-        headers["apim-request-id"] = str(uuid.uuid4())
-    else:
-        headers = _backend_headers(started)
-        headers["x-ms-error-code"] = exc.code
-    headers.update(exc.headers)
-    return web.Response(status=exc.status, body=exc.body(), headers=headers)
-
-
-def _too_large(size: int) -> ServiceError:
-    return errors.invalid_request(
-        "Request Entity Too Large.",
-        "InvalidDocumentBatch",
-        f"The request body is {size} bytes; the limit is {MAX_BODY_BYTES} bytes.",
-        status=413,
-    )
-
-
-def drop_connection(request: web.Request, *, reset: bool) -> web.Response:
-    """Close the request's connection at once (with a TCP reset when `reset`)."""
-    transport = request.transport
-    if transport is not None:
-        if reset:
-            sock = transport.get_extra_info("socket")
-            if sock is not None:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            transport.abort()
-        else:
-            transport.close()
-    return _Dropped(status=599)
-
-
-async def _truncated(request: web.Request, body: bytes) -> web.StreamResponse:
-    """Send the headers and half the body, then close the connection mid-body."""
-    response = web.StreamResponse(status=200, headers=_backend_headers())
-    response.content_length = len(body)
-    await response.prepare(request)
-    await response.write(body[: len(body) // 2])
-    if request.transport is not None:
-        request.transport.close()
-    return response
+        return error_response(errors.resource_not_found(), time.perf_counter())
