@@ -46,7 +46,8 @@ from .ledger import JobLedger
 from .meters import InFlight, RateMeter
 from .polls import PollQueue
 from .pooling import Budget, PoolFinder
-from .probes import LADDER_GROWTH, LADDER_START, PROBES, ColdProbes
+from .probes import LADDER_GROWTH, LADDER_START
+from .probing import Probing
 from .queue_course import QueueCourse
 from .queueing import Decision
 from .service_clock import ServiceClock
@@ -98,12 +99,10 @@ class Pacer:
             settings.eager_quantile,
             settings.first_result_quantile,
         )
-        self._probes = ColdProbes(settings.first_poll)
         self._urgent: deque[Turn] = deque()
         self._submits: deque[Turn] = deque()
         self.jobs = JobLedger()
         """The jobs not finished yet, in order, and how far each one's state is known."""
-        self._start_probe_at = -math.inf
         self._filled = False
         """Whether the jobs in flight have reached their target once (the start is over)."""
         self._latency = math.inf
@@ -125,6 +124,7 @@ class Pacer:
         )
         """What the service's queue, if any, does to our jobs, and the decisions it leads to."""
         self.queue = self.queueing.queue
+        self._probing = Probing(settings.first_poll, self.model, self._polls, self.jobs, self.queue)
         self.meter = self.queueing.meter
 
     @property
@@ -166,7 +166,7 @@ class Pacer:
             if self.model.warm(now):
                 self._polls.add(turn, now)
             else:
-                self._probes.add(turn)
+                self._probing.add(turn)
 
     def withdraw(self, turn: Turn) -> None:
         """The waiter left (cancelled); a turn already granted is spent."""
@@ -201,7 +201,7 @@ class Pacer:
         times: list[float] = []
         if self._waits_for_budget_only(now):
             times.append(ready)
-        probe = self._next_probe(now)
+        probe = self._probing.next(now)
         if probe is not None:
             times.append(max(probe[1], ready))
         scarce = self._scarce_polls(now)
@@ -501,7 +501,7 @@ class Pacer:
             turn = urgent.popleft()
             if not turn.withdrawn:
                 return turn
-        probe = self._take_probe(now)
+        probe = self._probing.take(now)
         if probe is not None:
             return probe
         submit = self._head_submit()
@@ -511,7 +511,7 @@ class Pacer:
             if not self._filled:
                 # Jobs in flight are growing: a few polls of young jobs see whether they
                 # start, before a queue at the service takes many more.
-                start_probe = self._start_probe(now, START_PROBES_FILLING)
+                start_probe = self._probing.start_probe(now, START_PROBES_FILLING)
                 if start_probe is not None:
                     return start_probe
             if self.model.events < SMALL_SAMPLE:
@@ -530,7 +530,7 @@ class Pacer:
         if poll is None and submit is not None:
             # Work waits, yet the budget has a request to spare: the jobs in flight, not the
             # budget, hold it back. See whether the service queues them.
-            poll = self._start_probe(now, START_PROBES_SPARE)
+            poll = self._probing.start_probe(now, START_PROBES_SPARE)
         if poll is None and self._pulls_polls(now, scarce):
             # ...and the job most likely finished is polled now rather than when due: the
             # request idle now is lost for good, and a finished job unpolled holds a place
@@ -618,48 +618,6 @@ class Pacer:
         if turn.purpose:
             return turn.purpose
         return "first poll" if job.polls == 0 else "follow-up"
-
-    # -- probes ------------------------------------------------------------------------------
-
-    def _next_probe(self, now: float) -> tuple[Turn, float, bool] | None:
-        if not self._probes:
-            return None
-        if self.model.warm(now):
-            # A job has finished: what waits as a probe becomes an ordinary poll.
-            for turn in self._probes.take_all():
-                self._polls.add(turn, now)
-            return None
-        oldest = self.jobs.oldest_positions(PROBES)
-        return self._probes.next(now, oldest, self.queue.started_age, self._start_probe_at)
-
-    def _take_probe(self, now: float) -> Turn | None:
-        probe = self._next_probe(now)
-        if probe is None or probe[1] > now:
-            return None
-        turn, _, start = probe
-        self._probes.take(turn)
-        turn.purpose = "probe"
-        if start:
-            self._mark_start_probe(turn, now)
-        return turn
-
-    def _start_probe(self, now: float, per_typical: float) -> Turn | None:
-        """The poll of the newest job old enough to have started unless it waits in a queue
-        (at most `per_typical` such polls per typical duration)."""
-        if not self.model.warm(now):
-            return None
-        typical = self.model.median(now)
-        if now < self._start_probe_at + typical / per_typical:
-            return None
-        turn = self._polls.newest_fresh(now - self.queue.queued_after(typical))
-        if turn is not None:
-            self._mark_start_probe(turn, now)
-        return turn
-
-    def _mark_start_probe(self, turn: Turn, now: float) -> None:
-        assert turn.job is not None
-        turn.job.start_probe = True
-        self._start_probe_at = now
 
     # -- jobs in order -----------------------------------------------------------------------
 
