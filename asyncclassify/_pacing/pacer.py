@@ -18,20 +18,14 @@ for latency and for the room in flight a finished job holds (`eager_quantile`;
 `first_result_quantile` while a job's call has had no result yet: the caller sets
 `PolledJob.eager` before each poll).
 
-How many jobs may be in flight comes from Little's law: the jobs per second the budget allows
-(one submit and about one GET each) times how long a job is held, counted until nearly every
-job has finished (`HELD_QUANTILE`), and three times that: submits made while the first jobs
-run keep the budget busy, and at the end of a run the polls of the jobs still in flight keep
-it busy while the slowest of them finish (twice would do, were that far quantile known; it is
-extrapolated from a few hundred jobs, and real tails are heavier than fitted). Then capped
-by the service's queue, if it queues our jobs (see `queueing`), and by the settings' jobs and
-bytes in flight.
+How many jobs may be in flight is `capacity`'s to say (Little's law, capped by the service's
+queue and the settings); the probes are `probing`'s, the service's queue `queue_course`'s,
+the order of the jobs and how far each is known the `ledger`'s.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from collections import Counter, deque
 
 from .budget import (
@@ -41,31 +35,25 @@ from .budget import (
     PROBE_AFTER_WINDOWS,
     RequestBudget,
 )
+from .capacity import Capacity
 from .durations import SMALL_SAMPLE, DurationModel, JobTimes
 from .ledger import JobLedger
-from .meters import InFlight, RateMeter
+from .meters import InFlight
 from .polls import PollQueue
 from .pooling import Budget, PoolFinder
-from .probes import LADDER_GROWTH, LADDER_START
+from .probes import LADDER_START
 from .probing import Probing
 from .queue_course import QueueCourse
 from .queueing import Decision
 from .service_clock import ServiceClock
 from .settings import (
-    FRONT_LOAD,
-    HELD_QUANTILE,
     IDLE_SHARE,
-    IDLE_USE,
-    LATENESS_WEIGHT,
-    LIFETIME_SHARE,
-    MIN_IN_FLIGHT,
     PULL_USE,
     SCARCE_USE,
     SPARE_SHARE,
     START_PROBES_FILLING,
     START_PROBES_SPARE,
     STRAGGLER_SPACING,
-    TYPICAL_LATENCY,
     PacingSettings,
 )
 from .start_line import StartLine
@@ -90,7 +78,6 @@ class Pacer:
         """The budget and its ceiling as last logged."""
         self.model = DurationModel(settings.first_poll, settings.window)
         self.clock = ServiceClock()
-        self.in_flight = InFlight()
         self.granted: Counter[str] = Counter()
         """Requests granted, by kind and purpose (report-only)."""
         self._polls = PollQueue(
@@ -105,20 +92,7 @@ class Pacer:
         """The jobs not finished yet, in order, and how far each one's state is known."""
         self._filled = False
         """Whether the jobs in flight have reached their target once (the start is over)."""
-        self._latency = math.inf
-        """The least request round trip seen (drifting up slowly): what the network imposes."""
-        self._latency_at = 0.0
-        self._held = (-1, 0.0)
-        """(model version, how long a job is held) as last computed."""
-        self._finishing = RateMeter(max(settings.window * 0.1, settings.first_poll))
-        self._lateness = 0.0
-        """How long after a job finished its poll found it, lately (seconds)."""
-        """How fast jobs finish lately."""
-        self.lifetime = math.inf
-        """The least age at which a job was found gone lately: the service forgets jobs that
-        soon. It doubles every window without another such loss (one restart of the service
-        must not hold the jobs in flight down for good)."""
-        self._lost_at = 0.0
+        self.in_flight = InFlight()
         self.queueing = QueueCourse(
             settings.window, self.model, self._polls, self.jobs, self.in_flight
         )
@@ -126,6 +100,10 @@ class Pacer:
         self.queue = self.queueing.queue
         self._probing = Probing(settings.first_poll, self.model, self._polls, self.jobs, self.queue)
         self.meter = self.queueing.meter
+        self.capacity = Capacity(
+            settings, self.model, self.jobs, self.queue, self.meter, self.in_flight
+        )
+        """How many jobs may be in flight (`in_flight`: those that are)."""
 
     @property
     def line(self) -> StartLine:
@@ -189,7 +167,7 @@ class Pacer:
             turn.granted = True
             self.granted[self._purpose(turn)] += 1
             if turn.admits:
-                self._admit(turn.size, now)
+                self.capacity.admit(turn.size, now)
             if turn.job is not None:
                 turn.job.turn = None
             granted.append(turn)
@@ -235,7 +213,7 @@ class Pacer:
         `created_wall` is the job's `createdDateTime` (epoch seconds) when the answer told it,
         `wall_offset` our wall clock minus the monotonic one.
         """
-        self._answered(sent_at, answered_at)
+        self.capacity.round_trip(sent_at, answered_at)
         middle = (sent_at + answered_at) / 2
         if created_wall is not None:
             self.clock.observe_created(created_wall, middle + wall_offset)
@@ -256,7 +234,7 @@ class Pacer:
         """A poll of `job` sent at `sent_at` found it `status` (`finished`: no later poll will
         change it). `finished_wall` is when the service says it finished (epoch seconds on
         its clock), `created_wall` its `createdDateTime`, when the answer tells them."""
-        self._answered(sent_at, answered_at)
+        self.capacity.round_trip(sent_at, answered_at)
         job.polls += 1
         job.status = status
         times = job.times
@@ -282,7 +260,7 @@ class Pacer:
         if finished:
             duration = None if finished_at is None else finished_at - times.origin
             times.finished(answered_at - times.origin, duration)
-            self._finishing.tick(answered_at)
+            self.capacity.finishing.tick(answered_at)
             if finished_at is None:
                 self.meter.finished(answered_at)
             else:
@@ -293,14 +271,14 @@ class Pacer:
                 )
                 self.meter.finished(finished_at)
                 late = answered_at - finished_at
-                self._lateness += (late - self._lateness) * LATENESS_WEIGHT
+                self.capacity.late(late)
             if finished_at is not None and self.clock.settled:
                 # (Until the clocks' offset has settled, its error would read as waits.)
                 decision = self.queue.finished(
                     answered_at,
                     load=job.load,
                     sojourn=finished_at - times.submitted_at,
-                    rate=self._finishing.rate(answered_at),
+                    rate=self.capacity.finishing.rate(answered_at),
                     affordable=self.budget.rate / 2.0,
                 )
                 self.queueing.record(decision)
@@ -311,17 +289,6 @@ class Pacer:
         self.model.changed()
         self.queueing.review(answered_at)
 
-    def job_lost(self, job: PolledJob, now: float) -> None:
-        """A poll at `now` found `job` gone: the service keeps jobs no longer than its age."""
-        self.lifetime = min(self.lifetime_at(now), now - job.times.submitted_at)
-        self._lost_at = now
-
-    def lifetime_at(self, now: float) -> float:
-        """How long the service keeps jobs, as far as we know at `now` (inf: no limit seen)."""
-        if self.lifetime == math.inf:
-            return math.inf
-        return float(self.lifetime * 2.0 ** ((now - self._lost_at) / self.settings.window))
-
     def job_ended(self, job: PolledJob) -> None:
         """`job` will not be polled again (finished, lost, cancelled, or given up on)."""
         job.finished = True
@@ -330,13 +297,11 @@ class Pacer:
     def admitted(self, size: int, now: float) -> None:
         """A batch of `size` bytes, admitted on another resource's pacer, moved here at `now`
         (it was admitted once: it does not wait for room again)."""
-        self._admit(size, now)
+        self.capacity.admit(size, now)
 
     def released(self, size: int, now: float) -> None:
         """A batch admitted with `size` bytes has given all its results at `now`."""
-        self.in_flight.jobs -= 1
-        self.in_flight.bytes -= size
-        self.meter.level(now, self.in_flight.jobs)
+        self.capacity.release(size, now)
 
     def throttled(self, now: float, retry_after: float, sent_at: float) -> None:
         """A request sent at `sent_at` was answered 429 at `now`."""
@@ -378,7 +343,7 @@ class Pacer:
 
     def answered(self, sent_at: float, answered_at: float) -> None:
         """A request that is neither a submit nor a poll was answered (for the latency)."""
-        self._answered(sent_at, answered_at)
+        self.capacity.round_trip(sent_at, answered_at)
 
     # -- how many jobs in flight -------------------------------------------------------------
 
@@ -407,91 +372,30 @@ class Pacer:
         start = max(0.0, self.budget.ready_at(now) - now) + waiting / jobs_per_second
         over = self.in_flight.jobs - self.target_in_flight(now) + 1
         if over > 0:
-            finishing = max(self._finishing.rate(now), 1.0 / self.model.median(now))
+            finishing = max(self.capacity.finishing.rate(now), 1.0 / self.model.median(now))
             start += over / finishing
         return start
 
     def target_in_flight(self, now: float) -> int:
         """How many jobs may be in flight now (before the settings' caps)."""
-        # (A queue only suspected holds nothing back: slowing the jobs in flight until it is
-        # confirmed cost a quarter of the throughput on services whose start spells simply
-        # vary, and on short runs behind a real queue.)
-        return self._capped(self._uncapped_target(now), now)
-
-    def _uncapped_target(self, now: float) -> int:
-        """What the budget and the durations ask for, before the queue's cap."""
-        model = self.model
-        budget = self.budget
-        jobs_per_second = budget.rate / (2.0 + (1.0 - self.settings.thrifty_quantile))
-        if model.warm(now):
-            if self._held[0] != model.version:
-                self._held = (model.version, model.quantile(HELD_QUANTILE, now))
-            held = self._held[1]
-            if budget.utilization(now) < IDLE_USE:
-                # The budget is far from binding: something else sets the pace (the service,
-                # or our own CPU). Room for twice the jobs finishing now, not for the budget's.
-                jobs_per_second = min(jobs_per_second, 2.0 * self._finishing.rate(now))
-        else:
-            # Nothing has finished: every job lasts at least as long as the oldest has.
-            oldest = self.jobs.oldest()
-            age = now - oldest.times.submitted_at if oldest is not None else 0.0
-            held = max(self.settings.first_poll, age) * LADDER_GROWTH
-        held += self._latency if self._latency < math.inf else TYPICAL_LATENCY
-        target = max(MIN_IN_FLIGHT, math.ceil(FRONT_LOAD * jobs_per_second * held))
-        lifetime = self.lifetime_at(now)
-        if lifetime < math.inf:
-            # Jobs wait their turn about (jobs in flight / jobs read per second): keep that
-            # well within the time the service keeps them.
-            readable = budget.rate / 2.0 * LIFETIME_SHARE * lifetime
-            target = min(target, max(MIN_IN_FLIGHT, math.floor(readable)))
-        return target
+        return self.capacity.target(now, self.budget)
 
     def jobs_cap(self, now: float) -> float | None:
-        """The most jobs in flight while the service queues ours (None when nothing caps
-        them): the queue's cap on jobs at the service, and room for the jobs that have
-        finished there and wait for their poll (as many as finish in the time a poll comes
-        late, by Little's law; thrifty polls come late by design, and a place they hold
-        must not be one the service could run a job in)."""
-        cap = self.queue.cap
-        if cap is None:
-            return None
-        # (At most as many again: what finishes late must not open the cap without end.)
-        return cap + min(cap, self._finishing.rate(now) * self._lateness)
+        """The most jobs in flight while the service queues ours (see `Capacity.jobs_cap`)."""
+        return self.capacity.jobs_cap(now)
 
-    def _held_by_cap(self, now: float) -> bool:
-        """Whether the queue's cap, not the target or the settings, keeps jobs out."""
-        cap = self.jobs_cap(now)
-        if cap is None:
-            return False
-        jobs = self.in_flight.jobs
-        if jobs < math.ceil(cap) or jobs >= self.settings.max_jobs_in_flight:
-            return False
-        return jobs < self._uncapped_target(now)
+    @property
+    def lifetime(self) -> float:
+        """The least age at which a job was found gone lately (see `Capacity.lifetime`)."""
+        return self.capacity.lifetime
 
-    def _capped(self, target: int, now: float) -> int:
-        cap = self.jobs_cap(now)
-        if cap is None:
-            return target
-        return max(MIN_IN_FLIGHT, min(target, math.ceil(cap)))
+    def lifetime_at(self, now: float) -> float:
+        """How long the service keeps jobs, as far as we know at `now` (inf: no limit seen)."""
+        return self.capacity.lifetime_at(now)
 
-    def _room(self, turn: Turn, now: float) -> bool:
-        if not turn.admits:
-            return True
-        counts, settings = self.in_flight, self.settings
-        if counts.jobs == 0:
-            return True
-        if counts.jobs >= settings.max_jobs_in_flight:
-            return False
-        if counts.bytes + turn.size > settings.max_bytes_in_flight:
-            return False
-        return counts.jobs < self.target_in_flight(now)
-
-    def _admit(self, size: int, now: float) -> None:
-        counts = self.in_flight
-        counts.jobs += 1
-        counts.bytes += size
-        counts.peak_jobs = max(counts.peak_jobs, counts.jobs)
-        self.meter.level(now, counts.jobs)
+    def job_lost(self, job: PolledJob, now: float) -> None:
+        """A poll at `now` found `job` gone: the service keeps jobs no longer than its age."""
+        self.capacity.lost(now - job.times.submitted_at, now)
 
     # -- who goes next -----------------------------------------------------------------------
 
@@ -505,8 +409,10 @@ class Pacer:
         if probe is not None:
             return probe
         submit = self._head_submit()
-        room = submit is not None and self._room(submit, now)
-        self.meter.hold(now, submit is not None and not room and self._held_by_cap(now))
+        room = submit is not None and self.capacity.room(submit, now, self.budget)
+        self.meter.hold(
+            now, submit is not None and not room and self.capacity.held_by_cap(now, self.budget)
+        )
         if submit is not None and room:
             if not self._filled:
                 # Jobs in flight are growing: a few polls of young jobs see whether they
@@ -544,7 +450,9 @@ class Pacer:
         submit = self._head_submit()
         if scarce or submit is None or not self.model.warm(now):
             return False
-        return self.budget.utilization(now) < PULL_USE and not self._room(submit, now)
+        return self.budget.utilization(now) < PULL_USE and not self.capacity.room(
+            submit, now, self.budget
+        )
 
     def _scarce_polls(self, now: float) -> bool:
         """Whether polls should be thrifty now (see `_scarce`); when they need not be, how
@@ -607,7 +515,7 @@ class Pacer:
         if any(not turn.withdrawn for turn in self._urgent):
             return True
         submit = self._head_submit()
-        return submit is not None and self._room(submit, now)
+        return submit is not None and self.capacity.room(submit, now, self.budget)
 
     def _purpose(self, turn: Turn) -> str:
         job = turn.job
@@ -618,16 +526,3 @@ class Pacer:
         if turn.purpose:
             return turn.purpose
         return "first poll" if job.polls == 0 else "follow-up"
-
-    # -- jobs in order -----------------------------------------------------------------------
-
-    def _answered(self, sent_at: float, answered_at: float) -> None:
-        # The least round trip seen, drifting up twofold per window: what the network imposes,
-        # not the time requests queue in our own event loop when it is busy (counting that
-        # would let more jobs in flight make room for still more).
-        round_trip = max(0.0, answered_at - sent_at)
-        if self._latency < math.inf:
-            windows = min(50.0, (answered_at - self._latency_at) / self.settings.window)
-            round_trip = min(round_trip, self._latency * 2.0**windows)
-        self._latency = round_trip
-        self._latency_at = answered_at
