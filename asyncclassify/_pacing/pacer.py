@@ -18,9 +18,10 @@ for latency and for the room in flight a finished job holds (`eager_quantile`;
 `first_result_quantile` while a job's call has had no result yet: the caller sets
 `PolledJob.eager` before each poll).
 
-How many jobs may be in flight is `capacity`'s to say (Little's law, capped by the service's
-queue and the settings); the probes are `probing`'s, the service's queue `queue_course`'s,
-the order of the jobs and how far each is known the `ledger`'s.
+The pacer takes in events and hands each decision to a part of its own: who goes next to
+`choosing`, how many jobs may be in flight to `capacity` (Little's law, capped by the
+service's queue and the settings), the probes to `probing`, the service's queue to
+`queue_course`, the jobs' order and how far each is known to `ledger`.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from .budget import (
     RequestBudget,
 )
 from .capacity import Capacity
-from .durations import SMALL_SAMPLE, DurationModel, JobTimes
+from .choosing import Chooser
+from .durations import DurationModel, JobTimes
 from .ledger import JobLedger
 from .meters import InFlight
 from .polls import PollQueue
@@ -47,13 +49,7 @@ from .queue_course import QueueCourse
 from .queueing import Decision
 from .service_clock import ServiceClock
 from .settings import (
-    IDLE_SHARE,
-    PULL_USE,
     SCARCE_USE,
-    SPARE_SHARE,
-    START_PROBES_FILLING,
-    START_PROBES_SPARE,
-    STRAGGLER_SPACING,
     PacingSettings,
 )
 from .start_line import StartLine
@@ -86,12 +82,8 @@ class Pacer:
             settings.eager_quantile,
             settings.first_result_quantile,
         )
-        self._urgent: deque[Turn] = deque()
-        self._submits: deque[Turn] = deque()
         self.jobs = JobLedger()
         """The jobs not finished yet, in order, and how far each one's state is known."""
-        self._filled = False
-        """Whether the jobs in flight have reached their target once (the start is over)."""
         self.in_flight = InFlight()
         self.queueing = QueueCourse(
             settings.window, self.model, self._polls, self.jobs, self.in_flight
@@ -104,6 +96,16 @@ class Pacer:
             settings, self.model, self.jobs, self.queue, self.meter, self.in_flight
         )
         """How many jobs may be in flight (`in_flight`: those that are)."""
+        self._chooser = Chooser(
+            settings,
+            self.model,
+            self._polls,
+            self._probing,
+            self.capacity,
+            self.queueing,
+            lambda: self.budget,
+        )
+        """Who gets the next request."""
 
     @property
     def line(self) -> StartLine:
@@ -135,9 +137,9 @@ class Pacer:
         """Queue `turn`; `grant()` says when it may go."""
         turn.granted = turn.withdrawn = False
         if turn.kind == "urgent":
-            self._urgent.append(turn)
+            self._chooser.urgent.append(turn)
         elif turn.kind == "submit":
-            self._submits.append(turn)
+            self._chooser.submits.append(turn)
         else:
             assert turn.job is not None
             turn.job.turn = turn
@@ -160,12 +162,12 @@ class Pacer:
         self._watch_limit(now)
         granted: list[Turn] = []
         while self.budget.ready_at(now) <= now:
-            turn = self._choose(now)
+            turn = self._chooser.choose(now)
             if turn is None:
                 break
             self.budget.spend(now)
             turn.granted = True
-            self.granted[self._purpose(turn)] += 1
+            self.granted[self._chooser.purpose(turn)] += 1
             if turn.admits:
                 self.capacity.admit(turn.size, now)
             if turn.job is not None:
@@ -177,13 +179,13 @@ class Pacer:
         """When to call `grant()` again if nothing else happens first (None: only on events)."""
         ready = self.budget.ready_at(now)
         times: list[float] = []
-        if self._waits_for_budget_only(now):
+        if self._chooser.waits_for_budget_only(now):
             times.append(ready)
         probe = self._probing.next(now)
         if probe is not None:
             times.append(max(probe[1], ready))
-        scarce = self._scarce_polls(now)
-        if self._pulls_polls(now, scarce):
+        scarce = self._chooser.scarce_polls(now)
+        if self._chooser.pulls_polls(now, scarce):
             times.append(ready)
         due = self._polls.next_due(now, scarce)
         if due is not None:
@@ -193,7 +195,7 @@ class Pacer:
                 # Due times follow the duration model, which takes in news only now and then:
                 # they may come sooner once it has.
                 times.append(max(refresh, ready))
-        if self._submits and not self.model.warm(now) and self.in_flight.jobs > 0:
+        if self._chooser.submits and not self.model.warm(now) and self.in_flight.jobs > 0:
             # While nothing has finished, the in-flight target grows with the oldest job's age.
             times.append(now + self.settings.first_poll * LADDER_START)
         return min(times) if times else None
@@ -354,10 +356,10 @@ class Pacer:
         run), or "input"."""
         if self.budget.paused_until > now:
             return "a Retry-After"
-        if self._submits and self.budget.utilization(now) >= SCARCE_USE:
+        if self._chooser.submits and self.budget.utilization(now) >= SCARCE_USE:
             return "the budget"
         cap = self.jobs_cap(now)
-        if self._submits and cap is not None and self.in_flight.jobs >= cap:
+        if self._chooser.submits and cap is not None and self.in_flight.jobs >= cap:
             return "the service's queue"
         if self.in_flight.jobs:
             return "the service"
@@ -368,7 +370,7 @@ class Pacer:
         waiting before it, at the pace the budget allows, and a finished job's place when
         the jobs in flight are at their target."""
         jobs_per_second = max(self.budget.rate / 2.0, 1e-9)
-        waiting = len(self._urgent) + len(self._submits)
+        waiting = len(self._chooser.urgent) + len(self._chooser.submits)
         start = max(0.0, self.budget.ready_at(now) - now) + waiting / jobs_per_second
         over = self.in_flight.jobs - self.target_in_flight(now) + 1
         if over > 0:
@@ -396,133 +398,3 @@ class Pacer:
     def job_lost(self, job: PolledJob, now: float) -> None:
         """A poll at `now` found `job` gone: the service keeps jobs no longer than its age."""
         self.capacity.lost(now - job.times.submitted_at, now)
-
-    # -- who goes next -----------------------------------------------------------------------
-
-    def _choose(self, now: float) -> Turn | None:
-        urgent = self._urgent
-        while urgent:
-            turn = urgent.popleft()
-            if not turn.withdrawn:
-                return turn
-        probe = self._probing.take(now)
-        if probe is not None:
-            return probe
-        submit = self._head_submit()
-        room = submit is not None and self.capacity.room(submit, now, self.budget)
-        self.meter.hold(
-            now, submit is not None and not room and self.capacity.held_by_cap(now, self.budget)
-        )
-        if submit is not None and room:
-            if not self._filled:
-                # Jobs in flight are growing: a few polls of young jobs see whether they
-                # start, before a queue at the service takes many more.
-                start_probe = self._probing.start_probe(now, START_PROBES_FILLING)
-                if start_probe is not None:
-                    return start_probe
-            if self.model.events < SMALL_SAMPLE:
-                # While little is known of durations, a poll that is due goes first: submits
-                # must not starve the polls that teach it. (Not while a queue is only
-                # suspected: where start spells vary, polls then took the requests of
-                # submits for windows on end.)
-                poll = self._polls.take_due(now, self._scarce_polls(now))
-                if poll is not None:
-                    return poll
-            return self._submits.popleft()
-        if submit is not None and self.model.warm(now):
-            self._filled = True
-        scarce = self._scarce_polls(now)
-        poll = self._polls.take_due(now, scarce)
-        if poll is None and submit is not None:
-            # Work waits, yet the budget has a request to spare: the jobs in flight, not the
-            # budget, hold it back. See whether the service queues them.
-            poll = self._probing.start_probe(now, START_PROBES_SPARE)
-        if poll is None and self._pulls_polls(now, scarce):
-            # ...and the job most likely finished is polled now rather than when due: the
-            # request idle now is lost for good, and a finished job unpolled holds a place
-            # a new one could take (a wrong duration model must not leave the service idle).
-            poll = self._polls.take_due(now, scarce, early=True)
-        return poll
-
-    def _pulls_polls(self, now: float, scarce: bool) -> bool:
-        """Whether polls not yet due may go now: work waits on the jobs in flight while
-        more than half of the budget idles."""
-        submit = self._head_submit()
-        if scarce or submit is None or not self.model.warm(now):
-            return False
-        return self.budget.utilization(now) < PULL_USE and not self.capacity.room(
-            submit, now, self.budget
-        )
-
-    def _scarce_polls(self, now: float) -> bool:
-        """Whether polls should be thrifty now (see `_scarce`); when they need not be, how
-        far apart the follow-ups of one job may be: a fraction of a typical duration, or
-        what a share of the budget affords over every job in flight."""
-        scarce = self._scarce(now)
-        if not scarce and self.model.warm(now):
-            # At least this share of the budget; half of what it leaves idle, if more, unless
-            # the line of a queue's starts, borne out, tells when each job starts and submits
-            # wait for the requests (at the end of a run, the line's pace is of the past: a
-            # queue shared with others drains faster once they are done).
-            spare = SPARE_SHARE
-            lined = self.queue.cap is not None and self.line.proven
-            if not lined or self._head_submit() is None:
-                spare = max(spare, IDLE_SHARE * (1.0 - self.budget.utilization(now)))
-            affords = self.in_flight.jobs / (spare * self.budget.rate)
-            # A queue lengthens what the model sees; its stragglers are no slower to run.
-            typical = self.queue.base(self.model.median(now))
-            longest = STRAGGLER_SPACING * self.settings.window  # (whatever the model says)
-            self._polls.spacing = max(min(STRAGGLER_SPACING * typical, longest), affords)
-            self._polls.space_first = self.queue.queued_seen > 0
-        return scarce
-
-    def _scarce(self, now: float) -> bool:
-        """Whether polls should be thrifty: a submit waits, and the budget has no request to
-        spare or the service queues our jobs in an order polls have borne out (its cap
-        leaves a queue of ours at the service for it to start next, and the line tells when
-        each starts, so a job polled late idles none of its slots). When
-        the settings' caps hold the work back with requests to spare, polling sooner is what
-        speeds it up: a finished job not yet polled holds a place that a new one could
-        take."""
-        submit = self._head_submit()
-        if submit is None:
-            return False
-        if self.queue.cap is not None and self.line.proven:
-            return True
-        if self._settings_cap_binds(submit):
-            # Every place the settings allow is taken: a place is what holds work back, and
-            # a poll at the thrifty quantile keeps each finished job in its place for long.
-            # Thrifty while the budget is in full use, sooner once it is not, the two swing
-            # (a long run of long jobs reached 0.79 of its ceiling so; polled sooner, 0.96
-            # with 1.07 GETs a job).
-            return False
-        return self.budget.utilization(now) >= SCARCE_USE
-
-    def _settings_cap_binds(self, submit: Turn) -> bool:
-        """Whether the settings' caps (jobs or bytes in flight) keep `submit` back."""
-        counts, settings = self.in_flight, self.settings
-        if counts.jobs >= settings.max_jobs_in_flight:
-            return True
-        return counts.jobs > 0 and counts.bytes + submit.size > settings.max_bytes_in_flight
-
-    def _head_submit(self) -> Turn | None:
-        submits = self._submits
-        while submits and submits[0].withdrawn:
-            submits.popleft()
-        return submits[0] if submits else None
-
-    def _waits_for_budget_only(self, now: float) -> bool:
-        if any(not turn.withdrawn for turn in self._urgent):
-            return True
-        submit = self._head_submit()
-        return submit is not None and self.capacity.room(submit, now, self.budget)
-
-    def _purpose(self, turn: Turn) -> str:
-        job = turn.job
-        if turn.kind != "poll" or job is None:
-            return turn.kind
-        if job.start_probe and job.polls == 0:
-            return "start probe"
-        if turn.purpose:
-            return turn.purpose
-        return "first poll" if job.polls == 0 else "follow-up"
