@@ -12,11 +12,12 @@ import pytest
 import asyncclassify as ac
 from asyncclassify.transport import MockTransport, Request, Response
 
+from .scripted import job_body
+
 pytestmark = pytest.mark.anyio
 
 ENDPOINT = "https://scripted.example"
 TASK = ac.SingleLabel("support", "prod")
-ANSWER = [{"category": "Billing", "confidenceScore": 0.75}]
 FAST = ac.RetryPolicy(backoff_base=0.001, backoff_max=0.01, job_timeout=0.2)
 
 
@@ -25,27 +26,6 @@ def _error(status: int, code: str, inner: str | None = None) -> Response:
     if inner is not None:
         error["innererror"] = {"code": inner, "message": f"{inner} (scripted)"}
     return Response.of(status, orjson.dumps({"error": error}))
-
-
-def _job(
-    name: str, ids: list[str], status: str = "succeeded", next_link: str | None = None
-) -> bytes:
-    job: dict[str, Any] = {"jobId": name, "status": status, "errors": []}
-    if status == "succeeded":
-        documents = [{"id": id_, "class": ANSWER, "warnings": []} for id_ in ids]
-        job["tasks"] = {
-            "items": [
-                {
-                    "kind": "CustomSingleLabelClassificationLROResults",
-                    "taskName": "0",
-                    "status": "succeeded",
-                    "results": {"documents": documents, "errors": []},
-                }
-            ]
-        }
-    if next_link is not None:
-        job["nextLink"] = next_link
-    return orjson.dumps(job)
 
 
 class ScriptedService:
@@ -62,7 +42,7 @@ class ScriptedService:
         return None
 
     def answer(self, name: str, request: Request) -> Response:
-        return Response.of(200, _job(name, self.jobs[name]))
+        return Response.of(200, job_body(name, self.jobs[name]))
 
     async def __call__(self, request: Request) -> Response:
         self.requests.append(request)
@@ -109,9 +89,9 @@ class PagedService(ScriptedService):
         if request.url.query.get("page") == "2":
             if name == "job0":
                 return _error(404, "NotFound")
-            return Response.of(200, _job(name, ids[half:]))
+            return Response.of(200, job_body(name, ids[half:]))
         following = str(request.url.update_query(page="2"))
-        return Response.of(200, _job(name, ids[:half], next_link=following))
+        return Response.of(200, job_body(name, ids[:half], next_link=following))
 
 
 async def test_pages_are_merged_and_a_page_gone_costs_only_its_documents() -> None:
@@ -131,7 +111,7 @@ class SlowService(ScriptedService):
 
     def answer(self, name: str, request: Request) -> Response:
         if name == "job0":
-            return Response.of(200, _job(name, self.jobs[name], status="running"))
+            return Response.of(200, job_body(name, self.jobs[name], status="running"))
         return super().answer(name, request)
 
 

@@ -8,6 +8,8 @@ import pytest
 import asyncclassify as ac
 from asyncclassify.transport import MockTransport, Request, Response
 
+from .scripted import job_body
+
 pytestmark = pytest.mark.anyio
 
 KEY = "k3y-mock-Tt5Yy8Uu2"
@@ -38,22 +40,7 @@ class _OneJobService:
         name = request.url.path.rsplit("/", 1)[-1]
         ids, polls = self._jobs[name]
         self._jobs[name] = (ids, polls + 1)
-        job: dict[str, object] = {"jobId": name, "status": "running", "errors": []}
-        if polls >= 1:
-            answer = [{"category": "Billing", "confidenceScore": 0.75}]
-            documents = [{"id": id_, "class": answer, "warnings": []} for id_ in ids]
-            job["status"] = "succeeded"
-            job["tasks"] = {
-                "items": [
-                    {
-                        "kind": "CustomSingleLabelClassificationLROResults",
-                        "taskName": "0",
-                        "status": "succeeded",
-                        "results": {"documents": documents, "errors": []},
-                    }
-                ]
-            }
-        return Response.of(200, orjson.dumps(job))
+        return Response.of(200, job_body(name, ids, "succeeded" if polls >= 1 else "running"))
 
 
 async def test_a_client_over_a_mock_transport_answers_every_document() -> None:
