@@ -95,7 +95,10 @@ class SimulatedWire:
 
     def _status(self, request: Request, service: SimulatedService, now: float) -> Response:
         job_id = request.url.path.rsplit("/", 1)[-1]
-        wire_job = self._jobs[job_id]
+        wire_job = self._jobs.get(job_id)
+        if wire_job is None:
+            body = orjson.dumps({"error": {"code": "NotFound", "message": "no such job"}})
+            return _response(404, body)
         status = service.status(wire_job.job, now)
         created = wire_job.job.created + WALL_EPOCH
         data: dict[str, Any] = {
@@ -106,7 +109,8 @@ class SimulatedWire:
             "errors": [],
         }
         if status.finished_wall is not None:
-            del self._jobs[job_id]
+            # Kept, as the service keeps a finished job: it may be read again (a poll cut
+            # short by the job timeout is followed by another read).
             finished = iso_ticks(status.finished_wall)
             data["lastUpdatedDateTime"] = iso_seconds(status.finished_wall)
             data["tasks"] = {
