@@ -116,7 +116,7 @@ class CallContext:
 
     def choose(self, now: float, current: ResourceLink | None = None) -> ResourceLink | None:
         """The resource to send a job to, among those that fit the call's tasks (see
-        `_routing.choose`)."""
+        `_resources.routing.choose`)."""
         return choose(self._fitting(now), now, current)
 
     def takes_jobs(self, link: ResourceLink, now: float) -> bool:

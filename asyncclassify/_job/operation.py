@@ -1,7 +1,7 @@
 """One job on one resource: its submit, its polls (within the job timeout), its result pages,
 and its cancel when it is left unfinished. `JobOperation.run` acts on the typed outcomes
 `_api.outcomes` reads from each answer and returns one of its own: the job's pages
-(`Answered`), its documents refused (`Rejected`), no answer for the retry horizon
+(`Answered`), its documents refused (`Refusal`), no answer for the retry horizon
 (`Unavailable`), or its resource drained (`Moved`). What comes next is the batch runner's.
 """
 

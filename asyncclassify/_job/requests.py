@@ -131,14 +131,14 @@ def _leave_if_failing(
     """Move the job (raise `ResourceDownError`) when its resource is drained, or drain it
     when it has failed long enough (see `routing.after_failure`)."""
     health = link.health
+    usable = health.usable(now)  # (a drain that has run its time ends here)
     health.failed(now)
-    spell = course.spell
-    failing = max(health.failing_for(now), spell.lasted(now))
+    failing = max(health.failing_for(now), course.spell.lasted(now))
     leaving = after_failure(
-        health,
-        now,
-        failing,
-        context.drainage.drain_after,
+        usable=usable,
+        on_probation=health.on_probation,
+        failing_for=failing,
+        drain_after=context.drainage.drain_after,
         others_usable=context.others_usable(link, now),
         even_if_drained=even_if_drained,
     )

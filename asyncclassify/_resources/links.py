@@ -140,21 +140,27 @@ class Admission:
         self.size = size
         self._turn = Turn("submit", size=size, admits=True)
         self._turn_taken = False
+        self._held = False
+        """Whether the pacer granted the place (noted once the wait is over)."""
         self._released = False
 
     async def wait(self) -> None:
-        """Wait until the pacer admits the batch (see `granted`: a cancelled wait does not)."""
-        await self.link.runtime.wait(self._turn)
+        """Wait until the pacer admits the batch (see `granted`: a cancelled wait may or may
+        not have been granted first; `release` gives back whatever it holds)."""
+        try:
+            await self.link.runtime.wait(self._turn)
+        finally:
+            self._held = self._turn.granted
 
     @property
     def granted(self) -> bool:
         """Whether the batch holds its place (until released)."""
-        return self._turn.granted and not self._released
+        return self._held and not self._released
 
     def first_turn(self) -> Turn | None:
         """The granted turn of the batch's first submit, once (None after it was taken, or
         when the pacer did not grant it)."""
-        if self._turn_taken or not self._turn.granted:
+        if self._turn_taken or not self._held:
             return None
         self._turn_taken = True
         return self._turn

@@ -108,23 +108,24 @@ resource is drained already), or drain the resource and move it."""
 
 
 def after_failure(
-    health: ResourceHealth,
-    now: float,
+    *,
+    usable: bool,
+    on_probation: bool,
     failing_for: float,
     drain_after: float,
-    *,
     others_usable: bool,
     even_if_drained: bool = False,
 ) -> Leaving:
-    """What a failed request to a resource calls for (`failing_for`: how long its requests,
-    or this one, have failed). A drained resource's jobs move at their first failure, unless
-    the request must go there (`even_if_drained`: a cancel); a resource is drained when every
-    request has failed for `drain_after`, or at once while it is on probation; never while it
-    is the last usable one."""
+    """What a failed request to a resource calls for: whether the resource is `usable` (not
+    drained), `on_probation` (tried again after a drain), and how long its requests, or this
+    one, have failed (`failing_for`). A drained resource's jobs move at their first failure,
+    unless the request must go there (`even_if_drained`: a cancel); a resource is drained
+    when every request has failed for `drain_after`, or at once while it is on probation;
+    never while it is the last usable one."""
     if not others_usable:
         return "stay"
-    if not even_if_drained and not health.usable(now):
+    if not even_if_drained and not usable:
         return "move"
-    if health.on_probation or failing_for >= drain_after:
+    if on_probation or failing_for >= drain_after:
         return "drain"
     return "stay"

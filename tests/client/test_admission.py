@@ -56,3 +56,21 @@ async def test_a_place_never_granted_is_neither_moved_nor_given_back() -> None:
     admission.move_to(second)
     admission.release()
     assert first.pacer.in_flight.jobs == second.pacer.in_flight.jobs == 0
+
+
+async def test_a_wait_cancelled_before_its_grant_holds_no_place() -> None:
+    resource = ac.Resource("https://one.example", "key", name="one")
+    only = ResourceLink(resource, pacing=ac.Pacing(max_jobs_in_flight=1), allow_insecure_http=False)
+    async with anyio.create_task_group() as group:
+        only.runtime.attach(group.start_soon)
+        first, second = Admission(only, size=100), Admission(only, size=100)
+        await first.wait()
+        with anyio.move_on_after(0.05):
+            await second.wait()  # no room: one job in flight is all it may hold
+        assert first.granted
+        assert not second.granted
+        second.release()
+        assert only.pacer.in_flight.jobs == 1
+        first.release()
+        assert only.pacer.in_flight.jobs == 0
+        only.close()

@@ -8,7 +8,7 @@ import pytest
 import asyncclassify as ac
 from asyncclassify._api.outcomes import Refused, Throttled, Transient
 from asyncclassify._job.course import GiveUp, Pause, RequestCourse, Retry, unreachable
-from asyncclassify._resources.routing import ResourceHealth, after_failure
+from asyncclassify._resources.routing import after_failure
 
 POLICY = ac.RetryPolicy(horizon=60.0, backoff_base=1.0, backoff_max=8.0, max_retry_after=30.0)
 
@@ -108,11 +108,12 @@ def test_where_a_job_goes_after_its_request_fails(
     even_if_drained: bool,
     expected: str,
 ) -> None:
-    health = ResourceHealth()
-    if drained:
-        health.drain("down", until=100.0)
-    health.on_probation = probation
     leaving = after_failure(
-        health, 0.0, failing_for, 30.0, others_usable=others, even_if_drained=even_if_drained
+        usable=not drained,
+        on_probation=probation,
+        failing_for=failing_for,
+        drain_after=30.0,
+        others_usable=others,
+        even_if_drained=even_if_drained,
     )
     assert leaving == expected
