@@ -15,11 +15,11 @@ from ._api import DEFAULT_API_VERSION, dialect_for
 from ._api.auth import Credential
 from ._api.transport import AiohttpTransport, AsyncTransport, new_session
 from ._call.coalescing import Coalescer
-from ._call.context import CallContext, JobOptions
 from ._call.emitting import Emitter
 from ._call.pipeline import DEFAULT_LINGER, Pipeline, StreamOptions
 from ._call.streaming import ResultStream
 from ._errors import ConfigurationError
+from ._job.context import CallContext, JobOptions
 from ._job.retrying import RetryPolicy
 from ._models import Result, Task, as_tasks
 from ._pacing import Pacer

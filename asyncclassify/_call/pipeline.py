@@ -12,11 +12,11 @@ from anyio.abc import ObjectReceiveStream, ObjectSendStream, TaskGroup
 
 from .._api.base import encode_document
 from .._errors import DeadlineExceededError
+from .._job.batching import Batch, Batcher, Pending, TooLargeError
+from .._job.context import CallContext
 from .._job.runner import BatchRunner
 from .._models import DocumentError, Result, TaskResult
 from .._resources.links import Admission, ResourceLink
-from .batching import Batch, Batcher, Pending, TooLargeError
-from .context import CallContext
 from .inputs import InvalidDocumentError, character_count, normalize
 
 DEFAULT_LINGER = 0.05

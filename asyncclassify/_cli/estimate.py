@@ -12,8 +12,8 @@ from typing import Any
 
 from .._api import dialect_for
 from .._api.base import encode_document
-from .._call.batching import Batcher, Pending, TooLargeError
 from .._call.inputs import InvalidDocumentError, character_count, normalize
+from .._job.batching import Batcher, Pending, TooLargeError
 from .._models import Task
 from .numbers import amount
 from .progress import duration

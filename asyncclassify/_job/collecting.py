@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .._api.base import JobError, JobPage
-from .._call.batching import Pending
 from .._models import DocumentError, Task, TaskResult
+from .batching import Pending
 from .mistakes import TRANSIENT_CODES, UNSUPPORTED_LANGUAGE, Mistake, MistakeWatch
 
 SUCCEEDED = frozenset({"succeeded", "completed"})

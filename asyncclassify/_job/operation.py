@@ -30,13 +30,13 @@ from .._api.outcomes import (
     read_job,
     read_submit,
 )
-from .._call.batching import Pending
-from .._call.context import CallContext, ResourceDownError
 from .._errors import EndpointError, RetriesExhaustedError, TaskConfigurationError
 from .._models import DocumentError
 from .._pacing.turns import PolledJob, Turn
 from .._resources.links import ResourceLink
+from .batching import Pending
 from .collecting import early_mistake
+from .context import CallContext, ResourceDownError
 from .requests import send
 from .wording import configuration_error, lost
 

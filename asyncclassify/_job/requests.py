@@ -16,12 +16,12 @@ from yarl import URL
 
 from .._api.outcomes import Refused, Response, Throttled, Transient
 from .._api.transport import ConnectionFailedError
-from .._call.context import CallContext, ResourceDownError
 from .._pacing.pacer import Pacer
 from .._pacing.turns import Turn
 from .._resources.links import ResourceLink
 from .._resources.routing import after_failure
 from .._stats import ResourceStats
+from .context import CallContext, ResourceDownError
 from .course import GiveUp, RequestCourse, unreachable
 
 logger = logging.getLogger("asyncclassify")

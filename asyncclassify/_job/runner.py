@@ -12,13 +12,13 @@ from dataclasses import dataclass, replace
 
 import anyio
 
-from .._call.batching import Batch, Pending
-from .._call.context import CallContext
 from .._errors import TaskConfigurationError
 from .._models import DocumentError, Result, TaskResult
 from .._pacing.turns import Turn
 from .._resources.links import Admission, ResourceLink
+from .batching import Batch, Pending
 from .collecting import collect
+from .context import CallContext
 from .operation import Answered, JobOperation, Moved, Refusal, Unavailable
 from .retrying import FailureSpell
 from .wording import DEADLINE_ERROR, configuration_error, gave_up

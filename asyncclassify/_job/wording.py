@@ -4,10 +4,10 @@ lost, a deadline passed."""
 from __future__ import annotations
 
 from .._api.outcomes import Gone
-from .._call.context import CallContext
 from .._errors import TaskConfigurationError
 from .._models import DocumentError
 from .._resources.links import ResourceLink
+from .context import CallContext
 from .mistakes import Mistake
 from .retrying import FailureSpell
 

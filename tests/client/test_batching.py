@@ -10,7 +10,7 @@ import pytest
 import asyncclassify as ac
 from asyncclassify._api import Limits, dialect_for
 from asyncclassify._api.base import encode_document
-from asyncclassify._call.batching import (
+from asyncclassify._job.batching import (
     REQUEST_BYTES_MARGIN,
     Batch,
     Batcher,

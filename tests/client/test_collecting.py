@@ -9,7 +9,7 @@ import pytest
 
 import asyncclassify as ac
 from asyncclassify._api.base import JobError, JobPage, TaskPage
-from asyncclassify._call.batching import Pending
+from asyncclassify._job.batching import Pending
 from asyncclassify._job.collecting import collect, early_mistake
 from asyncclassify._job.mistakes import TRANSIENT_STRIKES, Mistake, MistakeWatch
 from asyncclassify._job.retrying import FailureSpell, RetryPolicy

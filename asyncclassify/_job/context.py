@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import NoReturn, Protocol
 
 import aiohttp
 import anyio
@@ -24,15 +24,24 @@ from .._errors import (
 )
 from .._job.mistakes import MistakeWatch
 from .._job.retrying import RetryPolicy
-from .._models import Task
+from .._models import Result, Task
 from .._pacing.runtime import PacerRuntime
 from .._resources.links import ResourceLink
 from .._resources.routing import choose, others_usable
 from .._settings import Drainage
 from .._stats import RunStats
-from .emitting import Emitter
 
 logger = logging.getLogger("asyncclassify")
+
+
+class ResultSink(Protocol):
+    """Where a call's results go (its emitter, `_call.emitting.Emitter`)."""
+
+    async def emit(self, results: list[Result]) -> None:
+        """Give out these results (each document's whole result, once)."""
+
+    async def wait_for_room(self, index: int) -> None:
+        """Wait until the document at input position `index` may be taken on."""
 
 
 class ResourceDownError(Exception):
@@ -67,7 +76,7 @@ class CallContext:
         tasks: Sequence[Task],
         retry: RetryPolicy,
         stats: RunStats,
-        emitter: Emitter,
+        emitter: ResultSink,
         options: JobOptions,
         drainage: Drainage | None = None,
         default_language: str = "en",
