@@ -234,11 +234,11 @@ class Pipeline:
         context, health = self._context, link.health
         while True:
             now = anyio.current_time()
-            if context.takes_jobs(link, now):
+            if context.resources.takes_jobs(link, now):
                 return True
             if self._input_done.is_set():
                 return False
-            blocked_until = context.unfit_until(link)
+            blocked_until = context.resources.unfit_until(link)
             if blocked_until <= now:
                 blocked_until = health.drained_until
             with anyio.move_on_after(blocked_until - now):

@@ -1,16 +1,14 @@
-"""What every job of one call shares: the transport, the resources, the counters, the emitter,
-the retry policy, what the call has learnt of its tasks on each resource, and the call's own
-view of its resources (which fit its tasks, which are drained: `ResourceDownError` moves a
-job off one; see `_resources.routing`)."""
+"""What every job of one call shares: the transport, the resources (and the call's view of
+them, `_resources.call_view`), the counters, the emitter, the retry policy, the request
+bodies and time limits, and what the call has learnt of its tasks on each resource."""
 
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import NoReturn, Protocol
+from typing import Protocol
 
 import aiohttp
 import anyio
@@ -18,16 +16,12 @@ from yarl import URL
 
 from .._api.base import BodyTemplate, Dialect
 from .._api.transport import AsyncTransport
-from .._errors import (
-    AsyncClassifyError,
-    TaskConfigurationError,
-)
 from .._job.mistakes import MistakeWatch
 from .._job.retrying import RetryPolicy
 from .._models import Result, Task
 from .._pacing.runtime import PacerRuntime
+from .._resources.call_view import CallResources
 from .._resources.links import ResourceLink
-from .._resources.routing import choose, others_usable
 from .._settings import Drainage
 from .._stats import RunStats
 
@@ -44,15 +38,6 @@ class ResultSink(Protocol):
         """Wait until the document at input position `index` may be taken on."""
 
 
-class ResourceDownError(Exception):
-    """A resource was drained (another takes its jobs): the job on it goes elsewhere."""
-
-    def __init__(self, link: ResourceLink, why: str) -> None:
-        super().__init__(f"{link.label} drained: {why}")
-        self.link = link
-        self.why = why
-
-
 @dataclass(frozen=True, slots=True)
 class JobOptions:
     """How each job of a call is run."""
@@ -65,8 +50,8 @@ class JobOptions:
 
 class CallContext:
     """What every job of one call shares: the transport, the resources (each with its pacer
-    and sender), the counters, the emitter, the retry policy and what the call has learnt
-    about its tasks (on each resource)."""
+    and sender; `resources` says which take the call's jobs), the counters, the emitter, the
+    retry policy and what the call has learnt about its tasks (on each resource)."""
 
     def __init__(
         self,
@@ -90,6 +75,8 @@ class CallContext:
         self.emitter = emitter
         self.options = options
         self.drainage = drainage or Drainage()
+        self.resources = CallResources(self.links, stats, self.drainage)
+        """The resources as this call sees them: which take its jobs, which are drained."""
         self._submit_urls = {link: dialect.submit_url(link.endpoint) for link in self.links}
         self._mistakes = {
             link: MistakeWatch(len(self.tasks), strikes=dialect.hides_missing_projects)
@@ -106,9 +93,6 @@ class CallContext:
         """The time limits of a submit (True) and of any other request, built once."""
         self._templates: dict[tuple[int, ...], BodyTemplate] = {}
         self._interruptible: set[anyio.CancelScope] = set()
-        self._unfit_until: dict[ResourceLink, float] = {}
-        """Resources this call's tasks cannot run on (a project not deployed there), until
-        when: the call sends them no job, other calls still may."""
 
     @property
     def runtime(self) -> PacerRuntime:
@@ -122,75 +106,6 @@ class CallContext:
     def mistakes(self, link: ResourceLink) -> MistakeWatch:
         """What the call has learnt about its tasks on `link`'s resource."""
         return self._mistakes[link]
-
-    def choose(self, now: float, current: ResourceLink | None = None) -> ResourceLink | None:
-        """The resource to send a job to, among those that fit the call's tasks (see
-        `_resources.routing.choose`)."""
-        return choose(self._fitting(now), now, current)
-
-    def takes_jobs(self, link: ResourceLink, now: float) -> bool:
-        """Whether the call sends `link`'s resource new jobs at `now`: it fits the call's
-        tasks, and it is not drained, or no other one that fits is usable (the call's last
-        resources are never drained for it: their errors are the call's)."""
-        if self.unfit_until(link) > now:
-            return False
-        return link.health.usable(now) or not self.others_usable(link, now)
-
-    def unfit_until(self, link: ResourceLink) -> float:
-        """Until when this call sends `link`'s resource no job (-inf: it may now)."""
-        return self._unfit_until.get(link, -math.inf)
-
-    def others_usable(self, link: ResourceLink, now: float) -> bool:
-        """Whether a resource other than `link`'s can take this call's jobs at `now`."""
-        return others_usable(self._fitting(now), link, now)
-
-    def _fitting(self, now: float) -> list[ResourceLink]:
-        return [link for link in self.links if self.unfit_until(link) <= now]
-
-    def leave_out(self, link: ResourceLink, error: TaskConfigurationError) -> bool:
-        """This call's tasks cannot run on `link`'s resource (`error`): whether another takes
-        the call's jobs instead (one that fits them, drained or not). If so, the call sends it
-        none for `Drainage.revive_after` (the project may be deployed meanwhile); other calls,
-        with other tasks, still send theirs."""
-        now = self.runtime.now()
-        if not any(other is not link for other in self._fitting(now)):
-            return False
-        if self.unfit_until(link) <= now:
-            logger.warning(
-                "%s cannot run the call's tasks, its jobs go to the others: %s", link.label, error
-            )
-            self.stats.resource(link.label).drained = str(error)
-            link.drains.drained()  # another resource may now be the call's last
-        self._unfit_until[link] = now + self.drainage.revive_after
-        return True
-
-    def give_up(self, link: ResourceLink, error: AsyncClassifyError) -> NoReturn:
-        """`error` on `link`'s resource: drain it for `Drainage.revive_after` when another
-        can take its jobs (raising `ResourceDownError`: the job moves), else raise `error`
-        itself, the call's. (A key rotated meanwhile, an endpoint back: it is tried again.)"""
-        now = self.runtime.now()
-        if not self.others_usable(link, now):
-            raise error
-        raise self.drained(link, str(error), until=now + self.drainage.revive_after)
-
-    def drained(self, link: ResourceLink, why: str, *, until: float) -> ResourceDownError:
-        """Drain `link`'s resource until `until` (saying so once); the error that moves the
-        job that found it failing."""
-        newly = link.health.drained is None
-        if newly:
-            logger.warning("resource %s drained, its jobs go to the others: %s", link.label, why)
-            self.stats.resource(link.label).drained = why
-        link.health.drain(why, until)
-        if newly:
-            link.drains.drained()
-        return ResourceDownError(link, why)
-
-    def submits_elsewhere(self, link: ResourceLink, now: float) -> str | None:
-        """Why a submit due on `link`'s resource at `now` goes to another one instead (it is
-        drained, or cannot run the call's tasks, and another can take it), or None."""
-        if self.takes_jobs(link, now) or self.choose(now) in (None, link):
-            return None
-        return link.health.drained or "it cannot run the call's tasks"
 
     def limits(self, *, submit: bool) -> aiohttp.ClientTimeout:
         """The time limits of a submit, or of any other request (built once)."""

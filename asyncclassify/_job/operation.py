@@ -33,10 +33,11 @@ from .._api.outcomes import (
 from .._errors import EndpointError, RetriesExhaustedError, TaskConfigurationError
 from .._models import DocumentError
 from .._pacing.turns import PolledJob, Turn
+from .._resources.call_view import ResourceDownError
 from .._resources.links import ResourceLink
 from .batching import Pending
 from .collecting import early_mistake
-from .context import CallContext, ResourceDownError
+from .context import CallContext
 from .requests import send
 from .wording import configuration_error, lost
 
@@ -144,7 +145,7 @@ class JobOperation:
             )
             if isinstance(outcome, NotServed):
                 origin = link.sender(context.transport).origin
-                context.give_up(
+                context.resources.give_up(
                     link,
                     EndpointError(
                         f"the endpoint {origin} does not serve this API (404); "
@@ -178,7 +179,7 @@ class JobOperation:
             self._orphaned(job_url, "its resource was drained", level=logging.INFO)
             return Moved()
         except TaskConfigurationError as exc:
-            if context.leave_out(link, exc):
+            if context.resources.leave_out(link, exc):
                 await self._cancel(job_url)
                 return Moved()
             if context.options.cancel_remote or context.stopping:

@@ -18,10 +18,11 @@ from .._api.outcomes import Refused, Response, Throttled, Transient
 from .._api.transport import ConnectionFailedError
 from .._pacing.pacer import Pacer
 from .._pacing.turns import Turn
+from .._resources.call_view import ResourceDownError
 from .._resources.links import ResourceLink
 from .._resources.routing import after_failure
 from .._stats import ResourceStats
-from .context import CallContext, ResourceDownError
+from .context import CallContext
 from .course import GiveUp, RequestCourse, unreachable
 
 logger = logging.getLogger("asyncclassify")
@@ -63,7 +64,7 @@ async def send(
         # A drained resource gets no new job; its accepted jobs are still read while it
         # answers (they would be billed again elsewhere), and move at their first failure.
         if submit and not even_if_drained:
-            elsewhere = context.submits_elsewhere(link, sent_at)
+            elsewhere = context.resources.submits_elsewhere(link, sent_at)
             if elsewhere is not None:
                 raise ResourceDownError(link, elsewhere)
         if sender.first_attempt_at is None:
@@ -80,7 +81,7 @@ async def send(
                     sender.origin, sender.first_attempt_at, runtime.now(), context.retry, str(exc)
                 )
                 if first is not None:
-                    context.give_up(link, first.error)
+                    context.resources.give_up(link, first.error)
             if submit and exc.connected:
                 # The body may have reached the service: a job may exist that no one reads.
                 stats.orphans += 1
@@ -96,13 +97,13 @@ async def send(
             counts.throttled += 1
             paused = course.throttled(outcome, sent_at)
             if isinstance(paused, GiveUp):
-                context.give_up(link, paused.error)
+                context.resources.give_up(link, paused.error)
             runtime.throttled(paused.retry_after, sent_at)
             continue
         course.answered()
         if isinstance(outcome, Refused):
             runtime.answered(sent_at)
-            context.give_up(link, course.refused(outcome).error)
+            context.resources.give_up(link, course.refused(outcome).error)
         if not isinstance(outcome, Transient):
             return outcome, sent_at
         runtime.answered(sent_at)
@@ -139,14 +140,14 @@ def _leave_if_failing(
         on_probation=health.on_probation,
         failing_for=failing,
         drain_after=context.drainage.drain_after,
-        others_usable=context.others_usable(link, now),
+        others_usable=context.resources.others_usable(link, now),
         even_if_drained=even_if_drained,
     )
     if leaving == "move":
         raise ResourceDownError(link, health.drained or "drained")
     if leaving == "drain":
         why = f"every request failed for {failing:.0f} s; last: {problem}"
-        raise context.drained(link, why, until=now + context.drainage.revive_after)
+        raise context.resources.drained(link, why, until=now + context.drainage.revive_after)
 
 
 def _report_pacing(counts: ResourceStats, pacer: Pacer, now: float) -> None:

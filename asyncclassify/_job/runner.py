@@ -105,7 +105,7 @@ class BatchRunner:
         if first is not None:
             return self._link, first
         context = self._context
-        link = context.choose(context.runtime.now(), self._link) or self._link
+        link = context.resources.choose(context.runtime.now(), self._link) or self._link
         self._link = link
         if self._admission is not None:
             self._admission.move_to(link)
@@ -129,7 +129,7 @@ class BatchRunner:
                 outcomes[task_index] = result
         if collected.mistake is not None:
             stop = configuration_error(context, self._link, collected.mistake)
-            if context.leave_out(self._link, stop):
+            if context.resources.leave_out(self._link, stop):
                 return [item]  # its resource cannot run the tasks; another may
             # Every document would fail so: stop, once what this job answered is out.
             self._stop_for = stop
