@@ -216,14 +216,8 @@ class Pipeline:
             # The pacer admits the batch among the jobs in flight when it grants the turn
             # of its first submit.
             admission = Admission(link, batch.size)
-            try:
-                with context.interruptible():
-                    await admission.wait()
-            except BaseException:
-                # Cancelled from outside (the call failed, or its reader left): a place the
-                # pacer granted meanwhile belongs to the client's pacer, not to this call.
-                admission.release()
-                raise
+            with context.interruptible():
+                await admission.wait()
             group.start_soon(self._run_batch, batch, link, admission)
 
     async def _wait_usable(self, link: ResourceLink) -> bool:

@@ -138,7 +138,7 @@ class RequestCourse:
 
 
 def unreachable(
-    origin: object, since: float | None, now: float, policy: RetryPolicy, problem: str
+    origin: str, since: float | None, now: float, policy: RetryPolicy, problem: str
 ) -> GiveUp | None:
     """An endpoint that has refused every connection since the first attempt (`since`) for
     `first_contact` seconds is a wrong endpoint, not an outage: give up on it."""

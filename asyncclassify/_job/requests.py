@@ -78,7 +78,11 @@ async def send(
         except ConnectionFailedError as exc:
             if not sender.answered and not exc.connected:
                 first = unreachable(
-                    sender.origin, sender.first_attempt_at, runtime.now(), context.retry, str(exc)
+                    str(sender.origin),
+                    sender.first_attempt_at,
+                    runtime.now(),
+                    context.retry,
+                    str(exc),
                 )
                 if first is not None:
                     context.resources.give_up(link, first.error)

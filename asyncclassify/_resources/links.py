@@ -145,12 +145,15 @@ class Admission:
         self._released = False
 
     async def wait(self) -> None:
-        """Wait until the pacer admits the batch (see `granted`: a cancelled wait may or may
-        not have been granted first; `release` gives back whatever it holds)."""
+        """Wait until the pacer admits the batch. A cancelled wait holds no place (one the
+        pacer granted just before is given back: the batch will not run on it)."""
         try:
             await self.link.runtime.wait(self._turn)
-        finally:
+        except BaseException:
             self._held = self._turn.granted
+            self.release()
+            raise
+        self._held = self._turn.granted
 
     @property
     def granted(self) -> bool:
