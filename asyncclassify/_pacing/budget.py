@@ -28,8 +28,12 @@ throttled request left:
   limit back.
 * a second episode before we have sent for most of a window: what the window holds of ours
   measures how long we have been sending, not our share (a window pre-filled by an earlier
-  run empties as we fill it). The pace drops to about what the window held (by at most 70%
-  an episode) and climbs back once 429s stop; no ceiling is learnt.
+  run empties as we fill it). The pace drops to about what the window held (by at most 70%)
+  and climbs back once 429s stop; no ceiling is learnt. What we sent before the drop is
+  forgiven until it begins to leave the window, while 429s halve the pace: counted, it held
+  every request back for most of a window while others' requests left the window too (two
+  processes starting together after an earlier run: 0.80 of the limit in their first two
+  windows; forgiven, 0.95).
 
 Once 429s stop for a window, the limit climbs back to the ceiling within one more window.
 """
@@ -80,7 +84,13 @@ FILLING_WINDOWS = 0.75
 """A 429 less than this (in windows) after we began to send meets a window we are still
 filling..."""
 FILLING_DROP = 0.3
-"""...and lowers the pace to no less than this fraction of what it was."""
+"""...and lowers the pace to no less than this fraction of what it was..."""
+FILLING_AGAIN = 0.5
+"""...or, while what we sent before that drop is forgiven, to this fraction of it: a pace
+that still meets 429s is too fast for what leaves the window..."""
+FORGIVEN_FLOOR = 0.2
+"""...until the pace would fall under this fraction of the drop's: too little leaves the
+window to be worth the 429s, so what we sent before counts again (we wait for it to leave)."""
 USE_MEMORY = 0.1
 """How far back (in windows) `utilization` looks: an exponentially fading average."""
 
@@ -103,6 +113,8 @@ class RequestBudget:
         self._tokens_at: float | None = None
         self.paused_until = float("-inf")
         self._last_throttle = float("-inf")
+        self._quiet_from = float("-inf")
+        """When 429s last called for a lower pace: the limit climbs back a window after."""
         self._last_episode: tuple[float, float] = (float("-inf"), 0.0)
         """(when, what our window held) of the last throttling episode."""
         self._confirmed = 0.0
@@ -110,6 +122,13 @@ class RequestBudget:
         self._probe_after = PROBE_AFTER_WINDOWS
         """Quiet windows before the ceiling is probed upwards."""
         self._climbed_at = float("-inf")
+        self._counted_from = float("-inf")
+        """Requests sent before this are forgiven: not counted against the limit."""
+        self._forgiven_until = float("-inf")
+        self._filling_level = 0.0
+        """The pace set when a window we were filling met 429s, while what we sent before is
+        forgiven (0: nothing is); the pace returns to it once those requests begin to leave
+        (at `_forgiven_until`)."""
         self._began = float("-inf")
         """When we began to send: the first request, or the first after the window emptied
         with no 429 and no pause lately (a pause after 429s, however long its Retry-After,
@@ -149,9 +168,11 @@ class RequestBudget:
         horizon = now - self._span
         while sent and sent[0] <= horizon:
             sent.popleft()
+        if self._filling_level and now >= self._forgiven_until:
+            self._count_whole()
         ready = now if now > self.paused_until else self.paused_until
         limit = int(self._limit) or 1
-        if len(sent) >= limit:
+        if len(sent) >= limit and sent[-limit] >= self._counted_from:
             free = sent[-limit] + self._span
             if free > ready:
                 ready = free
@@ -194,16 +215,38 @@ class RequestBudget:
             # It left before the episode's first 429 came back: that one taught us already.
             return None
         held = float(self._held_at(sent_at))
+        quiet_from = now
         fraction = held / self._limit
         when, _ = self._last_episode
         confirmed = self._confirmed and held <= self._confirmed * (1.0 + CONFIRM_NEAR)
         repeated = confirmed or now - when < CONFIRM_WINDOWS * self.window
-        if repeated and held < NEAR_LIMIT * self._limit and self._filling(sent_at):
+        counted = float(self._held_at(sent_at, since=self._counted_from))
+        forgiving = bool(self._filling_level)
+        if repeated and (
+            forgiving or (counted < NEAR_LIMIT * self._limit and self._filling(sent_at))
+        ):
             # We have sent for less than most of a window: others' requests fill the rest
             # of it, and whether they are a steady share or a burst that is passing, only
-            # the window's end tells. Slow down to what fits now; learn nothing yet.
-            floor = FILLING_DROP * self._limit
-            self._limit = min(self._limit, max(1.0, held * ONE_OFF_DECREASE, floor))
+            # the window's end tells. Slow down to what fits now; learn nothing yet (what
+            # the window holds of ours then says how long we have sent, not our share).
+            #
+            # What we sent before is forgiven until it begins to leave the window (see the
+            # module's docstring); 429s meanwhile halve the pace, down to a fifth of the
+            # drop's, then what we sent counts again. They do not restart the wait before
+            # the limit climbs: of two processes starting together, the one that met more
+            # of them climbed later, held less when 429s came again, and learnt less.
+            if forgiving:
+                quiet_from = self._quiet_from
+                if FILLING_AGAIN * self._limit < FORGIVEN_FLOOR * self._filling_level:
+                    self._count_whole()
+                else:
+                    self._limit = max(1.0, FILLING_AGAIN * self._limit)
+            else:
+                floor = FILLING_DROP * self._limit
+                self._limit = min(self._limit, max(1.0, held * ONE_OFF_DECREASE, floor))
+                self._filling_level = self._limit
+                self._counted_from = now
+                self._forgiven_until = self._sent[0] + self._span if self._sent else now
         elif repeated:
             # Not a one-off (or near a level learnt before): about what the window held is
             # what fits (a lower real limit, or another client's steady share). Stay a little
@@ -234,6 +277,7 @@ class RequestBudget:
         # Far below our limit, a one-off: someone else filled the window. Waiting is enough.
         self._last_episode = (now, held)
         self._last_throttle = now
+        self._quiet_from = quiet_from
         # When the pause ends, one request may leave, then the even pace: nothing saved up
         # before the pause or during it leaves in a burst.
         self._tokens = 1.0
@@ -281,6 +325,7 @@ class RequestBudget:
         self.paused_until = max(self.paused_until, other.paused_until)
         if other._last_throttle > self._last_throttle:
             self._last_throttle = other._last_throttle
+        self._quiet_from = max(self._quiet_from, other._quiet_from)
         when, held = self._last_episode
         other_when, other_held = other._last_episode
         if abs(other_when - when) <= self.window:
@@ -289,16 +334,25 @@ class RequestBudget:
         elif other_when > when:
             self._last_episode = other._last_episode
 
+    def _count_whole(self) -> None:
+        """End the forgiveness of a filling drop (what we sent before it begins to leave the
+        window, or too little leaves it for a pace worth the 429s): the window counts whole
+        again, at the pace the drop set."""
+        self._limit = max(self._limit, min(self._filling_level, self._ceiling))
+        self._filling_level = 0.0
+        self._counted_from = float("-inf")
+
     def _filling(self, moment: float) -> bool:
         """Whether we began sending less than `FILLING_WINDOWS` before `moment` (we are
         still filling our first window)."""
         return moment - self._began < FILLING_WINDOWS * self.window
 
-    def _held_at(self, moment: float) -> int:
+    def _held_at(self, moment: float, since: float = float("-inf")) -> int:
+        """Our requests in the window that ends at `moment` (sent at `since` or later)."""
         horizon = moment - self._span
         held = 0
         for sent in reversed(self._sent):
-            if sent <= horizon:
+            if sent <= horizon or sent < since:
                 break
             if sent <= moment:
                 held += 1
@@ -306,7 +360,7 @@ class RequestBudget:
 
     def _climb(self, now: float) -> None:
         """Raise the limit back towards the ceiling, and probe the ceiling, once 429s stop."""
-        quiet = now - self._last_throttle
+        quiet = now - self._quiet_from
         since = now - self._climbed_at if self._climbed_at > float("-inf") else 0.0
         self._climbed_at = now
         if quiet < RECOVER_WINDOWS * self.window:

@@ -126,21 +126,63 @@ def test_two_clients_starting_in_a_window_filled_before_them_take_it_all_back_so
     # and once the earlier run's requests have left, share the whole limit. (Taken as a
     # level that fits, the 429s of the first window had taught them ceilings that left a
     # fifth of the limit idle for windows.)
+    served, _, _ = _two_clients_after_prefill(prefill, windows=6)
+    assert sum(served[3:]) >= 0.9 * 3 * LIMIT, served
+
+
+@pytest.mark.parametrize("prefill", [60, 70, 85])
+def test_two_clients_starting_in_a_filled_window_use_what_leaves_it_meanwhile(
+    prefill: int,
+) -> None:
+    # The first 429s come before either client has sent for most of a window, so each slows
+    # down. Counting what it sent before against the slower pace held both back until their
+    # own first requests left the window: most of a window idle while the earlier run's
+    # requests left it (146-158 of 200 served in two windows). The slower pace applies to
+    # what is sent from then on; a few more 429s find the pace that fits meanwhile.
+    served, throttled, _ = _two_clients_after_prefill(prefill, windows=2)
+    assert sum(served) >= 0.85 * 2 * LIMIT, served
+    assert throttled <= 15
+
+
+def _two_clients_after_prefill(
+    prefill: int, windows: int, lag: float = 0.003
+) -> tuple[list[int], int, list[list[int]]]:
+    """Two clients on one key begin together (the second `lag` seconds later), `prefill`
+    requests of an earlier run spread over the window before; each sends whenever its
+    budget allows. Requests served per window, the 429s, and each client's served per
+    window."""
     clients = [RequestBudget(LIMIT, WINDOW), RequestBudget(LIMIT, WINDOW)]
     service = deque(-WINDOW + WINDOW * (k + 1) / prefill for k in range(prefill))
-    served = [0] * 6
-    clock = [0.0, 0.003]
-    while min(clock) < 6 * WINDOW:
+    each = [[0] * windows, [0] * windows]
+    throttled = 0
+    clock = [0.0, lag]
+    while min(clock) < windows * WINDOW:
         who = 0 if clock[0] <= clock[1] else 1
         budget = clients[who]
         now = clock[who] = budget.ready_at(clock[who])
-        if now >= 6 * WINDOW:
-            clock[who] = 6 * WINDOW
+        if now >= windows * WINDOW:
+            clock[who] = windows * WINDOW
             continue
         budget.spend(now)
         if _serve(service, LIMIT, budget, now):
-            served[int(now / WINDOW)] += 1
-    assert sum(served[3:]) >= 0.9 * 3 * LIMIT, served
+            each[who][int(now / WINDOW)] += 1
+        else:
+            throttled += 1
+    return [first + second for first, second in zip(*each, strict=True)], throttled, each
+
+
+@pytest.mark.parametrize("prefill", [60, 70, 85])
+@pytest.mark.parametrize("lag", [0.003, 0.013, 0.05])
+def test_two_clients_starting_together_after_an_earlier_run_share_alike(
+    prefill: int, lag: float
+) -> None:
+    # The 429s of the first window fall on the two unevenly. Had each restarted the wait
+    # before its limit climbs back, the one that met more would have climbed later, held
+    # less when 429s came again, and learnt a smaller share: half of the other's, at
+    # worst, the smaller one left alone and slow at the end of the run.
+    _, _, each = _two_clients_after_prefill(prefill, windows=5, lag=lag)
+    first, second = sum(each[0][2:]), sum(each[1][2:])
+    assert min(first, second) >= 0.85 * max(first, second), each
 
 
 def test_429s_of_requests_already_under_way_are_one_episode() -> None:
