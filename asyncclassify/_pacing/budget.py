@@ -29,13 +29,11 @@ throttled request left:
 * a second episode before we have sent for most of a window: what the window holds of ours
   measures how long we have been sending, not our share (a window pre-filled by an earlier
   run empties as we fill it). The pace drops to about what the window held (by at most 70%)
-  and climbs back once 429s stop; no ceiling is learnt. What we sent before the drop is
-  forgiven until it begins to leave the window, while 429s halve the pace: counted, it held
-  every request back for most of a window while others' requests left the window too (two
-  processes starting together after an earlier run: 0.80 of the limit in their first two
-  windows; forgiven, 0.95).
+  and climbs back once 429s stop; no ceiling is learnt. What we sent before is forgiven
+  until it begins to leave the window, while 429s halve the pace (counted, it idled two
+  processes after an earlier run for most of a window: 0.80 of the limit, now 0.95).
 
-Once 429s stop for a window, the limit climbs back to the ceiling within one more window.
+Once 429s (bar those while forgiven) stop for a window, the limit is at the ceiling a window on.
 """
 
 from __future__ import annotations
@@ -73,7 +71,7 @@ is not known from what we happened to send then (a client with little to send wo
 a ceiling at its need, and later, with more to send, wait for probes to take back what was
 free). A few more 429s find the level; a share left idle is lost for good."""
 RECOVER_WINDOWS = 1.0
-"""Quiet windows after the last 429 before the limit climbs again."""
+"""Quiet windows after the last 429 (429s while forgiven aside) before the limit climbs."""
 PROBE_AFTER_WINDOWS = 1.0
 """Quiet windows after which a learnt ceiling is first probed upwards..."""
 PROBE_AFTER_MAX_WINDOWS = 2.0
@@ -114,7 +112,8 @@ class RequestBudget:
         self.paused_until = float("-inf")
         self._last_throttle = float("-inf")
         self._quiet_from = float("-inf")
-        """When 429s last called for a lower pace: the limit climbs back a window after."""
+        """The last 429, or the filling drop that 429s while forgiven followed: the limit
+        climbs back a window after."""
         self._last_episode: tuple[float, float] = (float("-inf"), 0.0)
         """(when, what our window held) of the last throttling episode."""
         self._confirmed = 0.0
@@ -125,10 +124,11 @@ class RequestBudget:
         self._counted_from = float("-inf")
         """Requests sent before this are forgiven: not counted against the limit."""
         self._forgiven_until = float("-inf")
+        self._unforgiving_until = float("-inf")  # (a floor ended the last forgiveness)
         self._filling_level = 0.0
         """The pace set when a window we were filling met 429s, while what we sent before is
-        forgiven (0: nothing is); the pace returns to it once those requests begin to leave
-        (at `_forgiven_until`)."""
+        forgiven (0: nothing is); the pace returns to it when the forgiveness ends (those
+        requests begin to leave at `_forgiven_until`, or the pace fell to the floor)."""
         self._began = float("-inf")
         """When we began to send: the first request, or the first after the window emptied
         with no 429 and no pause lately (a pause after 429s, however long its Retry-After,
@@ -214,6 +214,8 @@ class RequestBudget:
         if sent_at < self._last_throttle:
             # It left before the episode's first 429 came back: that one taught us already.
             return None
+        if self._filling_level and now >= self._forgiven_until:
+            self._count_whole()
         held = float(self._held_at(sent_at))
         quiet_from = now
         fraction = held / self._limit
@@ -227,26 +229,24 @@ class RequestBudget:
         ):
             # We have sent for less than most of a window: others' requests fill the rest
             # of it, and whether they are a steady share or a burst that is passing, only
-            # the window's end tells. Slow down to what fits now; learn nothing yet (what
-            # the window holds of ours then says how long we have sent, not our share).
-            #
-            # What we sent before is forgiven until it begins to leave the window (see the
-            # module's docstring); 429s meanwhile halve the pace, down to a fifth of the
-            # drop's, then what we sent counts again. They do not restart the wait before
-            # the limit climbs: of two processes starting together, the one that met more
-            # of them climbed later, held less when 429s came again, and learnt less.
+            # the window's end tells. Slow down to what fits now; learn nothing yet.
+            # What we sent before is forgiven (see above). 429s meanwhile do not restart
+            # the climb's wait: the one of two processes that met more of them climbed
+            # later, held less when 429s came again, and learnt less.
             if forgiving:
                 quiet_from = self._quiet_from
                 if FILLING_AGAIN * self._limit < FORGIVEN_FLOOR * self._filling_level:
                     self._count_whole()
+                    self._unforgiving_until = self._forgiven_until
                 else:
                     self._limit = max(1.0, FILLING_AGAIN * self._limit)
             else:
                 floor = FILLING_DROP * self._limit
                 self._limit = min(self._limit, max(1.0, held * ONE_OFF_DECREASE, floor))
-                self._filling_level = self._limit
-                self._counted_from = now
-                self._forgiven_until = self._sent[0] + self._span if self._sent else now
+                if now >= self._unforgiving_until:
+                    self._filling_level = self._limit
+                    self._counted_from = now
+                    self._forgiven_until = self._sent[0] + self._span if self._sent else now
         elif repeated:
             # Not a one-off (or near a level learnt before): about what the window held is
             # what fits (a lower real limit, or another client's steady share). Stay a little
@@ -325,7 +325,7 @@ class RequestBudget:
         self.paused_until = max(self.paused_until, other.paused_until)
         if other._last_throttle > self._last_throttle:
             self._last_throttle = other._last_throttle
-        self._quiet_from = max(self._quiet_from, other._quiet_from)
+        self._quiet_from = max(self._quiet_from, other._last_throttle)  # (not forgiven)
         when, held = self._last_episode
         other_when, other_held = other._last_episode
         if abs(other_when - when) <= self.window:

@@ -324,3 +324,49 @@ def test_a_window_filled_by_bursts_that_pass_is_taken_back_soon_after() -> None:
     back = next(i for i, count in enumerate(served) if i >= 3 and count >= 0.9 * LIMIT)
     assert back <= 5, served
     assert all(count >= 0.9 * LIMIT for count in served[back:-1]), served
+
+
+def _forgiving_budget() -> RequestBudget:
+    """A budget of 100 a window of one second that met 429s while filling its first window:
+    what it sent before is forgiven until 1.01."""
+    budget = RequestBudget(100, 1.0)
+    for index in range(20):
+        budget.spend(index * 0.01)
+    budget.throttled(now=0.2, retry_after=0.0, sent_at=0.19)
+    budget.spend(0.21)
+    budget.throttled(now=0.25, retry_after=0.0, sent_at=0.21)
+    return budget
+
+
+@pytest.mark.parametrize("asked_in_between", [False, True])
+def test_a_429_after_the_forgiveness_ended_teaches_whatever_was_asked_before(
+    asked_in_between: bool,
+) -> None:
+    # The forgiveness ends when what was sent before begins to leave the window, whether or
+    # not the pacer asked `ready_at` since: a 429 after it is read as any other.
+    budget = _forgiving_budget()
+    now = 0.3
+    while (now := budget.ready_at(now)) < 1.0:
+        budget.spend(now)
+    budget.ready_at(1.0)
+    budget.spend(1.0)
+    if asked_in_between:
+        budget.ready_at(1.015)
+    budget.throttled(now=1.02, retry_after=0.0, sent_at=1.0)
+    assert budget.ceiling < 100
+    assert budget.ready_at(1.03) >= 1.03
+    assert budget.limit <= budget.ceiling
+
+
+def test_a_pool_waits_a_quiet_window_after_its_members_latest_429() -> None:
+    # A member's 429s while forgiven do not delay its own climb; a pool formed from them
+    # learns its level from those 429s, so it waits a window after the latest of them.
+    members = [_forgiving_budget(), _forgiving_budget()]
+    for member in members:
+        member.spend(0.9)
+        member.throttled(now=0.95, retry_after=0.0, sent_at=0.9)
+    pool = RequestBudget.pooled(members)
+    ceiling = pool.ceiling
+    for moment in (1.26, 1.5, 1.9):
+        pool.spend(moment)
+    assert pool.ceiling == ceiling
