@@ -222,11 +222,8 @@ class RequestBudget:
         when, _ = self._last_episode
         confirmed = self._confirmed and held <= self._confirmed * (1.0 + CONFIRM_NEAR)
         repeated = confirmed or now - when < CONFIRM_WINDOWS * self.window
-        counted = float(self._held_at(sent_at, since=self._counted_from))
         forgiving = bool(self._filling_level)
-        if repeated and (
-            forgiving or (counted < NEAR_LIMIT * self._limit and self._filling(sent_at))
-        ):
+        if repeated and (forgiving or (held < NEAR_LIMIT * self._limit and self._filling(sent_at))):
             # We have sent for less than most of a window: others' requests fill the rest
             # of it, and whether they are a steady share or a burst that is passing, only
             # the window's end tells. Slow down to what fits now; learn nothing yet.
@@ -347,12 +344,12 @@ class RequestBudget:
         still filling our first window)."""
         return moment - self._began < FILLING_WINDOWS * self.window
 
-    def _held_at(self, moment: float, since: float = float("-inf")) -> int:
-        """Our requests in the window that ends at `moment` (sent at `since` or later)."""
+    def _held_at(self, moment: float) -> int:
+        """Our requests in the window that ends at `moment`."""
         horizon = moment - self._span
         held = 0
         for sent in reversed(self._sent):
-            if sent <= horizon or sent < since:
+            if sent <= horizon:
                 break
             if sent <= moment:
                 held += 1
