@@ -212,8 +212,10 @@ class DurationModel:
         if self.events >= SMALL_SAMPLE and self._times:
             target = (1.0 - q) * self._survival_at(survived)
             index = bisect_left(self._neg_survival, -target)
-            if index < len(self._times):
-                return max(self._times[index], survived)
+            if index < len(self._times) and self._times[index] > survived:
+                return self._times[index]
+            # Past every duration in the sample (it says nothing there: read as "now", a job
+            # older than them all was polled again at every answer), the fit's tail tells.
             survived = max(survived, self._times[-1])
         return self._lognormal_conditional(q, survived)
 

@@ -219,3 +219,15 @@ def test_thousands_of_unfinished_jobs_do_not_crowd_out_what_the_finished_ones_ta
     assert model.warm(later)
     # Jobs that have lasted 5-20 s so far: the median is longer, but still of that order.
     assert learnt <= model.median(later) < 3 * MEDIAN
+
+
+@pytest.mark.parametrize("beyond", [1.01, 1.5, 3.0])
+def test_a_job_older_than_every_duration_seen_is_not_due_again_at_once(beyond: float) -> None:
+    # Past the sample's last duration the sample says nothing; read as "now", a job that
+    # old was polled again at every answer (35 GETs in a second for one job, on a queue).
+    model = DurationModel(guess=1.0, window=WINDOW)
+    end = _pull_batches(model, random.Random(5), 400)
+    longest = max(model.quantile(0.9999, end), MEDIAN * math.exp(4 * SIGMA))
+    survived = longest * beyond
+    for q in (0.5, 0.8, 0.98):
+        assert model.conditional_quantile(q, survived, end) > survived * 1.001
