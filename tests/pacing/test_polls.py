@@ -29,3 +29,33 @@ def test_a_job_not_started_waits_for_at_least_a_fast_run_when_the_model_is_sound
     job = PolledJob(JobTimes(submitted_at=0.0), position=0, status="notStarted", polls=1)
     job.times.unfinished(30.0)
     assert polls.due_age(job, True, now=31.0) >= 30.0 + model.quantile(0.1, 31.0)
+
+
+def _known_model(median: float = 2.0) -> DurationModel:
+    """A model that has seen 200 jobs of about `median` seconds."""
+    model = DurationModel(guess=median, window=60.0)
+    for i in range(200):
+        times = JobTimes(submitted_at=i * 0.01)
+        model.track(times)
+        duration = median * (1.0 + 0.02 * (i % 5 - 2))
+        times.finished(done_age=duration + 0.01, duration=duration)
+    model.changed()
+    return model
+
+
+@pytest.mark.parametrize("scarce", [True, False])
+def test_a_job_seen_young_by_its_start_probe_is_due_when_a_job_is_likely_done(
+    scarce: bool,
+) -> None:
+    # A start probe polls a job young on purpose (has it started?): its next poll comes when
+    # jobs are likely done, not at twice that young age (a ladder of polls up to a typical
+    # duration: four more GETs a job).
+    model = _known_model()
+    polls = PollQueue(model, thrifty=0.98, eager=0.8, first_result=0.5)
+    job = PolledJob(JobTimes(submitted_at=0.0), position=0, status="running", polls=1)
+    job.start_probe = True
+    job.times.unfinished(0.05)
+    assert polls.due_age(job, scarce, now=10.0) >= model.quantile(0.5, 10.0)
+    # An ordinary poll that found it so young still holds the model-free cap.
+    job.start_probe = False
+    assert polls.due_age(job, scarce, now=10.0) <= FOLLOW_UP_CAP * 0.05
