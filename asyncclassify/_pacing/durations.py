@@ -214,9 +214,12 @@ class DurationModel:
             index = bisect_left(self._neg_survival, -target)
             if index < len(self._times) and self._times[index] > survived:
                 return self._times[index]
-            # Past every duration in the sample (it says nothing there: read as "now", a job
-            # older than them all was polled again at every answer), the fit's tail tells.
-            survived = max(survived, self._times[-1])
+            # Past every duration in the sample, it says nothing (read as "now", a job older
+            # than them all was polled again at every answer): the fit's tail tells, within
+            # a typical duration more (a tail that thin says the job is not what it seems,
+            # as when it started later than a queue's line said, and it holds a place).
+            last = max(survived, self._times[-1])
+            return min(self._lognormal_conditional(q, last), last + math.exp(self._mu))
         return self._lognormal_conditional(q, survived)
 
     def probability_done(self, age: float, survived: float, now: float) -> float:
