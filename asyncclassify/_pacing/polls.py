@@ -5,8 +5,9 @@ unfinished at age `a`, at the age by which that fraction of jobs that lasted `a`
 remaining time expected of a job that has lasted this long). Both come from the learnt
 `DurationModel`, with caps that keep a job from being left unpolled long should durations
 change under the model (four typical durations for a first poll, twice the age seen for a
-follow-up, unless a start probe alone saw the job, young on purpose: then as a first poll). Two quantiles are kept at once: a thrifty one (requests are scarce) and an eager
-one (they are not; and lower still for the first jobs of a call, `first_result_quantile`).
+follow-up, unless only a start probe saw the job running, young on purpose: then as a first
+poll). Two quantiles are kept at once: a thrifty one (requests are scarce) and an eager one
+(they are not; and lower still for the first jobs of a call, `first_result_quantile`).
 A job last seen `notStarted` waits in a queue or is about to start: it is due no sooner than a
 fast job's duration later. While requests are not scarce, a job found unfinished is polled
 again at least every `spacing` seconds: the stragglers at the end of a run are what it waits
@@ -134,10 +135,11 @@ class PollQueue:
             # The remaining time of a job that has not started is at least a run's.
             age = max(age, survived + model.quantile(NOT_STARTED_AHEAD, now))
         # The caps come last: they hold whatever the model says.
-        if job.start_probe and job.polls == 1:
-            # Seen only by its start probe, which polls a job young on purpose: twice that
-            # age would poll it again and again before a typical job is done (four more GETs
-            # a job in a short run of short jobs), so it is due as a first poll would be.
+        if job.start_probe and job.polls == 1 and job.status != "notStarted":
+            # Seen running only by its start probe, which polls a job young on purpose: twice
+            # that age would poll it again and again before a typical job is done (four more
+            # GETs a job in a short run of short jobs), so it is due as a first poll would be.
+            # (One seen waiting is followed as any other: where it stands tells the queue.)
             age = min(age, max(FOLLOW_UP_CAP * survived, FIRST_POLL_CAP * model.median(now)))
         else:
             age = min(age, FOLLOW_UP_CAP * survived)

@@ -56,6 +56,9 @@ def test_a_job_seen_young_by_its_start_probe_is_due_when_a_job_is_likely_done(
     job.start_probe = True
     job.times.unfinished(0.05)
     assert polls.due_age(job, scarce, now=10.0) >= model.quantile(0.5, 10.0)
-    # An ordinary poll that found it so young still holds the model-free cap.
-    job.start_probe = False
+    # One it found waiting is followed as any other (where it stands tells the queue), and
+    # an ordinary poll that found it so young holds the model-free cap.
+    job.status = "notStarted"
+    assert polls.due_age(job, scarce, now=10.0) <= FOLLOW_UP_CAP * 0.05
+    job.status, job.start_probe = "running", False
     assert polls.due_age(job, scarce, now=10.0) <= FOLLOW_UP_CAP * 0.05
