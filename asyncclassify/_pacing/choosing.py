@@ -78,7 +78,7 @@ class Chooser:
             if not self._filled:
                 # Jobs in flight are growing: a few polls of young jobs see whether they
                 # start, before a queue at the service takes many more.
-                start_probe = self._probing.start_probe(now, START_PROBES_FILLING)
+                start_probe = self._probing.start_probe(now, START_PROBES_FILLING, growing=True)
                 if start_probe is not None:
                     return start_probe
             if self._model.events < SMALL_SAMPLE:
@@ -94,10 +94,11 @@ class Chooser:
             self._filled = True
         scarce = self.scarce_polls(now)
         poll = self._polls.take_due(now, scarce)
-        if poll is None and submit is not None:
+        if poll is None and submit is not None and self._queueing.queue.cap is None:
             # Work waits, yet the budget has a request to spare: the jobs in flight, not the
-            # budget, hold it back. See whether the service queues them.
-            poll = self._probing.start_probe(now, START_PROBES_SPARE)
+            # budget, hold it back. See whether the service queues them. (Once a queue is
+            # confirmed, its cap's own trials judge it, and a probe would tell nothing new.)
+            poll = self._probing.start_probe(now, START_PROBES_SPARE, growing=False)
         if poll is None and self.pulls_polls(now, scarce):
             # ...and the job most likely finished is polled now rather than when due: the
             # request idle now is lost for good, and a finished job unpolled holds a place

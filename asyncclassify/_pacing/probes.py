@@ -25,6 +25,9 @@ LADDER_START = 0.25
 """The first probe of a job comes at this fraction of the guessed duration..."""
 LADDER_GROWTH = 2.0
 """...and each next one at this multiple of the age it was last seen unfinished."""
+START_PROBE_GROWTH = 1.25
+"""A start probe polls a job sent with at least this many times the jobs in flight that the
+last start-probed job was sent with."""
 
 
 class ColdProbes:
@@ -53,12 +56,18 @@ class ColdProbes:
         self._turns.remove(turn)
 
     def next(
-        self, now: float, oldest: set[int], started_age: float, start_probe_at: float
+        self,
+        now: float,
+        oldest: set[int],
+        started_age: float,
+        start_probe_at: float,
+        start_load: int,
     ) -> tuple[Turn, float, bool] | None:
         """The probe to send next, when it is due, and whether it is a start probe.
 
         `oldest` are the positions of the oldest unfinished jobs, `started_age` the youngest
-        age at which a job was seen started, `start_probe_at` when the last start probe left.
+        age at which a job was seen started, `start_probe_at` when the last start probe left,
+        `start_load` the least load of a job worth a start probe.
         """
         turns = self._turns = [turn for turn in self._turns if turn.live]
         best: Turn | None = None
@@ -68,7 +77,7 @@ class ColdProbes:
                 due = self.ladder_due(turn)
                 if due < best_due:
                     best, best_due = turn, due
-        start = self._start_probe(now, started_age, start_probe_at)
+        start = self._start_probe(now, started_age, start_probe_at, start_load)
         if start is not None and start[1] < best_due:
             return start[0], start[1], True
         if best is None:
@@ -87,7 +96,7 @@ class ColdProbes:
         return times.submitted_at + self.guess * LADDER_START * stagger
 
     def _start_probe(
-        self, now: float, started_age: float, start_probe_at: float
+        self, now: float, started_age: float, start_probe_at: float, start_load: int
     ) -> tuple[Turn, float] | None:
         if started_age == math.inf:
             return None
@@ -101,7 +110,8 @@ class ColdProbes:
                 continue
             candidate = turn
             if job.times.submitted_at <= old_enough:
-                return turn, max(now, earliest)
-        if candidate is None or candidate.job is None:
+                # (The newest job old enough: an older one was sent with fewer in flight.)
+                return (turn, max(now, earliest)) if job.load >= start_load else None
+        if candidate is None or candidate.job is None or candidate.job.load < start_load:
             return None
         return candidate, max(earliest, now + candidate.job.times.submitted_at - old_enough)

@@ -8,7 +8,7 @@ import math
 from .durations import DurationModel
 from .ledger import JobLedger
 from .polls import PollQueue
-from .probes import PROBES, ColdProbes
+from .probes import PROBES, START_PROBE_GROWTH, ColdProbes
 from .queueing import QueueWatch
 from .turns import Turn
 
@@ -31,6 +31,8 @@ class Probing:
         self._queue = queue
         self._start_probe_at = -math.inf
         """When the last start probe went."""
+        self._probed_load = -1
+        """The jobs in flight when the last start-probed job was submitted."""
 
     def add(self, turn: Turn) -> None:
         """A poll turn asked for while no job has finished: it waits as a cold probe."""
@@ -47,7 +49,9 @@ class Probing:
                 self._polls.add(turn, now)
             return None
         oldest = self._jobs.oldest_positions(PROBES)
-        return self._cold.next(now, oldest, self._queue.started_age, self._start_probe_at)
+        return self._cold.next(
+            now, oldest, self._queue.started_age, self._start_probe_at, self.start_load()
+        )
 
     def take(self, now: float) -> Turn | None:
         """The cold probe due now, if any (taken)."""
@@ -61,20 +65,33 @@ class Probing:
             self._mark_start_probe(turn, now)
         return turn
 
-    def start_probe(self, now: float, per_typical: float) -> Turn | None:
+    def start_probe(self, now: float, per_typical: float, *, growing: bool) -> Turn | None:
         """The poll of the newest job old enough to have started unless it waits in a queue
-        (at most `per_typical` such polls per typical duration)."""
+        (at most `per_typical` such polls per typical duration; while our jobs in flight are
+        `growing`, only of a job sent with more of them than the last one probed)."""
         if not self._model.warm(now):
             return None
         typical = self._model.median(now)
         if now < self._start_probe_at + typical / per_typical:
             return None
         turn = self._polls.newest_fresh(now - self._queue.queued_after(typical))
-        if turn is not None:
-            self._mark_start_probe(turn, now)
+        if turn is None or turn.job is None or (growing and turn.job.load < self.start_load()):
+            return None
+        self._mark_start_probe(turn, now)
         return turn
+
+    def start_load(self) -> int:
+        """The least load (jobs in flight at its submit) of a job worth a start probe while
+        our jobs in flight grow: a queue shows only once they outnumber its slots, so a probe
+        tells something new only once they have grown since the last one (each costs a GET:
+        probes spaced by time alone took one for every few submits where jobs start at
+        once). Once they are held back, the load stays, and probes are spaced by time: a
+        queue may form behind others' jobs."""
+        probed = self._probed_load
+        return max(math.ceil(probed * START_PROBE_GROWTH), probed + 1)
 
     def _mark_start_probe(self, turn: Turn, now: float) -> None:
         assert turn.job is not None
         turn.job.start_probe = True
         self._start_probe_at = now
+        self._probed_load = turn.job.load

@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from asyncclassify._pacing import Pacer, PacingSettings, PolledJob, Turn
-from asyncclassify._pacing.probes import PROBES
+from asyncclassify._pacing.probes import PROBES, START_PROBE_GROWTH
 
 WINDOW = 6.0
 
@@ -253,3 +253,66 @@ def test_a_limit_learnt_from_429s_and_its_lifting_are_decisions_with_reasons() -
     assert lifted_at is not None
     assert 10 * WINDOW < lifted_at < 20 * WINDOW, lifted_at
     assert pacer.course.startswith("learnt limit lifted")
+
+
+def _run_jobs_that_start_at_once(pacer: Pacer, seconds: float) -> list[int]:
+    """Submits always waiting; every job starts at once and runs 1-3 s (by its position).
+    Returns the load (jobs in flight at its submit) of each start-probed job, in order."""
+    probed: list[int] = []
+    now, step = 0.0, 0.005
+    while now < seconds:
+        if not pacer._chooser.submits:  # (work always waits)
+            for _ in range(20):
+                pacer.ask(Turn("submit", size=1000, admits=True), now)
+        for turn in pacer.grant(now):
+            if turn.kind == "submit":
+                job = pacer.job_accepted(now, now + 0.005)
+                pacer.ask(Turn("poll", job), now + 0.005)
+                continue
+            job = turn.job
+            assert job is not None
+            if job.start_probe and job.polls == 0:
+                probed.append(job.load)
+            age = now - job.times.submitted_at
+            duration = 1.0 + (job.position * 7 % 11) / 5.0
+            if age >= duration:
+                pacer.job_polled(job, now, now + 0.005, status="succeeded", finished=True,
+                                 finished_wall=job.times.submitted_at + duration)  # fmt: skip
+                pacer.released(1000, now)
+            else:
+                pacer.job_polled(job, now, now + 0.005, status="running", finished=False)
+                pacer.ask(Turn("poll", job), now + 0.005)
+        now += step
+    return probed
+
+
+def test_start_probes_follow_the_growth_of_the_jobs_in_flight_not_the_clock() -> None:
+    # Jobs start at once and the budget binds: a queue of k slots would show only once our
+    # jobs outnumber k, so a probe tells something new only once they have grown. Spaced by
+    # time alone (four per typical duration, and one per two start latencies at first),
+    # they took a GET for every few submits here.
+    # The guess is ten times short: the first probes see jobs started very young, and one
+    # start probe per two such start latencies went by the dozen.
+    pacer = _pacer(first_poll=0.1)
+    probed = _run_jobs_that_start_at_once(pacer, seconds=30.0)
+    assert pacer.granted["submit"] > 2000
+    assert probed
+    for earlier, later in itertools.pairwise(probed):
+        assert later >= max(earlier * START_PROBE_GROWTH, earlier + 1), probed
+    # Each start-probed job, seen running young, is next polled when jobs are likely done
+    # (not on a ladder from its young age: three times the follow-ups here).
+    assert pacer.granted["follow-up"] <= 2 * pacer.granted["start probe"] + 10, pacer.granted
+    assert pacer.queue.state == "none"
+
+
+def test_once_a_queue_is_confirmed_spare_requests_send_no_start_probes() -> None:
+    # Submits wait on the jobs in flight with the budget idle: while nothing is known, the
+    # spare requests see whether the service queues them; once a queue is confirmed, its
+    # cap's own trials judge it, and a probe would tell nothing new.
+    held = _pacer(max_jobs_in_flight=40)
+    _run_jobs_that_start_at_once(held, seconds=20.0)
+    assert held.granted["start probe"] >= 10
+    capped = _pacer(max_jobs_in_flight=40)
+    capped.queue.state, capped.queue.cap = "confirmed", 30.0  # (as a confirmation leaves it)
+    _run_jobs_that_start_at_once(capped, seconds=20.0)
+    assert capped.granted["start probe"] <= 3, capped.granted
