@@ -7,8 +7,9 @@ at twice the age the job was last seen unfinished. The first job found finished 
 exact duration (the service's timestamps), and the duration model takes over.
 
 Once a probe has seen how soon a job starts, "start probes" poll the newest job that should
-have started by now unless it waits in a queue (one per two start latencies): a service that
-queues our jobs is seen before the first wave of submits has filled its queue.
+have started by now unless it waits in a queue (one per two start latencies, and only of a
+job sent with a quarter more jobs in flight than the last one probed): a service that queues
+our jobs is seen before the first wave of submits has filled its queue.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ LADDER_GROWTH = 2.0
 """...and each next one at this multiple of the age it was last seen unfinished."""
 START_PROBE_GROWTH = 1.25
 """A start probe polls a job sent with at least this many times the jobs in flight that the
-last start-probed job was sent with."""
+last start-probed job was sent with..."""
+STALE_TYPICALS = 4.0
+"""...or, once the duration model is warm, any job once none has gone for this many typical
+durations."""
 
 
 class ColdProbes:
@@ -103,15 +107,19 @@ class ColdProbes:
         old_enough = now - QUEUED_AFTER_START * started_age
         earliest = start_probe_at + 2 * started_age
         candidate: Turn | None = None
+        """The oldest job not yet old enough sent with `start_load` or more in flight: the
+        first to become worth a probe, if the newest old enough is not."""
         for turn in reversed(self._turns):
             job = turn.job
             assert job is not None
             if job.polls:
                 continue
-            candidate = turn
             if job.times.submitted_at <= old_enough:
-                # (The newest job old enough: an older one was sent with fewer in flight.)
-                return (turn, max(now, earliest)) if job.load >= start_load else None
-        if candidate is None or candidate.job is None or candidate.job.load < start_load:
+                if job.load >= start_load:
+                    return turn, max(now, earliest)
+                break  # (an older job was sent with fewer in flight)
+            if job.load >= start_load:
+                candidate = turn
+        if candidate is None or candidate.job is None:
             return None
         return candidate, max(earliest, now + candidate.job.times.submitted_at - old_enough)

@@ -8,7 +8,7 @@ import math
 from .durations import DurationModel
 from .ledger import JobLedger
 from .polls import PollQueue
-from .probes import PROBES, START_PROBE_GROWTH, ColdProbes
+from .probes import PROBES, STALE_TYPICALS, START_PROBE_GROWTH, ColdProbes
 from .queueing import QueueWatch
 from .turns import Turn
 
@@ -68,25 +68,31 @@ class Probing:
     def start_probe(self, now: float, per_typical: float, *, growing: bool) -> Turn | None:
         """The poll of the newest job old enough to have started unless it waits in a queue
         (at most `per_typical` such polls per typical duration; while our jobs in flight are
-        `growing`, only of a job sent with more of them than the last one probed)."""
+        `growing`, only of a job sent with `start_load()` of them or more, unless none went
+        for `STALE_TYPICALS` typical durations)."""
         if not self._model.warm(now):
             return None
         typical = self._model.median(now)
         if now < self._start_probe_at + typical / per_typical:
             return None
         turn = self._polls.newest_fresh(now - self._queue.queued_after(typical))
-        if turn is None or turn.job is None or (growing and turn.job.load < self.start_load()):
+        if turn is None or turn.job is None:
+            return None
+        stale = now >= self._start_probe_at + STALE_TYPICALS * typical
+        if growing and turn.job.load < self.start_load() and not stale:
             return None
         self._mark_start_probe(turn, now)
         return turn
 
     def start_load(self) -> int:
         """The least load (jobs in flight at its submit) of a job worth a start probe while
-        our jobs in flight grow: a queue shows only once they outnumber its slots, so a probe
-        tells something new only once they have grown since the last one (each costs a GET:
+        our jobs in flight grow: at least `START_PROBE_GROWTH` times the last one probed,
+        and one more. A queue shows only once they outnumber its slots, so a probe tells
+        something new only once they have grown since the last one (each costs a GET:
         probes spaced by time alone took one for every few submits where jobs start at
-        once). Once they are held back, the load stays, and probes are spaced by time: a
-        queue may form behind others' jobs."""
+        once). Once submits wait on the jobs in flight, the load stays, and probes are
+        spaced by time (a queue may form behind others' jobs), as they are once none has
+        gone for a while (the load may have fallen and stayed)."""
         probed = self._probed_load
         return max(math.ceil(probed * START_PROBE_GROWTH), probed + 1)
 

@@ -230,4 +230,6 @@ def test_a_job_older_than_every_duration_seen_is_not_due_again_at_once(beyond: f
     longest = max(model.quantile(0.9999, end), MEDIAN * math.exp(4 * SIGMA))
     survived = longest * beyond
     for q in (0.5, 0.8, 0.98):
-        assert model.conditional_quantile(q, survived, end) > survived * 1.001
+        due = model.conditional_quantile(q, survived, end)
+        # ...nor put off by more than a typical duration (the fit's thin tail alone would).
+        assert survived * 1.001 < due <= survived + 1.05 * model.median(end)

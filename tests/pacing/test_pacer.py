@@ -7,7 +7,9 @@ import itertools
 import pytest
 
 from asyncclassify._pacing import Pacer, PacingSettings, PolledJob, Turn
-from asyncclassify._pacing.probes import PROBES, START_PROBE_GROWTH
+from asyncclassify._pacing.durations import JobTimes
+from asyncclassify._pacing.probes import PROBES, START_PROBE_GROWTH, ColdProbes
+from asyncclassify._pacing.queueing import QUEUED_AFTER_START
 
 WINDOW = 6.0
 
@@ -266,8 +268,8 @@ def _run_jobs_that_start_at_once(pacer: Pacer, seconds: float) -> list[int]:
                 pacer.ask(Turn("submit", size=1000, admits=True), now)
         for turn in pacer.grant(now):
             if turn.kind == "submit":
-                job = pacer.job_accepted(now, now + 0.005)
-                pacer.ask(Turn("poll", job), now + 0.005)
+                accepted = pacer.job_accepted(now, now + 0.005)
+                pacer.ask(Turn("poll", accepted), now + 0.005)
                 continue
             job = turn.job
             assert job is not None
@@ -316,3 +318,20 @@ def test_once_a_queue_is_confirmed_spare_requests_send_no_start_probes() -> None
     capped.queue.state, capped.queue.cap = "confirmed", 30.0  # (as a confirmation leaves it)
     _run_jobs_that_start_at_once(capped, seconds=20.0)
     assert capped.granted["start probe"] <= 3, capped.granted
+
+
+def test_a_cold_start_probe_waits_for_the_first_job_sent_with_enough_in_flight() -> None:
+    # The newest job old enough was sent with too few jobs in flight: the probe is due when
+    # the first one sent with enough becomes old enough (the pacer wakes for it then).
+    probes = ColdProbes(guess=1.0)
+    for i in range(10):
+        job = PolledJob(JobTimes(submitted_at=0.1 * i), position=i, load=i)
+        job.turn = Turn("poll", job)  # (a turn waits while it is its job's)
+        probes.add(job.turn)
+    due = probes.next(0.95, oldest=set(), started_age=0.2, start_probe_at=0.0, start_load=6)
+    assert due is not None
+    turn, at, start = due
+    assert start
+    assert turn.job is not None
+    assert turn.job.position == 6
+    assert at == pytest.approx(0.6 + QUEUED_AFTER_START * 0.2)
