@@ -106,9 +106,9 @@ class ColdProbes:
             return None
         old_enough = now - QUEUED_AFTER_START * started_age
         earliest = start_probe_at + 2 * started_age
+        # The oldest job not yet old enough sent with `start_load` or more in flight: the
+        # first to become worth a probe, should the newest old enough not be.
         candidate: Turn | None = None
-        """The oldest job not yet old enough sent with `start_load` or more in flight: the
-        first to become worth a probe, if the newest old enough is not."""
         for turn in reversed(self._turns):
             job = turn.job
             assert job is not None

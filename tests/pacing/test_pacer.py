@@ -261,13 +261,16 @@ def _run_jobs_that_start_at_once(pacer: Pacer, seconds: float) -> list[int]:
     """Submits always waiting; every job starts at once and runs 1-3 s (by its position).
     Returns the load (jobs in flight at its submit) of each start-probed job, in order."""
     probed: list[int] = []
+    waiting = 0
     now, step = 0.0, 0.005
     while now < seconds:
-        if not pacer._chooser.submits:  # (work always waits)
+        if not waiting:  # (work always waits)
             for _ in range(20):
                 pacer.ask(Turn("submit", size=1000, admits=True), now)
+            waiting = 20
         for turn in pacer.grant(now):
             if turn.kind == "submit":
+                waiting -= 1
                 accepted = pacer.job_accepted(now, now + 0.005)
                 pacer.ask(Turn("poll", accepted), now + 0.005)
                 continue
