@@ -8,15 +8,22 @@ windows), runs the client's own code over each in virtual time (`--model`: the p
 by a model of the job code, five times faster), and prints the worst draws with their
 parameters (replay one with `--seed N --draws 1`). The targets: the worst draw at 0.85
 of its ceiling or more, the median 0.97, GETs per job 1.15 or fewer wherever the budget binds.
+
+A draw under the worst-draw target is run again on `--replays` other realizations of its
+service (the same laws, other luck: other durations, spells and pick-up order), so that the
+report tells a pacer that fails a kind of service from one run that one job's draw decided
+(say, a heavy-tailed job created just after a fast spell ended). The targets are judged on the
+first realization; the median over realizations is reported beside it.
 The last line is one JSON object.
 
     python benchmarks/pacing_family.py [--draws 300] [--seed 0] [--max-windows W] [--workers 2]
-        [--model]
+        [--replays 4] [--model]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -28,10 +35,12 @@ from asyncclassify._simulation.family import draw, judge
 TARGETS = {"worst": 0.85, "median": 0.97, "gets_per_job_where_budget_binds": 1.15}
 
 
-def run_draw(seed: int, max_windows: float | None, model: bool = False) -> dict[str, Any]:
-    """Judge one draw; its figures and parameters."""
+def run_draw(
+    seed: int, max_windows: float | None, model: bool = False, realization: int = 0
+) -> dict[str, Any]:
+    """Judge one draw (one realization of it); its figures and parameters."""
     service = draw(seed)
-    figures = judge(service.scenario(max_windows=max_windows), model=model)
+    figures = judge(service.scenario(max_windows=max_windows, realization=realization), model=model)
     return {
         "seed": seed,
         "service": service.label(),
@@ -52,6 +61,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--show", type=int, default=10, help="worst draws to print")
     parser.add_argument(
+        "--replays",
+        type=int,
+        default=4,
+        help="other realizations of each draw under the worst-draw target",
+    )
+    parser.add_argument(
         "--model",
         action="store_true",
         help="drive the pacer with the model of the job code (about 5x faster), not the "
@@ -64,11 +79,15 @@ def main() -> int:
         rows = list(
             pool.map(run_draw, seeds, [args.max_windows] * len(seeds), [args.model] * len(seeds))
         )
+        replay(pool, rows, args)
     rows.sort(key=lambda row: row["fraction_of_ceiling"])
     for row in rows[: args.show]:
+        others = ""
+        if "realizations" in row:
+            others = f" (realizations: {', '.join(f'{f:.3f}' for f in row['realizations'])})"
         print(
             f"{row['fraction_of_ceiling']:.3f} of the ceiling, {row['gets_per_job']:.2f} GETs"
-            f"/job: {row['service']}",
+            f"/job: {row['service']}{others}",
             flush=True,
         )
     fractions = [row["fraction_of_ceiling"] for row in rows]
@@ -79,6 +98,9 @@ def main() -> int:
         "worst": fractions[0],
         "median": fractions[len(fractions) // 2],
         "gets_per_job_where_budget_binds": max(bound, default=0.0),
+        "worst_median_of_realizations": min(
+            row.get("median_of_realizations", row["fraction_of_ceiling"]) for row in rows
+        ),
     }
     emit(
         {
@@ -101,6 +123,27 @@ def main() -> int:
         }
     )
     return 0
+
+
+def replay(pool: ProcessPoolExecutor, rows: list[dict[str, Any]], args: Any) -> None:
+    """Run each draw under the worst-draw target on `args.replays` other realizations; add
+    their fractions (the first run's first) and their median to its row."""
+    below = [row for row in rows if row["fraction_of_ceiling"] < TARGETS["worst"]]
+    realizations = range(1, args.replays + 1)
+    jobs = [(row["seed"], realization) for row in below for realization in realizations]
+    if not jobs:
+        return
+    seeds, numbers = zip(*jobs, strict=True)
+    runs = pool.map(
+        run_draw, seeds, [args.max_windows] * len(jobs), [args.model] * len(jobs), numbers
+    )
+    by_seed: dict[int, list[float]] = {row["seed"]: [row["fraction_of_ceiling"]] for row in below}
+    for run in runs:
+        by_seed[run["seed"]].append(run["fraction_of_ceiling"])
+    for row in below:
+        fractions = by_seed[row["seed"]]
+        row["realizations"] = fractions
+        row["median_of_realizations"] = statistics.median(fractions)
 
 
 if __name__ == "__main__":

@@ -59,8 +59,10 @@ class Draw:
     windows: float
     """The corpus, in rate windows at the bound."""
 
-    def scenario(self, *, max_windows: float | None = None) -> Scenario:
-        """The draw as a time-scaled scenario (its corpus cut to `max_windows` if given)."""
+    def scenario(self, *, max_windows: float | None = None, realization: int = 0) -> Scenario:
+        """The draw as a time-scaled scenario (its corpus cut to `max_windows` if given).
+        Realizations other than 0 are the same service with other luck: its jobs take other
+        durations and spells (drawn from the same laws), its queue picks up in another order."""
         median = self.median * SCALE
         per_document = median * self.per_document_share / DOCUMENTS_PER_JOB
         regimes: tuple[Regime, ...] = ()
@@ -94,7 +96,7 @@ class Draw:
             jobs=jobs,
             rate_limit=rate_limit,
             clients=self.clients,
-            seed=self.seed,
+            seed=self.seed if not realization else f"{self.seed}/{realization}",
             tasks=self.tasks,
         )
 

@@ -61,7 +61,8 @@ class Scenario:
     )
     clients: int = 1
     max_jobs_in_flight: int = 2000
-    seed: int = 1
+    seed: int | str = 1
+    """The service's randomness (its durations, spells and pick-up order)."""
     tasks: int = 1
     """Tasks per job, each with its own duration (the job ends with the last)."""
     one_client: bool = False

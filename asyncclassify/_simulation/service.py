@@ -70,7 +70,7 @@ class SimulatedService:
         rate_limit: RateLimit,
         *,
         documents_per_job: int,
-        seed: int,
+        seed: int | str,
         tasks: int = 1,
     ) -> None:
         self.timing = timing

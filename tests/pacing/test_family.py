@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from asyncclassify._simulation.family import draw, judge
+from asyncclassify._simulation.scenarios import Scenario
 
 pytestmark = pytest.mark.slow
 
@@ -58,3 +59,21 @@ def test_draws_are_replayable_and_wide() -> None:
     assert {service.shape for service in services} == {"lognormal", "loglogistic", "bimodal"}
     assert {service.tasks for service in services} == {1, 2, 3}
     assert min(service.median for service in services) < 3 < 50 < max(s.median for s in services)
+
+
+def test_a_realization_is_the_same_service_with_other_luck() -> None:
+    service = draw(25140)
+    first, other = service.scenario(), service.scenario(realization=1)
+    assert (first.timing, first.jobs, first.rate_limit) == (
+        other.timing,
+        other.jobs,
+        other.rate_limit,
+    )
+    assert first.seed != other.seed != service.scenario(realization=2).seed
+
+    def durations(scenario: Scenario) -> list[float]:
+        simulated = scenario.service()
+        return [simulated.create(0.0).job.slot.duration for _ in range(5)]
+
+    assert durations(first) == durations(service.scenario())
+    assert durations(first) != durations(other)
