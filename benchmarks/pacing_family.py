@@ -82,15 +82,7 @@ def main() -> int:
     started = time.perf_counter()
     seeds = range(args.seed, args.seed + args.draws)
     with ProcessPoolExecutor(args.workers) as pool:
-        rows = list(
-            pool.map(
-                run_draw,
-                seeds,
-                [args.max_windows] * len(seeds),
-                [args.model] * len(seeds),
-                [args.realization] * len(seeds),
-            )
-        )
+        rows = run_all(pool, [(seed, args.realization) for seed in seeds], args)
         replay(pool, rows, args)
     rows.sort(key=lambda row: row["fraction_of_ceiling"])
     for row in rows[: args.show]:
@@ -139,18 +131,24 @@ def main() -> int:
     return 0
 
 
+def run_all(
+    pool: ProcessPoolExecutor, runs: list[tuple[int, int]], args: Any
+) -> list[dict[str, Any]]:
+    """Judge each (seed, realization) of `runs` in the pool; their rows, in order."""
+    seeds = [seed for seed, _ in runs]
+    realizations = [realization for _, realization in runs]
+    count = len(runs)
+    return list(
+        pool.map(run_draw, seeds, [args.max_windows] * count, [args.model] * count, realizations)
+    )
+
+
 def replay(pool: ProcessPoolExecutor, rows: list[dict[str, Any]], args: Any) -> None:
     """Run each draw under `args.replay_below` on `args.replays` other realizations; add
     their fractions (the first run's first) and their median to its row."""
     below = [row for row in rows if row["fraction_of_ceiling"] < args.replay_below]
     realizations = [n for n in range(args.replays + 1) if n != args.realization][: args.replays]
-    jobs = [(row["seed"], realization) for row in below for realization in realizations]
-    if not jobs:
-        return
-    seeds, numbers = zip(*jobs, strict=True)
-    runs = pool.map(
-        run_draw, seeds, [args.max_windows] * len(jobs), [args.model] * len(jobs), numbers
-    )
+    runs = run_all(pool, [(row["seed"], n) for row in below for n in realizations], args)
     by_seed: dict[int, list[float]] = {row["seed"]: [row["fraction_of_ceiling"]] for row in below}
     for run in runs:
         by_seed[run["seed"]].append(run["fraction_of_ceiling"])

@@ -22,6 +22,8 @@ SETTLING_WINDOWS = 2
 """Windows after the first 429 within which the client must have learnt the limit."""
 EPISODE = 0.25 * WINDOW
 """429s closer together than this are one throttling episode."""
+EPISODE_429S = 3
+"""The most 429s one episode may hold."""
 OBSERVED_WINDOWS = 3
 """Windows watched after settling, at least. A client that only obeys `Retry-After` without
 learning gets a 429 in each of them; the rate limit itself makes the run last that long."""
@@ -82,6 +84,11 @@ async def test_throttling_stops_once_the_client_has_learnt_the_limit() -> None:
         1 for previous, at in itertools.pairwise([-math.inf, *late]) if at - previous > EPISODE
     )
     observed_windows = (final.at - settled) / WINDOW
+    late_429s = final.service_throttled - max(
+        (count for at, count in throttled_at if at < settled), default=0
+    )
+    # ...and a probe meets a few 429s, not a window's worth.
+    assert late_429s <= EPISODE_429S * episodes, throttled_at
     assert episodes <= 1 + observed_windows / 2, [
         (round(at - first_throttled, 2), count) for at, count in throttled_at
     ]
