@@ -51,7 +51,7 @@ class Draw:
     pickup: str
     tasks: int
     regime: tuple[float, float, float] | None
-    """(start, end) in windows and a factor: jobs created then take that many times as long."""
+    """(start, end) in windows and a factor: the service works that many times as slowly then."""
     prefill: int
     prefill_tenth: bool
     """The pre-filled requests came in the window's last tenth (a burst), not evenly."""

@@ -155,8 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=parse_regime,
         default=[],
         metavar="START:END:FACTOR",
-        help="jobs that start running from START to END seconds after the first job was "
-        "created take FACTOR times as long (repeatable; e.g. 60:120:2 for a slow spell)",
+        help="from START to END seconds after the first job was created the service works "
+        "FACTOR times as slowly, for the part of each job's run in that spell (repeatable; "
+        "e.g. 60:120:2 for a slow spell)",
     )
     faults = parser.add_argument_group(
         "fault injection", "Each fault strikes with its probability, drawn from --seed."

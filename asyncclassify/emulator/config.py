@@ -79,10 +79,11 @@ class RateLimit:
 
 @dataclass(frozen=True, slots=True)
 class Regime:
-    """Jobs that start running from `start` to `end` seconds after the first job was created
-    (since the emulator started or was reset) take `factor` times as long: the service's
-    pace changes for the work it does then (a job queued in a fast spell and run after it
-    runs at the later pace)."""
+    """From `start` to `end` seconds after the first job was created (since the emulator
+    started or was reset) the service works `factor` times as slowly: the part of a job's
+    run that falls in the spell takes that many times as long (a job queued in a fast spell
+    and run after it runs at the later pace; one running when a slow spell begins slows
+    from then on)."""
 
     start: float
     end: float
@@ -106,8 +107,8 @@ class Timing:
     `slow_share` of jobs takes `slow_factor` times as long (a bimodal mix). With
     `max_running_jobs`, at most that many jobs of one key run at once; the others stay
     `notStarted` and are picked up first come first served (``pickup="fifo"``) or in no
-    order (``"random"``, as shared workers may). `regimes` make jobs slower or faster for a
-    while.
+    order (``"random"``, as shared workers may). `regimes` make the service slower or faster
+    for a while.
     """
 
     queue_delay: float = 0.0
@@ -166,15 +167,29 @@ class Timing:
             duration = median * math.exp(scale * math.log(u / (1.0 - u)))
         return duration
 
-    def pace_after(self, first_created: float) -> Callable[[float], float] | None:
-        """How many times as long as usual a job runs that starts at a given moment, the first
-        job having been created at `first_created` (None: always the usual pace)."""
+    def pace_after(self, first_created: float) -> Callable[[float, float], float] | None:
+        """Seconds a job that starts at a given moment runs to do a given amount of work
+        (seconds at the usual pace), the first job having been created at `first_created`
+        (None: always the usual pace)."""
         if not self.regimes:
             return None
-        return lambda at: self.regime_factor(at - first_created)
+        return lambda at, work: self.run_time(at - first_created, work)
+
+    def run_time(self, elapsed: float, work: float) -> float:
+        """Seconds that `work` (seconds at the usual pace) takes when begun `elapsed` seconds
+        after the first job was created: each stretch of it at the pace of its moment."""
+        edges = sorted({edge for r in self.regimes for edge in (r.start, r.end) if edge > elapsed})
+        at, left = elapsed, work
+        for edge in edges:
+            factor = self.regime_factor(at)
+            if left * factor <= edge - at:
+                break
+            left -= (edge - at) / factor
+            at = edge
+        return at + left * self.regime_factor(at) - elapsed
 
     def regime_factor(self, elapsed: float) -> float:
-        """How many times as long as usual a job runs that starts `elapsed` seconds after the
+        """How many times as slowly as usual the service works `elapsed` seconds after the
         first job was created."""
         factor = 1.0
         for regime in self.regimes:

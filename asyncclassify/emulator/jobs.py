@@ -8,7 +8,7 @@ import math
 import random
 import uuid
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .config import Timing
@@ -222,10 +222,10 @@ class JobStore:
             job.cancel_at = now + request.cancel_after
             job.cancel_settle = job.cancel_at + job.cancel_delay
 
-        def started(at: float, stretch: float) -> None:
-            job.start_at, job.end_at = at, at + duration * stretch
+        def started(at: float, run: Callable[[float], float]) -> None:
+            job.start_at, job.end_at = at, at + run(duration)
             for task, task_duration in zip(job.tasks, durations, strict=True):
-                task.finish_at = at + task_duration * stretch
+                task.finish_at = at + run(task_duration)
             if job.cancel_at is not None and job.cancel_at >= job.end_at:
                 job.cancel_at = job.cancel_settle = None  # it ends before the cancel would
             self._waiting -= 1

@@ -14,29 +14,35 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 
 @dataclass(eq=False, slots=True)
 class Slot:
-    """One job's claim on a slot: ready to run at `ready`, for `duration` seconds at the
-    usual pace, times `pace(start)` once it starts."""
+    """One job's claim on a slot: ready to run at `ready`, for `duration` seconds of work at
+    the usual pace, which `pace` turns into seconds run once it starts."""
 
     ready: float
     duration: float
-    on_start: Callable[[float, float], None] | None = None
-    """Called once the start is known, with it and how many times as long as usual the job
-    runs (its pace then)."""
-    pace: Callable[[float], float] | None = None
-    """How many times as long as usual a job runs that starts at a given moment."""
+    on_start: Callable[[float, Callable[[float], float]], None] | None = None
+    """Called once the start is known, with it and what turns work begun then (seconds at
+    the usual pace) into seconds run."""
+    pace: Callable[[float, float], float] | None = None
+    """Seconds a job that starts at a given moment runs to do a given amount of work."""
     start: float = math.inf
 
     def started(self, at: float) -> None:
         """The job starts at `at` (its `duration` is now what it runs)."""
         self.start = at
-        stretch = 1.0 if self.pace is None else self.pace(at)
-        self.duration *= stretch
+        pace = self.pace
+        run: Callable[[float], float] = _as_is if pace is None else partial(pace, at)
+        self.duration = run(self.duration)
         if self.on_start is not None:
-            self.on_start(at, stretch)
+            self.on_start(at, run)
+
+
+def _as_is(work: float) -> float:
+    return work
 
 
 class FifoSlots:

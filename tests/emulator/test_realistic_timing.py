@@ -54,7 +54,7 @@ def test_a_regime_makes_jobs_slower_for_a_while() -> None:
 
 
 async def test_jobs_follow_the_regime_counted_from_the_first_job(emulated: ClientFactory) -> None:
-    timing = Timing(base=0.05, per_document=0, jitter=0, regimes=(Regime(0.0, 0.2, 40.0),))
+    timing = Timing(base=0.05, per_document=0, jitter=0, regimes=(Regime(0.0, 5.0, 40.0),))
     async with emulated(timing=timing) as client:
         slow = await client.submit(modern_body(documents(1)))
         assert (await client.get(slow))["status"] in ("notStarted", "running")
@@ -117,12 +117,28 @@ def test_bad_timings_are_refused() -> None:
         RateLimit(10, 6.0, prefill=3, prefill_seconds=7.0)
 
 
-def test_a_regime_paces_jobs_by_when_they_start_not_when_they_were_queued() -> None:
-    # One job runs at a time; jobs that start in the first 0.45 s take a tenth as long. All six are
-    # queued at once: the five that start within the fast spell run fast, the sixth, queued
-    # then but started after it, runs at the usual pace.
+def test_a_regime_paces_jobs_by_when_they_run_not_when_they_were_queued() -> None:
+    # One job runs at a time; work done in the first 0.45 s goes ten times as fast. All six
+    # are queued at once: four run within the fast spell, the fifth runs half its work in it
+    # and half after, the sixth, queued then but started after it, runs at the usual pace.
     timing = Timing(base=1.0, per_document=0, jitter=0, regimes=(Regime(0.0, 0.45, 0.1),))
     slots = make_slots(1, "fifo", random.Random(0))
     queued = [slots.add(Slot(0.0, 1.0, pace=timing.pace_after(0.0))) for _ in range(6)]
     finishes = [slot.start + slot.duration for slot in queued]
-    assert finishes == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5, 1.5])
+    assert finishes == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.95, 1.95])
+
+
+def test_a_job_running_across_a_spell_slows_only_for_the_part_in_it() -> None:
+    # Twice as slow from 10 s to 20 s: a job of 8 s of work begun at 6 s does 4 s of it before
+    # the spell and the other 4 in 8 s within it (12 s in all); one begun at 19.9 s is slowed
+    # for the first 0.1 s of its run only.
+    # (Paced by its start alone, the second would take 16 s: two jobs a moment apart, one of
+    # them twice as slow for its whole run, would make any comparison of clients a lottery.)
+    timing = Timing(regimes=(Regime(10.0, 20.0, 2.0),))
+    assert timing.run_time(6.0, 8.0) == pytest.approx(12.0)
+    assert timing.run_time(19.9, 8.0) == pytest.approx(8.05)
+    assert timing.run_time(12.0, 3.0) == pytest.approx(6.0)
+    assert timing.run_time(25.0, 3.0) == pytest.approx(3.0)
+    both = Timing(regimes=(Regime(0.0, 4.0, 2.0), Regime(2.0, 6.0, 0.5)))
+    # 0-2 s: x2 (1 s of work), 2-4 s: x1 (2 s), 4-6 s: x0.5 (4 s), then the usual pace.
+    assert both.run_time(0.0, 8.0) == pytest.approx(7.0)
