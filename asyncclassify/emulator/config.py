@@ -154,7 +154,7 @@ class Timing:
 
     def task_duration(self, documents: int, rng: random.Random) -> float:
         """Seconds one task of a job of `documents` documents runs at the usual pace (see
-        `regime_factor`)."""
+        `run_time` for a spell's)."""
         median = self.base + self.per_document * documents
         if self.spread == "uniform":
             duration = median * (1.0 + self.jitter * (2.0 * rng.random() - 1.0))

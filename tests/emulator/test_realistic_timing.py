@@ -46,7 +46,7 @@ def test_uniform_jitter_stays_within_its_bounds() -> None:
     assert max(durations) <= 1.3
 
 
-def test_a_regime_makes_jobs_slower_for_a_while() -> None:
+def test_a_regime_makes_the_service_slower_for_a_while() -> None:
     timing = Timing(base=1.0, per_document=0, jitter=0, regimes=(Regime(10, 20, 2.5),))
     assert [timing.regime_factor(t) for t in (0, 9.9, 10, 19.9, 20)] == [
         1.0, 1.0, 2.5, 2.5, 1.0,
