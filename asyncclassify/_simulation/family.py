@@ -155,11 +155,14 @@ def draw(seed: int) -> Draw:
 
 def judge(scenario: Scenario, *, model: bool = False) -> dict[str, Any]:
     """Run the client's own code over `scenario`; its figures, with the fraction of the
-    ceiling reached (the clairvoyant client's elapsed time over ours, for the same jobs) and
-    whether the budget binds there. With `model`, the pacer driven by the model of the job
-    code runs it instead (`simulate_model`)."""
+    ceiling reached (the clairvoyant client's elapsed time over ours, for the same jobs),
+    the fraction of the ceiling of a clairvoyant client that may also burst (the better of
+    its two schedules), and whether the budget binds there. With `model`, the pacer driven
+    by the model of the job code runs it instead (`simulate_model`)."""
     figures = simulate_model(scenario) if model else simulate(scenario)
     ceiling = clairvoyant_elapsed(scenario)
+    bursting = min(ceiling, clairvoyant_elapsed(scenario, bursts=True))
+    figures["fraction_of_bursting_ceiling"] = round(bursting / figures["elapsed_s"], 3)
     unlimited = replace(scenario, timing=replace(scenario.timing, max_running_jobs=None))
     bound = unlimited.bound_documents_per_second(ceiling)
     reached = figures["jobs"] * DOCUMENTS_PER_JOB / ceiling

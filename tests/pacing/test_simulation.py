@@ -63,6 +63,16 @@ def test_the_clairvoyant_ceiling_falls_with_the_tail_and_the_cap() -> None:
     assert ceilings[0] < 0.8 < 0.9 < ceilings[1], ceilings
 
 
+@pytest.mark.parametrize("jobs", [1_000, 10_000])
+def test_a_clairvoyant_client_that_bursts_gains_one_window(jobs: int) -> None:
+    # Into a window that starts empty, a bursting client sends a whole window's worth at
+    # once, then as the window frees: a run of two windows takes half the time of the even
+    # pace, one of twenty nineteen twentieths. Neither does better than one window.
+    scenario = replace(SCENARIOS["sigma 0.4, guess right"], jobs=jobs)
+    even, bursting = clairvoyant_elapsed(scenario), clairvoyant_elapsed(scenario, bursts=True)
+    assert even - bursting == pytest.approx(WINDOW, rel=0.02)
+
+
 @pytest.mark.parametrize("name", [n for n in SCENARIOS if n.startswith("sigma 0.7")])
 def test_a_wide_spread_costs_no_extra_gets(name: str) -> None:
     # Over so short a run the slowest job's tail decides the end; the GETs do not suffer.
