@@ -187,6 +187,10 @@ class Pacer:
         scarce = self._chooser.scarce_polls(now)
         if self._chooser.pulls_polls(now, scarce):
             times.append(ready)
+        fades = self._chooser.use_fades_at(now)
+        if fades is not None:
+            # Polls turn eager, or are pulled early, once the budget's use has faded.
+            times.append(max(fades, ready))
         due = self._polls.next_due(now, scarce)
         if due is not None:
             times.append(max(due, ready))
