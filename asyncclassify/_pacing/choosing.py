@@ -113,13 +113,15 @@ class Chooser:
 
     def pulls_polls(self, now: float, scarce: bool) -> bool:
         """Whether polls not yet due may go now: work waits on the jobs in flight while
-        more than half of the budget idles."""
+        more than half of the budget idles, or while the settings' caps hold it back and
+        the budget is not in full use (then a place is all a submit waits for, and a poll
+        is how one frees: a request left idle is lost for good)."""
         submit = self.head_submit()
         if scarce or submit is None or not self._model.warm(now):
             return False
-        return self._budget().utilization(now) < PULL_USE and not self._capacity.room(
-            submit, now, self._budget()
-        )
+        budget = self._budget()
+        level = SCARCE_USE if self._settings_cap_binds(submit) else PULL_USE
+        return budget.utilization(now) < level and not self._capacity.room(submit, now, budget)
 
     def use_fades_at(self, now: float) -> float | None:
         """When the budget's use, fading while nothing is sent, next falls under a level at

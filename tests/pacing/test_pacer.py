@@ -10,6 +10,7 @@ from asyncclassify._pacing import Pacer, PacingSettings, PolledJob, Turn
 from asyncclassify._pacing.durations import JobTimes
 from asyncclassify._pacing.probes import PROBES, START_PROBE_GROWTH, ColdProbes
 from asyncclassify._pacing.queueing import QUEUED_AFTER_START
+from asyncclassify._pacing.settings import SCARCE_USE
 
 WINDOW = 6.0
 
@@ -341,31 +342,33 @@ def test_a_cold_start_probe_waits_for_the_first_job_sent_with_enough_in_flight()
 
 
 def test_a_budget_idle_behind_a_full_cap_wakes_the_pacer_to_pull_polls() -> None:
-    # Every place in flight is taken, a submit waits, and no poll is due for a while. As the
-    # budget's use fades, polls not yet due are to be pulled (finished jobs unpolled hold
-    # places new ones could take): the pacer must wake for that, not sleep until the next
-    # poll falls due (a draw of the family idled for 15 s of a 6 s window so).
-    pacer = _pacer(max_jobs_in_flight=150)
+    # Every place the settings allow is taken, a submit waits, and no poll is due for a
+    # while. Once the budget is no longer in full use, polls not yet due are pulled
+    # (finished jobs unpolled hold places new ones could take): the pacer must wake as the
+    # budget's use fades, not sleep until the next poll falls due (a draw of the family
+    # idled for 15 s of a 6 s window so).
+    pacer = _pacer(max_jobs_in_flight=400)
     now = 0.0
-    for i in range(200):  # jobs of 2 s +- a little: the model is warm
+    for i in range(200):  # jobs of 20 s +- a little: the model is warm
         job = _accept(pacer, now)
-        _finish(pacer, job, now + 2.0 + (i % 5) * 0.05, 2.0 + (i % 5) * 0.05)
+        _finish(pacer, job, now + 20.0 + (i % 5) * 0.5, 20.0 + (i % 5) * 0.5)
         now += 0.05
-    now += 2.0
+    now += 20.0
     jobs = []
-    while pacer.in_flight.jobs < 150:  # the cap filled at the budget's pace
+    while pacer.in_flight.jobs < 400:  # the cap filled at the budget's full pace
         jobs.append(_accept(pacer, now))
         now = jobs[-1].times.submitted_at
     for job in jobs:
         pacer.ask(Turn("poll", job), now)
     pacer.ask(Turn("submit", size=1000, admits=True), now)
+    assert pacer.budget.utilization(now) >= SCARCE_USE
     assert pacer.grant(now) == []
     due = pacer._polls.next_due(now, pacer._chooser.scarce_polls(now))
     assert due is not None
     wake = pacer.next_decision(now)
     assert wake is not None
     assert wake < due - 0.5
-    assert pacer.budget.utilization(wake) < 0.5
+    assert SCARCE_USE - 0.05 <= pacer.budget.utilization(wake) < SCARCE_USE
     pulled = pacer.grant(wake)
     assert pulled
     assert all(turn.kind == "poll" for turn in pulled)
