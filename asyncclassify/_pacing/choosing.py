@@ -133,8 +133,10 @@ class Chooser:
         Nothing else wakes the pacer then: with every place in flight taken and no poll due
         for long, the budget idled while finished jobs held their places (a draw of the
         family with 2,000 jobs of a minute in flight sent nothing for 15 s of a 6 s window,
-        at a fifth of its budget, until the next poll fell due)."""
-        if self.head_submit() is None:
+        at a fifth of its budget, until the next poll fell due). Not while a queue at the
+        service is suspected: a poll sooner then finds a job still waiting (the long
+        queue's GETs a job went from 1.2 to 2.4), and the queue's own probes judge it."""
+        if self.head_submit() is None or self._queueing.queue.state not in ("none", "ruled out"):
             return None
         use = self._budget().utilization(now)
         for level in (SCARCE_USE, PULL_USE):
