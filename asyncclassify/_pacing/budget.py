@@ -91,6 +91,8 @@ FORGIVEN_FLOOR = 0.2
 window to be worth the 429s, so what we sent before counts again (we wait for it to leave)."""
 USE_MEMORY = 0.1
 """How far back (in windows) `utilization` looks: an exponentially fading average."""
+FADE_STEP = 1e-6
+"""Seconds past the moment a fading use reaches a level, so that it is under it."""
 
 
 class RequestBudget:
@@ -191,6 +193,14 @@ class RequestBudget:
         memory = USE_MEMORY * self.window
         used = self._used * math.exp(-(now - self._used_at) / memory)
         return used / (self.rate * memory)
+
+    def use_falls_under(self, level: float, now: float) -> float:
+        """When `utilization` falls under `level` if nothing more is sent (`now` if it is
+        under already)."""
+        use = self.utilization(now)
+        if use < level:
+            return now
+        return now + USE_MEMORY * self.window * math.log(use / level) + FADE_STEP
 
     def spend(self, now: float) -> None:
         """Count one request leaving at `now` (which `ready_at` allowed)."""

@@ -8,11 +8,9 @@ waits on the jobs in flight and the budget idles. Pure logic, time passed in.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Callable
 
-from .budget import USE_MEMORY
 from .capacity import Capacity
 from .durations import SMALL_SAMPLE, DurationModel
 from .polls import PollQueue
@@ -30,9 +28,6 @@ from .settings import (
     PacingSettings,
 )
 from .turns import Turn
-
-FADE_STEP = 1e-6
-"""Seconds past the moment the budget's fading use reaches a level, so that it is under it."""
 
 
 class Chooser:
@@ -122,8 +117,8 @@ class Chooser:
         if scarce or submit is None or not self._model.warm(now):
             return False
         budget = self._budget()
-        unqueued = self._queueing.queue.state in ("none", "ruled out")
-        level = SCARCE_USE if unqueued and self._settings_cap_binds(submit) else PULL_USE
+        full = not self._queueing.queue.suspected and self._settings_cap_binds(submit)
+        level = SCARCE_USE if full else PULL_USE
         return budget.utilization(now) < level and not self._capacity.room(submit, now, budget)
 
     def use_fades_at(self, now: float) -> float | None:
@@ -136,13 +131,13 @@ class Chooser:
         at a fifth of its budget, until the next poll fell due). Not while a queue at the
         service is suspected: a poll sooner then finds a job still waiting (the long
         queue's GETs a job went from 1.2 to 2.4), and the queue's own probes judge it."""
-        if self.head_submit() is None or self._queueing.queue.state not in ("none", "ruled out"):
+        if self.head_submit() is None or self._queueing.queue.suspected:
             return None
-        use = self._budget().utilization(now)
+        budget = self._budget()
+        use = budget.utilization(now)
         for level in (SCARCE_USE, PULL_USE):
             if use >= level:
-                memory = USE_MEMORY * self._settings.window
-                return now + memory * math.log(use / level) + FADE_STEP
+                return budget.use_falls_under(level, now)
         return None
 
     def scarce_polls(self, now: float) -> bool:

@@ -59,6 +59,8 @@ class Budget(Protocol):
 
     def utilization(self, now: float) -> float: ...
 
+    def use_falls_under(self, level: float, now: float) -> float: ...
+
     def throttled(self, now: float, retry_after: float, sent_at: float) -> float | None: ...
 
 
@@ -179,6 +181,10 @@ class PooledBudget:
     def utilization(self, now: float) -> float:
         """How much of the member's share is used lately."""
         return self._share(now).utilization(now)
+
+    def use_falls_under(self, level: float, now: float) -> float:
+        """When the member's use of its share falls under `level` if it sends nothing."""
+        return self._share(now).use_falls_under(level, now)
 
     def throttled(self, now: float, retry_after: float, sent_at: float) -> float | None:
         """A 429: the pool learns from it (the member's own limit is not what was met)."""

@@ -153,6 +153,11 @@ class QueueWatch:
         base = self.base(typical)
         return max(QUEUED_AFTER * base, QUEUED_AFTER_START * min(self.started_age, base))
 
+    @property
+    def suspected(self) -> bool:
+        """Whether a queue of our jobs at the service is suspected or confirmed."""
+        return self.state in ("suspected", "confirmed")
+
     def base(self, typical: float) -> float:
         """The typical duration without a queue: the least of recent windows' (`typical`
         being the model's now)."""

@@ -370,3 +370,14 @@ def test_a_pool_waits_a_quiet_window_after_its_members_latest_429() -> None:
     for moment in (1.26, 1.5, 1.9):
         pool.spend(moment)
     assert pool.ceiling == ceiling
+
+
+def test_a_fading_use_falls_under_a_level_when_the_budget_says() -> None:
+    budget = RequestBudget(LIMIT, WINDOW)
+    sent = _send_until(budget, WINDOW)
+    now = sent[-1]
+    assert budget.utilization(now) >= 0.9
+    under = budget.use_falls_under(0.5, now)
+    assert under > now
+    assert 0.499 < budget.utilization(under) < 0.5
+    assert budget.use_falls_under(0.5, under) == under  # (under already: now)
