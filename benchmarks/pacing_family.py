@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -148,9 +149,20 @@ def run_all(
     seeds = [seed for seed, _ in runs]
     realizations = [realization for _, realization in runs]
     count = len(runs)
-    return list(
-        pool.map(run_draw, seeds, [args.max_windows] * count, [args.model] * count, realizations)
+    rows = []
+    judged = pool.map(
+        run_draw, seeds, [args.max_windows] * count, [args.model] * count, realizations
     )
+    for (seed, realization), row in zip(runs, judged, strict=True):
+        rows.append(row)
+        # (A line per run on stderr, so that a run stopped early still tells what it found.)
+        print(
+            f"{len(rows)}/{count} seed {seed} realization {realization}: "
+            f"{row['fraction_of_ceiling']:.3f} of the ceiling, {row['gets_per_job']:.2f} GETs/job",
+            file=sys.stderr,
+            flush=True,
+        )
+    return rows
 
 
 def replay(pool: ProcessPoolExecutor, rows: list[dict[str, Any]], args: Any) -> None:
