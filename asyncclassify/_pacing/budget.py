@@ -190,9 +190,7 @@ class RequestBudget:
     def utilization(self, now: float) -> float:
         """The fraction of the allowed rate used lately (a fading average over a tenth of the
         window): near 1 while the budget is what holds requests back."""
-        memory = USE_MEMORY * self.window
-        used = self._used * math.exp(-(now - self._used_at) / memory)
-        return used / (self.rate * memory)
+        return self._used_by(now) / (self.rate * self._use_memory)
 
     def use_falls_under(self, level: float, now: float) -> float:
         """When `utilization` falls under `level` if nothing more is sent (`now` if it is
@@ -200,7 +198,16 @@ class RequestBudget:
         use = self.utilization(now)
         if use < level:
             return now
-        return now + USE_MEMORY * self.window * math.log(use / level) + FADE_STEP
+        return now + self._use_memory * math.log(use / level) + FADE_STEP
+
+    @property
+    def _use_memory(self) -> float:
+        """Seconds over which the count of requests used fades by a factor e."""
+        return USE_MEMORY * self.window
+
+    def _used_by(self, now: float) -> float:
+        """The fading count of requests used, as it stands at `now`."""
+        return self._used * math.exp(-(now - self._used_at) / self._use_memory)
 
     def spend(self, now: float) -> None:
         """Count one request leaving at `now` (which `ready_at` allowed)."""
@@ -208,8 +215,7 @@ class RequestBudget:
         self._expire(now)
         if not self._sent and now - max(self._last_throttle, self.paused_until) > self._span:
             self._began = now
-        memory = USE_MEMORY * self.window
-        self._used = self._used * math.exp(-(now - self._used_at) / memory) + 1.0
+        self._used = self._used_by(now) + 1.0
         self._used_at = now
         self._tokens = self._tokens_now(now) - 1.0
         self._tokens_at = now
@@ -323,11 +329,9 @@ class RequestBudget:
         if not learnt:
             self._ceiling = self._limit = self.configured
         self._sent = deque(sorted((*self._sent, *other._sent)))
-        memory = USE_MEMORY * self.window
         at = max(self._used_at, other._used_at)
-        self._used = self._used * math.exp(-(at - self._used_at) / memory) + other._used * math.exp(
-            -(at - other._used_at) / memory
-        )
+        fade = math.exp(-(at - other._used_at) / self._use_memory)
+        self._used = self._used_by(at) + other._used * fade
         self._used_at = at
         self.paused_until = max(self.paused_until, other.paused_until)
         if other._last_throttle > self._last_throttle:
