@@ -21,7 +21,7 @@ from sklearn.preprocessing import MultiLabelBinarizer
 from asyncclassify.emulator import Emulator
 from asyncclassify.emulator.model import classify_multi, classify_single, recognize_entities
 
-from .helpers import COMMAND, ENTITIES, MULTI, PROJECTS, SINGLE, connect, run_cli
+from .helpers import COMMAND, ENTITIES, MULTI, PROJECTS, SINGLE, UNHURRIED, connect, run_cli
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -48,7 +48,7 @@ async def _table(emulator: Emulator, tmp_path: Path, rows: list[dict[str, str]],
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    done = await run_cli(corpus, "-o", output, "--task", task, *connect(emulator))
+    done = await run_cli(corpus, "-o", output, "--task", task, *connect(emulator), *UNHURRIED)
     assert done.returncode in (0, 1), done.stderr
     return output
 
@@ -223,6 +223,7 @@ async def test_entities_of_a_project_export_exact_and_overlapping(
     figures_file = tmp_path / "scores.json"
     done = await run_cli(
         "--project", export, "--task", ENTITIES, "--json", figures_file, *connect(emulator),
+        *UNHURRIED,
         command=EVALUATE,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -318,6 +319,7 @@ async def test_a_single_label_project_export_is_scored_on_its_test_set(
     figures_file = tmp_path / "scores.json"
     done = await run_cli(
         "--project", export, "--task", SINGLE, "--json", figures_file, *connect(emulator),
+        *UNHURRIED,
         command=EVALUATE,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

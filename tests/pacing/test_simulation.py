@@ -6,7 +6,10 @@ whole matrix on larger corpora (`benchmarks/pacing_matrix.py`).
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import random
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 
 import pytest
@@ -211,8 +214,9 @@ def test_time_to_first_result_when_the_budget_does_not_bind() -> None:
         assert figures["first_result_s"] <= 1.2 * MEDIAN, (guess, figures)
 
 
-def test_many_random_services_never_stall_and_never_storm() -> None:
+def _random_services() -> list[Scenario]:
     rng = random.Random(20)
+    scenarios = []
     for run in range(60):
         timing = realistic_timing(
             rng.uniform(0.1, 0.9),
@@ -223,16 +227,28 @@ def test_many_random_services_never_stall_and_never_storm() -> None:
         if timing.spread == "uniform":
             timing = replace(timing, jitter=min(timing.jitter, 0.9))
         prefill = rng.choice([0, 0, 500, 990])
-        scenario = Scenario(
-            f"random {run}",
-            timing,
-            guess=MEDIAN * rng.choice([0.1, 1.0, 3.0]),
-            jobs=rng.randint(5, 300),
-            rate_limit=RateLimit(REQUESTS, WINDOW, prefill=prefill, retry_after_unit=SCALE),
-            clients=rng.choice([1, 1, 1, 2]),
-            seed=run,
+        scenarios.append(
+            Scenario(
+                f"random {run}",
+                timing,
+                guess=MEDIAN * rng.choice([0.1, 1.0, 3.0]),
+                jobs=rng.randint(5, 300),
+                rate_limit=RateLimit(REQUESTS, WINDOW, prefill=prefill, retry_after_unit=SCALE),
+                clients=rng.choice([1, 1, 1, 2]),
+                seed=run,
+            )
         )
-        figures = simulate_model(scenario)
+    return scenarios
+
+
+def test_many_random_services_never_stall_and_never_storm() -> None:
+    scenarios = _random_services()
+    # Virtual time: the figures do not depend on how the runs share the cores (fresh
+    # interpreters, not forks of one that runs servers in threads).
+    workers = os.cpu_count() or 1
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        runs = list(pool.map(simulate_model, scenarios, chunksize=4))
+    for scenario, figures in zip(scenarios, runs, strict=True):
         expected = scenario.jobs // scenario.clients * scenario.clients
         assert figures["jobs"] == expected, (scenario, figures)
         # A few dozen GETs find out how long jobs take; beyond that a few per job at most,
