@@ -104,6 +104,8 @@ class Chooser:
             # request idle now is lost for good, and a finished job unpolled holds a place
             # a new one could take (a wrong duration model must not leave the service idle).
             poll = self._polls.take_due(now, scarce, early=True)
+            if poll is not None and self._queueing.owed:
+                self._queueing.owed -= 1
         return poll
 
     def pulls_polls(self, now: float, scarce: bool) -> bool:
@@ -111,10 +113,12 @@ class Chooser:
         more than half of the budget idles. (Pulled up to the budget's full use while the
         settings' caps held submits back, they took a draw with a queue picking jobs up in
         no order from 0.998 of its ceiling to 0.951, at 8.7 GETs a job.)"""
+        budget = self._budget()
+        if self._queueing.owed and budget.utilization(now) < PULL_USE:
+            return True  # (polls a queue's line held back, see `QueueCourse.audit_line`)
         submit = self.head_submit()
         if scarce or submit is None or not self._model.warm(now):
             return False
-        budget = self._budget()
         return budget.utilization(now) < PULL_USE and not self._capacity.room(submit, now, budget)
 
     def use_fades_at(self, now: float) -> float | None:

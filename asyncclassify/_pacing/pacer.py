@@ -49,6 +49,7 @@ from .queue_course import QueueCourse
 from .queueing import Decision
 from .service_clock import ServiceClock
 from .settings import (
+    PULL_USE,
     SCARCE_USE,
     PacingSettings,
 )
@@ -157,6 +158,7 @@ class Pacer:
     def grant(self, now: float) -> list[Turn]:
         """The turns that may leave now, each spending one request from the budget."""
         self.queueing.review(now)
+        self._audit_line(now)
         if self.pools is not None:
             self.pools.review(now)
         self._watch_limit(now)
@@ -175,6 +177,12 @@ class Pacer:
             granted.append(turn)
         return granted
 
+    def _audit_line(self, now: float) -> float | None:
+        """Let the line of a queue's starts be judged by its effect while the budget idles
+        (see `LineAudit`); when to judge it next."""
+        idle = self.budget.utilization(now) < PULL_USE
+        return self.queueing.audit_line(now, idle=idle)
+
     def next_decision(self, now: float) -> float | None:
         """When to call `grant()` again if nothing else happens first (None: only on events)."""
         ready = self.budget.ready_at(now)
@@ -187,6 +195,9 @@ class Pacer:
         scarce = self._chooser.scarce_polls(now)
         if self._chooser.pulls_polls(now, scarce):
             times.append(ready)
+        audit = self._audit_line(now)
+        if audit is not None:
+            times.append(audit)
         fades = self._chooser.use_fades_at(now)
         if fades is not None:
             # Polls turn eager, or are pulled early, once the budget's use has faded.
@@ -261,6 +272,7 @@ class Pacer:
             finished_at = finished_wall - self.clock.offset() - wall_offset
         if finished:
             self.queueing.starting.tick(answered_at)
+            self.queueing.results += 1
         if self.queue.cap is not None and self.line.trusted:
             self.queueing.follow_line(job, answered_at, finished_at, started=status != "notStarted")
         if finished:

@@ -65,6 +65,11 @@ class PollQueue:
         drains at the end of a run), so the model alone would leave them unpolled long."""
 
     @property
+    def thrifty(self) -> float:
+        """The quantile of durations at which a job is due while requests are scarce."""
+        return self._quantiles[True]
+
+    @property
     def spacing(self) -> float:
         """The longest wait between two polls of an unfinished job while requests are not
         scarce (set by the pacer from the requests it has to spare)."""

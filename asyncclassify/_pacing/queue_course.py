@@ -24,7 +24,7 @@ from .settings import (
     PERIOD_MIN_WINDOWS,
     PERIOD_TYPICALS,
 )
-from .start_line import StartLine
+from .start_line import LAG_TYPICALS, LineAudit, StartLine
 from .throughput import ThroughputMeter
 from .turns import PolledJob
 
@@ -52,6 +52,16 @@ class QueueCourse:
         """When queued jobs start (used once the service is seen to queue our jobs)."""
         self.starting = RateMeter(window / 2, since_first=True)
         """How fast jobs finish on the service (so how fast queued ones start)."""
+        self.results = 0
+        """Jobs found finished, all told."""
+        self.owed = 0
+        """Polls the line held back while the budget idled and results fell short of its
+        starts: they go early (see `audit_line`)."""
+        self._owed_by: StartLine | None = None
+        """The line whose owed polls were logged."""
+        self.audit = LineAudit()
+        """Whether polls find as many jobs finished as the line says start, while it holds
+        them back with requests to spare."""
         self.meter = ThroughputMeter()
         """Jobs in flight against jobs finished, period by period (the queue's evidence)."""
         self.decisions: deque[Decision] = deque(maxlen=DECISIONS_KEPT)
@@ -153,18 +163,10 @@ class QueueCourse:
             times.started_by = min(times.started_by, max(finished_at, times.submitted_at))
         self.line.check(job.position, times, rate, started=started, slack=slack)
         if not self.line.trusted:
-            for other in self.jobs:
-                other.times.move_origin(other.times.submitted_at)
-            self.model.count_from_submits()
-            self._polls.rekey()
-            self.record(
-                self.queue.release(
-                    now,
-                    "start line dropped",
-                    f"polls found {self.line.misses:.0%} of jobs lately where first come "
-                    "first served said they would not be: ages count from the submits, and "
-                    "jobs in flight are not capped (a queue in no order saves no polls)",
-                )
+            self._drop_line(
+                now,
+                f"polls found {self.line.misses:.0%} of jobs lately where first come "
+                "first served said they would not be",
             )
             return
         self.line.seen(job.position, times, rate)
@@ -173,3 +175,53 @@ class QueueCourse:
             if not other.finished and other is not job:
                 other.times.move_origin(self.line.start_of(other.position, other.times, rate))
         self._polls.rekey()
+
+    def audit_line(self, now: float, *, idle: bool) -> float | None:
+        """Judge the line by its effect while it holds polls back and the budget is `idle`:
+        when polls find far fewer jobs finished than it says start, the polls it held back
+        are owed (`owed`), and go early. When to call again (None: nothing to judge)."""
+        audit, line = self.audit, self.line
+        if self.queue.cap is None or not line.trusted or not idle or not self.in_flight.jobs:
+            audit.stop()
+            return None
+        rate = self._start_rate(now)
+        typical = self.queue.base(self.model.median(now))
+        lag = min(self.model.quantile(self._polls.thrifty, now), LAG_TYPICALS * typical)
+        verdict = audit.judge(now, self.results, rate, lag, self.in_flight.jobs)
+        if verdict is None:
+            return audit.due_at
+        seen, expected, span = verdict
+        if self._owed_by is not line:
+            self._owed_by = line  # (told once a line: the spans after say the same)
+            logger.info(
+                "pacing%s: polls owed (%d jobs in flight): in %.3g s with requests to spare, "
+                "polls found %d jobs finished where the line of first come first served says "
+                "about %.0f started: the polls it holds back go early, the job most likely "
+                "finished first",
+                f" {self.label}" if self.label else "",
+                self.in_flight.jobs,
+                span,
+                seen,
+                expected,
+            )
+        self.owed = max(self.owed, round(expected - seen))
+        return now
+
+    def _drop_line(self, now: float, why: str) -> None:
+        """Stop following the line, for `why`: ages count from the submits again, and the
+        queue's cap goes with it."""
+        self.line.trusted = False
+        self.audit.stop()
+        self.owed = 0
+        for other in self.jobs:
+            other.times.move_origin(other.times.submitted_at)
+        self.model.count_from_submits()
+        self._polls.rekey()
+        self.record(
+            self.queue.release(
+                now,
+                "start line dropped",
+                f"{why}: ages count from the submits, and jobs in flight are not capped (a "
+                "queue in no order saves no polls)",
+            )
+        )

@@ -12,6 +12,15 @@ MAX_MISSES = 0.3
 remembered with this weight each) found a job where it did not say..."""
 PROVEN_MISSES = 0.1
 """...and proven while at most this share did."""
+AUDIT_STARTS = 20
+"""The line is judged by its effect over the time it says this many of our jobs start (at
+least a poll's lag from a job's start)..."""
+LAG_TYPICALS = 2.0
+"""...a lag taken as the duration by which polls find jobs finished, at most this many
+typical durations (a model that counts the waits of a queue in no order is no measure)."""
+AUDIT_SHORTFALL = 0.25
+"""...and found short if polls found fewer than this share of that many finished: the polls
+it held back are owed, and go early (their answers then check the line job by job)."""
 
 
 class StartLine:
@@ -73,3 +82,50 @@ class StartLine:
     def seen(self, position: int, times: JobTimes, rate: float) -> None:
         """A poll told something of the job at `position` (its `times` updated already)."""
         self.anchor = (position, self.start_of(position, times, rate))
+
+
+class LineAudit:
+    """Whether a line that holds polls back is borne out by its effect: over a span in
+    which it says a number of our jobs start, polls should find about as many finished, a
+    poll's lag later (a job polled once it is most likely finished is found so long after it
+    started). A line that is wrong (a queue in no order, a start rate too slow), or a
+    duration model that still counts the queue's waits, pushes the polls of jobs the service
+    has done with into the future, and then no poll contradicts it: only the results missing
+    tell. Pure logic, time passed in."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+        """When the span being judged began (None: nothing judged now)."""
+        self._results = 0
+        self._lag = 0.0
+        self.due_at = 0.0
+        """When the span being judged ends."""
+
+    def stop(self) -> None:
+        """Nothing to judge now (a span begins afresh next time)."""
+        self.since = None
+
+    def judge(
+        self, now: float, results: int, rate: float, lag: float, in_flight: int
+    ) -> tuple[int, float, float] | None:
+        """With `results` jobs found finished so far, the line's `rate` of starts, the `lag`
+        from a job's start to its poll and the jobs in flight: (jobs found finished, jobs
+        the line says a poll should have found finished, seconds) once a span ends short of
+        the line, else None."""
+        if self.since is None or rate <= 0:
+            # A first span: the jobs the line says start now are found finished a lag later.
+            self.since, self._results, self._lag = now, results, lag
+            self.due_at = now + lag + AUDIT_STARTS / max(rate, 1e-9)
+            return None
+        if now < self.due_at:
+            return None
+        span = now - self.since
+        seen = results - self._results
+        expected = min(rate * (span - self._lag), float(in_flight))
+        # The next span follows on: its results are of jobs the line says started a lag
+        # before, already under way.
+        self.since, self._results, self._lag = now, results, 0.0
+        self.due_at = now + AUDIT_STARTS / rate
+        if seen < AUDIT_SHORTFALL * expected:
+            return seen, expected, span
+        return None

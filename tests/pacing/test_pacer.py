@@ -11,6 +11,7 @@ from asyncclassify._pacing.durations import JobTimes
 from asyncclassify._pacing.probes import PROBES, START_PROBE_GROWTH, ColdProbes
 from asyncclassify._pacing.queueing import QUEUED_AFTER_START
 from asyncclassify._pacing.settings import PULL_USE, SCARCE_USE
+from asyncclassify._pacing.start_line import MIN_CHECKS
 
 WINDOW = 6.0
 
@@ -378,3 +379,59 @@ def test_a_budget_idle_behind_a_full_cap_wakes_the_pacer_to_pull_polls() -> None
     assert PULL_USE - 0.05 <= use < PULL_USE
     assert pulled
     assert all(turn.kind == "poll" for turn in pulled)
+
+
+def _line_holding_polls_back(pacer: Pacer) -> tuple[float, list[PolledJob]]:
+    """A warm model (jobs of about 2 s), then 300 jobs in flight behind a confirmed queue
+    whose line says they start far in the future (their polls are due long after), with a
+    submit waiting; the budget's use faded. The time then, and the jobs."""
+    now = 0.0
+    for i in range(200):
+        job = _accept(pacer, now)
+        _finish(pacer, job, now + 2.0 + (i % 5) * 0.1, 2.0 + (i % 5) * 0.1)
+        now += 0.05
+    jobs = [_accept(pacer, now + 0.01 * i) for i in range(300)]
+    now = jobs[-1].times.submitted_at + 60.0  # (the budget's use long faded)
+    pacer.queue.state, pacer.queue.cap = "confirmed", 100.0  # (as a confirmation leaves it)
+    pacer.queueing.line.checked = MIN_CHECKS  # (borne out by polls so far: thrifty polls)
+    for job in jobs:
+        job.times.move_origin(now + 100.0)  # (as a line that says they start then)
+        pacer.ask(Turn("poll", job), now)
+    pacer.ask(Turn("submit", size=1000, admits=True), now)
+    return now, jobs
+
+
+def test_a_line_that_holds_polls_back_while_results_fall_short_owes_them() -> None:
+    # The line says about 20 jobs a second start; none is found finished while the budget
+    # idles: the polls it held back go early, before any is due.
+    pacer = _pacer(max_jobs_in_flight=400)
+    now, _ = _line_holding_polls_back(pacer)
+    assert pacer.grant(now) == []
+    due = pacer._polls.next_due(now, pacer._chooser.scarce_polls(now))
+    assert due is not None
+    assert due > now + 50.0
+    audit = pacer.next_decision(now)
+    assert audit is not None
+    assert audit < now + 10.0
+    pulled = pacer.grant(audit)
+    assert all(turn.kind == "poll" for turn in pulled)
+    # As many as the line says started in the span (20 of them), and no more: the answers
+    # then check the line job by job.
+    assert 15 <= len(pulled) <= 25, len(pulled)
+    assert pacer.queueing.owed == 0
+    assert pacer.grant(audit + 0.01) == []
+
+
+def test_a_line_borne_out_by_its_results_owes_nothing() -> None:
+    pacer = _pacer(max_jobs_in_flight=400)
+    now, _ = _line_holding_polls_back(pacer)
+    assert pacer.grant(now) == []
+    for _ in range(5):
+        audit = pacer.next_decision(now)
+        assert audit is not None
+        assert audit < now + 10.0
+        rate = pacer.queueing._start_rate(now)
+        pacer.queueing.results += round(rate * (audit - now))  # (found at the line's pace)
+        now = audit
+        assert pacer.grant(now) == []
+    assert pacer.queueing.owed == 0

@@ -11,7 +11,7 @@ import pytest
 
 from asyncclassify._pacing.durations import JobTimes
 from asyncclassify._pacing.queueing import QueueWatch
-from asyncclassify._pacing.start_line import StartLine
+from asyncclassify._pacing.start_line import LineAudit, StartLine
 from asyncclassify._pacing.throughput import Period
 
 WINDOW = 60.0
@@ -255,3 +255,41 @@ def test_jobs_sent_with_as_many_in_flight_do_not_look_like_a_queue_by_their_spre
         ]
         confirmed += "queue confirmed" in _finish(watch, pairs)
     assert confirmed <= 3
+
+
+def test_a_line_whose_starts_polls_do_not_find_finished_is_judged_short() -> None:
+    audit = LineAudit()
+    # The line says 10 of our jobs start a second, found finished a second after they start:
+    # the first span lasts that second and 20 starts.
+    assert audit.judge(0.0, results=100, rate=10.0, lag=1.0, in_flight=500) is None
+    assert audit.due_at == pytest.approx(3.0)
+    assert audit.judge(2.0, results=101, rate=10.0, lag=1.0, in_flight=500) is None  # early
+    verdict = audit.judge(3.0, results=103, rate=10.0, lag=1.0, in_flight=500)
+    assert verdict == (3, pytest.approx(20.0), pytest.approx(3.0))
+    # The next span follows on, lag and all behind it.
+    assert audit.due_at == pytest.approx(5.0)
+    assert audit.judge(5.0, results=106, rate=10.0, lag=1.0, in_flight=500) == (
+        3,
+        pytest.approx(20.0),
+        pytest.approx(2.0),
+    )
+
+
+def test_a_line_borne_out_by_the_results_is_kept_span_after_span() -> None:
+    audit = LineAudit()
+    assert audit.judge(0.0, results=0, rate=10.0, lag=4.0, in_flight=500) is None
+    assert audit.judge(6.0, results=20, rate=10.0, lag=4.0, in_flight=500) is None
+    # The spans that follow need no lag: the jobs found now started a lag ago.
+    assert audit.due_at == pytest.approx(8.0)
+    assert audit.judge(8.0, results=32, rate=10.0, lag=4.0, in_flight=500) is None
+    assert audit.judge(10.0, results=36, rate=10.0, lag=4.0, in_flight=500) is not None
+
+
+def test_at_the_end_of_a_run_the_jobs_left_are_all_a_line_can_ask_for() -> None:
+    audit = LineAudit()
+    assert audit.judge(0.0, results=0, rate=10.0, lag=1.0, in_flight=3) is None
+    assert audit.judge(3.0, results=1, rate=10.0, lag=1.0, in_flight=3) is None
+    assert audit.judge(5.0, results=1, rate=10.0, lag=1.0, in_flight=3) is not None
+    audit.stop()  # (the budget busy: nothing judged; a span begins afresh, with its lag)
+    assert audit.judge(100.0, results=1, rate=10.0, lag=1.0, in_flight=500) is None
+    assert audit.due_at == pytest.approx(103.0)
