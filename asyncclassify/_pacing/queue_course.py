@@ -193,16 +193,16 @@ class QueueCourse:
         seen, expected, span = verdict
         if self._owed_by is not line:
             self._owed_by = line  # (told once a line: the spans after say the same)
-            logger.info(
-                "pacing%s: polls owed (%d jobs in flight): in %.3g s with requests to spare, "
-                "polls found %d jobs finished where the line of first come first served says "
-                "about %.0f started: the polls it holds back go early, the job most likely "
-                "finished first",
-                f" {self.label}" if self.label else "",
-                self.in_flight.jobs,
-                span,
-                seen,
-                expected,
+            self.record(
+                Decision(
+                    now,
+                    "polls owed",
+                    f"in {span:.3g} s with requests to spare, polls found {seen} jobs finished "
+                    f"where the line of first come first served says about {expected:.0f} "
+                    "started: the polls it holds back go early, the job most likely finished "
+                    "first",
+                    self.queue.cap,
+                )
             )
         self.owed = max(self.owed, round(expected - seen))
         return now

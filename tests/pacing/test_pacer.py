@@ -420,6 +420,7 @@ def test_a_line_that_holds_polls_back_while_results_fall_short_owes_them() -> No
     assert 15 <= len(pulled) <= 25, len(pulled)
     assert pacer.queueing.owed == 0
     assert pacer.grant(audit + 0.01) == []
+    assert pacer.queueing.decisions[-1].what == "polls owed"  # (logged with its reason)
 
 
 def test_a_line_borne_out_by_its_results_owes_nothing() -> None:
