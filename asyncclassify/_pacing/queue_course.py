@@ -184,6 +184,8 @@ class QueueCourse:
         if self.queue.cap is None or not line.trusted or not idle or not self.in_flight.jobs:
             audit.stop()
             return None
+        if audit.since is not None and now < audit.due_at:
+            return audit.due_at  # (a span under way: nothing to reckon on every grant)
         rate = self._start_rate(now)
         typical = self.queue.base(self.model.median(now))
         lag = min(self.model.quantile(self._polls.thrifty, now), LAG_TYPICALS * typical)
