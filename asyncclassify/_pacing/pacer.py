@@ -180,8 +180,8 @@ class Pacer:
     def _audit_line(self, now: float) -> float | None:
         """Let the line of a queue's starts be judged by its effect while the budget idles
         (see `LineAudit`); when to judge it next."""
-        idle = self.budget.utilization(now) < PULL_USE
-        return self.queueing.audit_line(now, idle=idle)
+        idle_at = self.budget.use_falls_under(PULL_USE, now)
+        return self.queueing.audit_line(now, idle_at=idle_at)
 
     def next_decision(self, now: float) -> float | None:
         """When to call `grant()` again if nothing else happens first (None: only on events)."""

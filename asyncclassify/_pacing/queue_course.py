@@ -161,7 +161,13 @@ class QueueCourse:
             # from the model would become the duration measured, and the model would learn
             # its own quantile back).
             times.started_by = min(times.started_by, max(finished_at, times.submitted_at))
-        self.line.check(job.position, times, rate, started=started, slack=slack)
+        # Out of the order we sent them, by more than a typical run: a queue in no order.
+        # (The line alone cannot tell: it moves to each job polled, and polls go in its
+        # order, so each agrees with the one before.)
+        out_of_order = self._out_of_order(job, started, self.queue.base(self.model.median(now)))
+        self.line.check(
+            job.position, times, rate, started=started, slack=slack, out_of_order=out_of_order
+        )
         if not self.line.trusted:
             self._drop_line(
                 now,
@@ -176,16 +182,38 @@ class QueueCourse:
                 other.times.move_origin(self.line.start_of(other.position, other.times, rate))
         self._polls.rekey()
 
-    def audit_line(self, now: float, *, idle: bool) -> float | None:
-        """Judge the line by its effect while it holds polls back and the budget is `idle`:
-        when polls find far fewer jobs finished than it says start, the polls it held back
-        are owed (`owed`), and go early. When to call again (None: nothing to judge)."""
+    def _out_of_order(self, job: PolledJob, started: bool, slack: float) -> bool:
+        """Whether `job`, found `started` (or waiting), and the jobs polled before it cannot
+        have started first come first served, even `slack` seconds apart: it waits while
+        one sent after it had started, or it started while one sent before it waited."""
+        times, position = job.times, job.position
+        if started:
+            seen = times.started_by + slack
+            return any(
+                other.position < position and other.times.waiting_at > seen for other in self.jobs
+            )
+        seen = times.waiting_at - slack
+        return any(
+            other.position > position and other.times.started_by < seen for other in self.jobs
+        )
+
+    def audit_line(self, now: float, *, idle_at: float) -> float | None:
+        """Judge the line by its effect while it holds polls back: when polls find far fewer
+        jobs finished than it says start while the budget idles (from `idle_at` on), the
+        polls it held back are owed (`owed`), and go early. When to call again (None:
+        nothing to judge)."""
         audit, line = self.audit, self.line
-        if self.queue.cap is None or not line.trusted or not idle or not self.in_flight.jobs:
+        if self.queue.cap is None or not line.trusted or not self.in_flight.jobs:
             audit.stop()
             return None
         if audit.since is not None and now < audit.due_at:
             return audit.due_at  # (a span under way: nothing to reckon on every grant)
+        if audit.since is not None and now < idle_at:
+            # A span ended with the budget busy: it goes on until the budget idles, when
+            # the polls held back would cost nothing. (Begun afresh on every busy moment,
+            # each span waited a poll's lag again: on a draw where owed polls brought the
+            # budget's use over half, the next verdict came 6 s later, the service idle.)
+            return idle_at
         rate = self._start_rate(now)
         typical = self.queue.base(self.model.median(now))
         lag = min(self.model.quantile(self._polls.thrifty, now), LAG_TYPICALS * typical)

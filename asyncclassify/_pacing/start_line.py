@@ -53,17 +53,26 @@ class StartLine:
         return self.trusted and self.checked >= MIN_CHECKS and self.misses <= PROVEN_MISSES
 
     def check(
-        self, position: int, times: JobTimes, rate: float, *, started: bool, slack: float
+        self,
+        position: int,
+        times: JobTimes,
+        rate: float,
+        *,
+        started: bool,
+        slack: float,
+        out_of_order: bool = False,
     ) -> bool:
         """Whether a poll that found the job at `position` `started` (or not) agrees with
-        the line, within `slack` seconds; it counts towards `trusted`. Call it before `seen`
-        (the line alone predicts, not what polls told of this job)."""
+        the line, within `slack` seconds, and with first come first served (not
+        `out_of_order`); it counts towards `trusted`. Call it before `seen` (the line alone
+        predicts, not what polls told of this job)."""
         predicted = times.submitted_at
         if self.anchor is not None:
             anchored, at = self.anchor
             predicted = max(predicted, at + (position - anchored) / rate)
         polled = times.started_by if started else times.waiting_at
         missed = predicted > polled + slack if started else predicted < polled - slack
+        missed = missed or out_of_order
         self.misses += ((1.0 if missed else 0.0) - self.misses) * MISS_MEMORY
         self.checked += 1
         if self.checked >= MIN_CHECKS and self.misses > MAX_MISSES:

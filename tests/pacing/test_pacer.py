@@ -436,3 +436,44 @@ def test_a_line_borne_out_by_its_results_owes_nothing() -> None:
         now = audit
         assert pacer.grant(now) == []
     assert pacer.queueing.owed == 0
+
+
+def _queue_with_a_line(pacer: Pacer) -> tuple[float, list[PolledJob]]:
+    """A warm model (jobs of about 2 s), then 300 jobs in flight behind a confirmed queue
+    whose line of starts is followed; the time then, and the jobs, oldest first."""
+    now = 0.0
+    for i in range(200):
+        job = _accept(pacer, now)
+        _finish(pacer, job, now + 2.0 + (i % 5) * 0.1, 2.0 + (i % 5) * 0.1)
+        now += 0.05
+    jobs = [_accept(pacer, now + 0.01 * i) for i in range(300)]
+    pacer.queue.state, pacer.queue.cap = "confirmed", 100.0  # (as a confirmation leaves it)
+    return jobs[-1].times.submitted_at + 1.0, jobs
+
+
+def _found(pacer: Pacer, job: PolledJob, at: float, status: str) -> None:
+    pacer.job_polled(job, at, at + 0.01, status=status, finished=status == "succeeded")
+
+
+@pytest.mark.parametrize("in_order", [False, True])
+def test_polls_in_the_lines_order_still_tell_a_queue_that_starts_jobs_in_no_order(
+    in_order: bool,
+) -> None:
+    # Jobs sent later were found done; 10 s on, the jobs sent before them, polled in the
+    # line's order, are found still waiting. Each such poll agrees with the one before (the
+    # line moves to each job polled), but first come first served cannot explain any of
+    # them: the line is dropped. Found the other way round, the order is first come first
+    # served, and the line is kept.
+    pacer = _pacer(max_jobs_in_flight=400)
+    now, jobs = _queue_with_a_line(pacer)
+    done, waiting = (jobs[:150], jobs[150:]) if in_order else (jobs[150:], jobs[:150])
+    for job in done:
+        _found(pacer, job, now, "succeeded")
+    now += 10.0
+    for job in waiting[:60]:
+        _found(pacer, job, now, "notStarted")
+        now += 0.01
+    assert pacer.line.trusted is in_order
+    dropped = [d for d in pacer.queueing.decisions if d.what == "start line dropped"]
+    assert len(dropped) == (0 if in_order else 1)
+

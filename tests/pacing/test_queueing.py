@@ -290,6 +290,6 @@ def test_at_the_end_of_a_run_the_jobs_left_are_all_a_line_can_ask_for() -> None:
     assert audit.judge(0.0, results=0, rate=10.0, lag=1.0, in_flight=3) is None
     assert audit.judge(3.0, results=1, rate=10.0, lag=1.0, in_flight=3) is None
     assert audit.judge(5.0, results=1, rate=10.0, lag=1.0, in_flight=3) is not None
-    audit.stop()  # (the budget busy: nothing judged; a span begins afresh, with its lag)
+    audit.stop()  # (the line gone: a span begins afresh, with its lag)
     assert audit.judge(100.0, results=1, rate=10.0, lag=1.0, in_flight=500) is None
     assert audit.due_at == pytest.approx(103.0)
