@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable
 
 from .capacity import Capacity
+from .drain import Drain
 from .durations import SMALL_SAMPLE, DurationModel
 from .polls import PollQueue
 from .pooling import Budget
@@ -27,7 +28,7 @@ from .settings import (
     STRAGGLER_SPACING,
     PacingSettings,
 )
-from .turns import Turn
+from .turns import PolledJob, Turn
 
 
 class Chooser:
@@ -58,6 +59,7 @@ class Chooser:
         self.submits: deque[Turn] = deque()
         self._filled = False
         """Whether the jobs in flight have reached their target once (the start is over)."""
+        self._drain = Drain()
 
     def choose(self, now: float) -> Turn | None:
         """The turn that goes next at `now` (the budget has a request for it), if any."""
@@ -106,7 +108,46 @@ class Chooser:
             poll = self._polls.take_due(now, scarce, early=True)
             if poll is not None and self._queueing.owed:
                 self._queueing.owed -= 1
+        if poll is None and submit is None:
+            drain = self.drain_at(now, scarce)
+            if drain is not None and drain <= now:
+                # The run's last jobs: requests idle now are lost for good (see `Drain`).
+                poll, _ = self._polls.take_rested(now, scarce, self._rested(now))
+                if poll is not None:
+                    budget = self._budget()
+                    self._drain.sent(now, Drain.pace(budget.utilization(now), budget.rate))
         return poll
+
+    def drain_at(self, now: float, scarce: bool) -> float | None:
+        """When the next poll of a run's last jobs may go before it is due (None: none
+        needs to, or a submit waits)."""
+        if self.head_submit() is not None or not self._model.warm(now):
+            return None
+        if self._queueing.queue.cap is not None and self._queueing.line.trusted:
+            # A queue's line says when each job starts, and is judged by its effect (see
+            # `QueueCourse.audit_line`): polls sooner would find jobs still waiting (the long
+            # queue's GETs a job went from 1.2 to 2.4).
+            return None
+        budget = self._budget()
+        use = budget.utilization(now)
+        typical = self._queueing.queue.base(self._model.median(now))
+        if use >= PULL_USE:
+            if Drain.needed(self._in_flight.jobs, Drain.pace(0.0, budget.rate), typical):
+                return budget.use_falls_under(PULL_USE, now)
+            return None
+        if not Drain.needed(self._in_flight.jobs, Drain.pace(use, budget.rate), typical):
+            return None
+        _, rested = self._polls.take_rested(now, scarce, self._rested(now), take=False)
+        return max(self._drain.paced_at(), rested)
+
+    def _rested(self, now: float) -> Callable[[PolledJob], float]:
+        """When a job may be polled early again at the end of a run (see `Drain`)."""
+        typical = self._queueing.queue.base(self._model.median(now))
+
+        def rested_at(job: PolledJob) -> float:
+            return Drain.rested_at(max(job.times.submitted_at, job.times.unfinished_at), typical)
+
+        return rested_at
 
     def pulls_polls(self, now: float, scarce: bool) -> bool:
         """Whether polls not yet due may go now: work waits on the jobs in flight while

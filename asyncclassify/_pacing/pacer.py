@@ -195,6 +195,9 @@ class Pacer:
         scarce = self._chooser.scarce_polls(now)
         if self._chooser.pulls_polls(now, scarce):
             times.append(ready)
+        drain = self._chooser.drain_at(now, scarce)
+        if drain is not None:
+            times.append(max(drain, ready))
         audit = self._audit_line(now)
         if audit is not None:
             times.append(audit)

@@ -21,6 +21,7 @@ import heapq
 import itertools
 import math
 from collections import deque
+from collections.abc import Callable
 
 from .durations import DurationModel
 from .turns import PolledJob, Turn
@@ -106,6 +107,38 @@ class PollQueue:
         if fresh_due <= heap_due:
             return self._fresh.popleft() if take else fresh
         return heapq.heappop(heap)[2] if take else heap[0][2]
+
+    def take_rested(
+        self,
+        now: float,
+        scarce: bool,
+        rested_at: Callable[[PolledJob], float],
+        *,
+        take: bool = True,
+    ) -> tuple[Turn | None, float]:
+        """Of the turn due soonest and the oldest job never polled, the one due first whose
+        job has rested (`rested_at` it, or before) by `now`, if any (it leaves the queue if
+        `take`); and when the sooner of them rests, if neither has."""
+        heap = self._heap(now, scarce)
+        fresh = self._fresh_head()
+        candidates: list[tuple[float, float, Turn]] = []
+        if heap:
+            turn = heap[0][2]
+            assert turn.job is not None
+            candidates.append((heap[0][0], rested_at(turn.job), turn))
+        if fresh is not None:
+            assert fresh.job is not None
+            candidates.append((self._fresh_due(fresh, scarce, now), rested_at(fresh.job), fresh))
+        ready = [candidate for candidate in candidates if candidate[1] <= now]
+        if not ready:
+            return None, min((candidate[1] for candidate in candidates), default=math.inf)
+        turn = min(ready, key=lambda candidate: candidate[0])[2]
+        if take:
+            if turn is fresh:
+                self._fresh.popleft()
+            else:
+                heapq.heappop(heap)
+        return turn, now
 
     def next_due(self, now: float, scarce: bool) -> float | None:
         """When the next turn is due (None when none waits)."""

@@ -477,3 +477,63 @@ def test_polls_in_the_lines_order_still_tell_a_queue_that_starts_jobs_in_no_orde
     dropped = [d for d in pacer.queueing.decisions if d.what == "start line dropped"]
     assert len(dropped) == (0 if in_order else 1)
 
+
+def _last_jobs(pacer: Pacer, count: int) -> tuple[float, list[PolledJob]]:
+    """A warm model (jobs of about 20 s), then `count` jobs sent at the budget's pace and
+    nothing left to send; the time a few seconds on (the budget's use faded), and the jobs."""
+    now = 0.0
+    for i in range(200):
+        job = _accept(pacer, now)
+        _finish(pacer, job, now + 20.0 + (i % 5) * 0.5, 20.0 + (i % 5) * 0.5)
+        now += 0.05
+    now += 20.0
+    jobs = [_accept(pacer, now) for _ in range(count)]
+    now = jobs[-1].times.submitted_at + WINDOW
+    for job in jobs:
+        pacer.ask(Turn("poll", job), now)
+    return now, jobs
+
+
+def test_the_last_jobs_of_a_run_are_polled_evenly_on_requests_the_budget_leaves_idle() -> None:
+    # 600 jobs left, none due for seconds, the budget idle: sent only when due, their polls
+    # would come in a crowd after the budget idled (a draw of the family sent nothing for
+    # 20 s so). A share of the idle budget polls them early, evenly, the one due first first.
+    pacer = _pacer()
+    now, _ = _last_jobs(pacer, 600)
+    due = pacer._polls.next_due(now, False)
+    assert due is not None
+    assert due > now + 5.0
+    rate = pacer.budget.rate
+    sent: list[float] = []
+    moment = now
+    while moment < now + 2.0:
+        woken = pacer.next_decision(moment)
+        assert woken is not None
+        moment = max(woken, moment)
+        for turn in pacer.grant(moment):
+            assert turn.kind == "poll"
+            assert turn.job is not None
+            sent.append(moment)
+            pacer.job_polled(turn.job, moment, moment + 0.01, status="running", finished=False)
+            pacer.ask(Turn("poll", turn.job), moment)
+        moment += 1e-6
+    sent = [moment for moment in sent if moment < now + 2.0]
+    assert 0.2 * rate * 2.0 <= len(sent) <= 0.5 * rate * 2.0, len(sent)
+    assert max(b - a for a, b in itertools.pairwise([now, *sent])) < 0.1  # (evenly)
+    assert sent[-1] < due
+
+
+def test_a_few_jobs_left_are_polled_when_due_not_early() -> None:
+    # The budget polls a few jobs in a moment whenever they fall due: none goes early (a web
+    # backend's jobs are not polled again and again before they are likely done).
+    pacer = _pacer()
+    now, _ = _last_jobs(pacer, 5)
+    due = pacer._polls.next_due(now, False)
+    assert due is not None
+    assert due > now + 5.0
+    moment = now
+    while not pacer.grant(moment):
+        woken = pacer.next_decision(moment)
+        assert woken is not None
+        moment = max(woken, moment + 1e-6)
+    assert moment >= due - 0.01
