@@ -8,6 +8,7 @@ waits on the jobs in flight and the budget idles. Pure logic, time passed in.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable
 
@@ -129,16 +130,14 @@ class Chooser:
             # queue's GETs a job went from 1.2 to 2.4).
             return None
         budget = self._budget()
-        use = budget.utilization(now)
         typical = self._queueing.queue.base(self._model.median(now))
-        if use >= PULL_USE:
-            if Drain.needed(self._in_flight.jobs, Drain.pace(0.0, budget.rate), typical):
-                return budget.use_falls_under(PULL_USE, now)
+        if not Drain.needed(self._in_flight.jobs, budget.rate, typical):
             return None
-        if not Drain.needed(self._in_flight.jobs, Drain.pace(use, budget.rate), typical):
-            return None
+        if budget.utilization(now) >= PULL_USE:
+            return budget.use_falls_under(PULL_USE, now)
         _, rested = self._polls.take_rested(now, scarce, self._rested(now), take=False)
-        return max(self._drain.paced_at(), rested)
+        at = max(self._drain.paced_at(), rested)
+        return at if at < math.inf else None
 
     def _rested(self, now: float) -> Callable[[PolledJob], float]:
         """When a job may be polled early again at the end of a run (see `Drain`)."""

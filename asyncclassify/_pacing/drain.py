@@ -7,10 +7,10 @@ but due times come in crowds (jobs sent within seconds of each other, polled tog
 one duration model for all): the budget idled for seconds, then the crowd waited on it. A
 draw of the family with 1,700 jobs in flight, 900 of them done, sent nothing for 20 s so.
 Here the same share goes evenly instead: polls not yet due leave at that pace, the job most
-likely finished first, while the budget is used less than half, and only while there are
-too many jobs in flight for the budget to poll them all in a moment when they fall due (not
-a web backend's few jobs); and no job is polled again sooner than a share of a typical
-duration after it was last seen.
+likely finished first, while the budget is used less than half, and only while polling every
+job in flight once would take the whole budget at least a typical run (with fewer, a crowd
+costs little: not a trickle of input, nor a web backend's few jobs); and no job is polled
+again sooner than a share of a typical run after it was last seen.
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ from __future__ import annotations
 import math
 
 from .settings import IDLE_SHARE, PULL_USE, STRAGGLER_SPACING
+
+DRAIN_TYPICALS = 1.0
+"""Early polls only while polling every job in flight once takes the whole budget at least
+this many typical runs."""
 
 
 class Drain:
@@ -34,11 +38,11 @@ class Drain:
         return IDLE_SHARE * (1.0 - use) * rate if use < PULL_USE else 0.0
 
     @staticmethod
-    def needed(jobs: int, pace: float, typical: float) -> bool:
-        """Whether `jobs` in flight need early polls at `pace`: at that pace each would be
-        polled more than a share of a `typical` duration apart. (Fewer, and the budget
-        polls them all in a moment whenever they fall due.)"""
-        return pace > 0 and jobs > pace * STRAGGLER_SPACING * typical
+    def needed(jobs: int, rate: float, typical: float) -> bool:
+        """Whether `jobs` in flight need early polls, the budget allowing `rate` requests a
+        second: polling each of them once takes it at least a `typical` run (fewer, and it
+        polls them all soon enough whenever they fall due: a web backend's few jobs)."""
+        return jobs > rate * DRAIN_TYPICALS * typical
 
     def paced_at(self) -> float:
         """When the pace allows the next early poll."""

@@ -185,17 +185,24 @@ class QueueCourse:
     def _out_of_order(self, job: PolledJob, started: bool, slack: float) -> bool:
         """Whether `job`, found `started` (or waiting), and the jobs polled before it cannot
         have started first come first served, even `slack` seconds apart: it waits while
-        one sent after it had started, or it started while one sent before it waited."""
+        two sent after it had started, or it started while two sent before it waited. (Two:
+        one job the service holds back must not make every poll after it a miss.)"""
         times, position = job.times, job.position
         if started:
             seen = times.started_by + slack
-            return any(
-                other.position < position and other.times.waiting_at > seen for other in self.jobs
+            against = (
+                other
+                for other in self.jobs
+                if other.position < position and other.times.waiting_at > seen
             )
-        seen = times.waiting_at - slack
-        return any(
-            other.position > position and other.times.started_by < seen for other in self.jobs
-        )
+        else:
+            seen = times.waiting_at - slack
+            against = (
+                other
+                for other in self.jobs
+                if other.position > position and other.times.started_by < seen
+            )
+        return next(against, None) is not None and next(against, None) is not None
 
     def audit_line(self, now: float, *, idle_at: float) -> float | None:
         """Judge the line by its effect while it holds polls back: when polls find far fewer
@@ -208,13 +215,13 @@ class QueueCourse:
             return None
         if audit.since is not None and now < audit.due_at:
             return audit.due_at  # (a span under way: nothing to reckon on every grant)
-        if audit.since is not None and now < idle_at:
-            # A span ended with the budget busy: it goes on until the budget idles, when
-            # the polls held back would cost nothing. (Begun afresh on every busy moment,
-            # each span waited a poll's lag again: on a draw where owed polls brought the
-            # budget's use over half, the next verdict came 6 s later, the service idle.)
-            return idle_at
         rate = self._start_rate(now)
+        if audit.since is not None and now < idle_at:
+            # A span ended with the budget busy: the next follows on, unjudged. (Begun
+            # afresh on every busy moment, each span waited a poll's lag again: where owed
+            # polls took the budget's use over half, the next verdict came 6 s later.)
+            audit.roll(now, self.results, rate)
+            return audit.due_at
         typical = self.queue.base(self.model.median(now))
         lag = min(self.model.quantile(self._polls.thrifty, now), LAG_TYPICALS * typical)
         verdict = audit.judge(now, self.results, rate, lag, self.in_flight.jobs)

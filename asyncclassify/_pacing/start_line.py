@@ -114,6 +114,12 @@ class LineAudit:
         """Nothing to judge now (a span begins afresh next time)."""
         self.since = None
 
+    def roll(self, now: float, results: int, rate: float) -> None:
+        """A span ended with the budget busy: it is not judged (polls the budget held back
+        are no fault of the line), and the next follows on (no lag behind it)."""
+        self.since, self._results, self._lag = now, results, 0.0
+        self.due_at = now + AUDIT_STARTS / max(rate, 1e-9)
+
     def judge(
         self, now: float, results: int, rate: float, lag: float, in_flight: int
     ) -> tuple[int, float, float] | None:

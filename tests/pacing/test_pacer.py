@@ -478,62 +478,88 @@ def test_polls_in_the_lines_order_still_tell_a_queue_that_starts_jobs_in_no_orde
     assert len(dropped) == (0 if in_order else 1)
 
 
-def _last_jobs(pacer: Pacer, count: int) -> tuple[float, list[PolledJob]]:
-    """A warm model (jobs of about 20 s), then `count` jobs sent at the budget's pace and
-    nothing left to send; the time a few seconds on (the budget's use faded), and the jobs."""
+def test_one_job_the_service_holds_back_does_not_put_every_other_out_of_order() -> None:
+    # First come first served, but the oldest job stays waiting (the service holds it back):
+    # the jobs after it, found done long before, each contradict it alone. One job is not
+    # an order: the line is kept.
+    pacer = _pacer(max_jobs_in_flight=400)
+    now, jobs = _queue_with_a_line(pacer)
+    for _ in range(5):
+        _found(pacer, jobs[0], now, "notStarted")
+        now += 1.0
+    for job in jobs[1:100]:
+        _finish(pacer, job, now, 2.0)
+        now += 0.01
+    assert pacer.line.trusted
+
+
+def _last_jobs(pacer: Pacer, count: int, duration: float) -> float:
+    """A warm model (jobs of about `duration`), then `count` jobs in flight, sent together
+    (their first polls fall due together), and nothing left to send; the time then."""
     now = 0.0
     for i in range(200):
         job = _accept(pacer, now)
-        _finish(pacer, job, now + 20.0 + (i % 5) * 0.5, 20.0 + (i % 5) * 0.5)
-        now += 0.05
-    now += 20.0
-    jobs = [_accept(pacer, now) for _ in range(count)]
-    now = jobs[-1].times.submitted_at + WINDOW
-    for job in jobs:
+        spread = duration * (1.0 + 0.025 * (i % 5))
+        _finish(pacer, job, now + spread, spread)
+        now = job.times.submitted_at + 0.05
+    now += pacer.settings.window  # (the budget's use faded)
+    for _ in range(count):
+        pacer.admitted(1000, now)
+        job = pacer.job_accepted(now, now + 0.01)
         pacer.ask(Turn("poll", job), now)
-    return now, jobs
+    return now
 
 
-def test_the_last_jobs_of_a_run_are_polled_evenly_on_requests_the_budget_leaves_idle() -> None:
-    # 600 jobs left, none due for seconds, the budget idle: sent only when due, their polls
-    # would come in a crowd after the budget idled (a draw of the family sent nothing for
-    # 20 s so). A share of the idle budget polls them early, evenly, the one due first first.
-    pacer = _pacer()
-    now, _ = _last_jobs(pacer, 600)
-    due = pacer._polls.next_due(now, False)
-    assert due is not None
-    assert due > now + 5.0
-    rate = pacer.budget.rate
-    sent: list[float] = []
-    moment = now
-    while moment < now + 2.0:
-        woken = pacer.next_decision(moment)
-        assert woken is not None
-        moment = max(woken, moment)
+def _polls_sent(pacer: Pacer, since: float, until: float) -> list[tuple[float, int]]:
+    """When each poll goes between `since` and `until`, and its job, every job found running."""
+    sent: list[tuple[float, int]] = []
+    moment = since
+    while moment < until:
         for turn in pacer.grant(moment):
             assert turn.kind == "poll"
             assert turn.job is not None
-            sent.append(moment)
+            sent.append((moment, turn.job.position))
             pacer.job_polled(turn.job, moment, moment + 0.01, status="running", finished=False)
             pacer.ask(Turn("poll", turn.job), moment)
-        moment += 1e-6
-    sent = [moment for moment in sent if moment < now + 2.0]
-    assert 0.2 * rate * 2.0 <= len(sent) <= 0.5 * rate * 2.0, len(sent)
-    assert max(b - a for a, b in itertools.pairwise([now, *sent])) < 0.1  # (evenly)
-    assert sent[-1] < due
-
-
-def test_a_few_jobs_left_are_polled_when_due_not_early() -> None:
-    # The budget polls a few jobs in a moment whenever they fall due: none goes early (a web
-    # backend's jobs are not polled again and again before they are likely done).
-    pacer = _pacer()
-    now, _ = _last_jobs(pacer, 5)
-    due = pacer._polls.next_due(now, False)
-    assert due is not None
-    assert due > now + 5.0
-    moment = now
-    while not pacer.grant(moment):
         woken = pacer.next_decision(moment)
         assert woken is not None
         moment = max(woken, moment + 1e-6)
-    assert moment >= due - 0.01
+    return sent
+
+
+def test_the_last_jobs_of_a_run_are_polled_evenly_on_requests_the_budget_leaves_idle() -> None:
+    # 500 jobs of 20 s left at 1,000 requests a minute, sent together: their polls come due
+    # in a crowd that takes the budget 30 s, and it would idle until then (a draw of the
+    # family sent nothing for 20 s so). A share of the idle budget polls them early, evenly,
+    # once each has lasted a quarter of a typical run.
+    pacer = _pacer(window=60.0)
+    now = _last_jobs(pacer, 500, 20.0)
+    due = pacer._polls.next_due(now, False)
+    assert due is not None
+    assert due > now + 15.0
+    sent = [moment for moment, _ in _polls_sent(pacer, now, due)]
+    early = (due - now - 0.25 * 20.0) * pacer.budget.rate
+    assert 0.2 * early <= len(sent) <= 0.5 * early + 1, (len(sent), early)
+    assert sent[0] >= now + 0.25 * 20.0
+    assert max(b - a for a, b in itertools.pairwise(sent)) < 0.5  # (evenly)
+
+
+@pytest.mark.parametrize(
+    ("count", "duration", "window"), [(5, 20.0, WINDOW), (12, 4.0, 60.0), (150, 10.0, 60.0)]
+)
+def test_a_few_jobs_left_are_polled_when_due_not_early(
+    count: int, duration: float, window: float
+) -> None:
+    # The budget polls them all in less than a typical run whenever they fall due: the
+    # same polls go at the same moments as with no early polls at all (a web backend's jobs
+    # are not polled again and again before they are likely done: 12 jobs of 4 s took 34
+    # GETs so, 12 when due).
+    runs = []
+    for early in (True, False):
+        pacer = _pacer(window=window)
+        if not early:
+            pacer._chooser.drain_at = lambda now, scarce: None  # type: ignore[method-assign]
+        now = _last_jobs(pacer, count, duration)
+        runs.append(_polls_sent(pacer, now, now + 3.0 * duration))
+    assert runs[0]
+    assert runs[0] == runs[1]

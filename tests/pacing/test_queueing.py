@@ -293,3 +293,16 @@ def test_at_the_end_of_a_run_the_jobs_left_are_all_a_line_can_ask_for() -> None:
     audit.stop()  # (the line gone: a span begins afresh, with its lag)
     assert audit.judge(100.0, results=1, rate=10.0, lag=1.0, in_flight=500) is None
     assert audit.due_at == pytest.approx(103.0)
+
+
+def test_a_span_that_ends_with_the_budget_busy_is_not_judged_and_the_next_needs_no_lag() -> None:
+    audit = LineAudit()
+    assert audit.judge(0.0, results=0, rate=10.0, lag=4.0, in_flight=500) is None
+    assert audit.due_at == pytest.approx(6.0)
+    audit.roll(6.0, results=0, rate=10.0)  # (nothing found: the budget held the polls back)
+    assert audit.due_at == pytest.approx(8.0)
+    assert audit.judge(8.0, results=1, rate=10.0, lag=4.0, in_flight=500) == (
+        1,
+        pytest.approx(20.0),
+        pytest.approx(2.0),
+    )
