@@ -381,18 +381,33 @@ def test_a_budget_idle_behind_a_full_cap_wakes_the_pacer_to_pull_polls() -> None
     assert all(turn.kind == "poll" for turn in pulled)
 
 
+def _warm(pacer: Pacer, duration: float) -> float:
+    """200 jobs of about `duration` (a little spread) finished: the model is warm. The time
+    the last was sent."""
+    now = 0.0
+    for i in range(200):
+        job = _accept(pacer, now)
+        spread = duration * (1.0 + 0.05 * (i % 5))
+        _finish(pacer, job, now + spread, spread)
+        now = job.times.submitted_at + 0.05
+    return now
+
+
+def _queue_with_a_line(pacer: Pacer) -> tuple[float, list[PolledJob]]:
+    """A warm model (jobs of about 2 s), then 300 jobs in flight behind a confirmed queue
+    whose line of starts is followed; the time then, and the jobs, oldest first."""
+    now = _warm(pacer, 2.0)
+    jobs = [_accept(pacer, now + 0.01 * i) for i in range(300)]
+    pacer.queue.state, pacer.queue.cap = "confirmed", 100.0  # (as a confirmation leaves it)
+    return jobs[-1].times.submitted_at + 1.0, jobs
+
+
 def _line_holding_polls_back(pacer: Pacer) -> tuple[float, list[PolledJob]]:
     """A warm model (jobs of about 2 s), then 300 jobs in flight behind a confirmed queue
     whose line says they start far in the future (their polls are due long after), with a
     submit waiting; the budget's use faded. The time then, and the jobs."""
-    now = 0.0
-    for i in range(200):
-        job = _accept(pacer, now)
-        _finish(pacer, job, now + 2.0 + (i % 5) * 0.1, 2.0 + (i % 5) * 0.1)
-        now += 0.05
-    jobs = [_accept(pacer, now + 0.01 * i) for i in range(300)]
-    now = jobs[-1].times.submitted_at + 60.0  # (the budget's use long faded)
-    pacer.queue.state, pacer.queue.cap = "confirmed", 100.0  # (as a confirmation leaves it)
+    now, jobs = _queue_with_a_line(pacer)
+    now += 59.0  # (the budget's use long faded)
     pacer.queueing.line.checked = MIN_CHECKS  # (borne out by polls so far: thrifty polls)
     for job in jobs:
         job.times.move_origin(now + 100.0)  # (as a line that says they start then)
@@ -436,19 +451,6 @@ def test_a_line_borne_out_by_its_results_owes_nothing() -> None:
         now = audit
         assert pacer.grant(now) == []
     assert pacer.queueing.owed == 0
-
-
-def _queue_with_a_line(pacer: Pacer) -> tuple[float, list[PolledJob]]:
-    """A warm model (jobs of about 2 s), then 300 jobs in flight behind a confirmed queue
-    whose line of starts is followed; the time then, and the jobs, oldest first."""
-    now = 0.0
-    for i in range(200):
-        job = _accept(pacer, now)
-        _finish(pacer, job, now + 2.0 + (i % 5) * 0.1, 2.0 + (i % 5) * 0.1)
-        now += 0.05
-    jobs = [_accept(pacer, now + 0.01 * i) for i in range(300)]
-    pacer.queue.state, pacer.queue.cap = "confirmed", 100.0  # (as a confirmation leaves it)
-    return jobs[-1].times.submitted_at + 1.0, jobs
 
 
 def _found(pacer: Pacer, job: PolledJob, at: float, status: str) -> None:
@@ -496,13 +498,7 @@ def test_one_job_the_service_holds_back_does_not_put_every_other_out_of_order() 
 def _last_jobs(pacer: Pacer, count: int, duration: float) -> float:
     """A warm model (jobs of about `duration`), then `count` jobs in flight, sent together
     (their first polls fall due together), and nothing left to send; the time then."""
-    now = 0.0
-    for i in range(200):
-        job = _accept(pacer, now)
-        spread = duration * (1.0 + 0.025 * (i % 5))
-        _finish(pacer, job, now + spread, spread)
-        now = job.times.submitted_at + 0.05
-    now += pacer.settings.window  # (the budget's use faded)
+    now = _warm(pacer, duration) + pacer.settings.window  # (the budget's use faded)
     for _ in range(count):
         pacer.admitted(1000, now)
         job = pacer.job_accepted(now, now + 0.01)
