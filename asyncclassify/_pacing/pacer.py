@@ -276,8 +276,11 @@ class Pacer:
         if finished:
             self.queueing.starting.tick(answered_at)
             self.queueing.results += 1
+        started = status != "notStarted"
         if self.queue.cap is not None and self.line.trusted:
-            self.queueing.follow_line(job, answered_at, finished_at, started=status != "notStarted")
+            self.queueing.follow_line(job, answered_at, finished_at, started=started)
+        else:
+            self.queueing.note_order(job, finished_at, started=started)
         if finished:
             duration = None if finished_at is None else finished_at - times.origin
             times.finished(answered_at - times.origin, duration)

@@ -24,7 +24,7 @@ from .settings import (
     PERIOD_MIN_WINDOWS,
     PERIOD_TYPICALS,
 )
-from .start_line import LAG_TYPICALS, LineAudit, StartLine
+from .start_line import LAG_TYPICALS, LineAudit, OrderWatch, StartLine
 from .throughput import ThroughputMeter
 from .turns import PolledJob
 
@@ -59,6 +59,8 @@ class QueueCourse:
         starts: they go early (see `audit_line`)."""
         self._owed_by: StartLine | None = None
         """The line whose owed polls were logged."""
+        self.order = OrderWatch()
+        """Whether polls lately found our jobs starting in the order we sent them."""
         self.audit = LineAudit()
         """Whether polls find as many jobs finished as the line says start, while it holds
         them back with requests to spare."""
@@ -162,9 +164,10 @@ class QueueCourse:
             # its own quantile back).
             times.started_by = min(times.started_by, max(finished_at, times.submitted_at))
         # Out of the order we sent them, by more than a typical run: a queue in no order.
-        # (The line alone cannot tell: it moves to each job polled, and polls go in its
-        # order, so each agrees with the one before.)
-        out_of_order = self._out_of_order(job, started, self.queue.base(self.model.median(now)))
+        at = times.started_by if started else times.waiting_at
+        typical = self.queue.base(self.model.median(now))
+        out_of_order = self.order.contradicts(job.position, at, started=started, slack=typical)
+        self.order.note(job.position, at, started=started)
         self.line.check(
             job.position, times, rate, started=started, slack=slack, out_of_order=out_of_order
         )
@@ -182,27 +185,17 @@ class QueueCourse:
                 other.times.move_origin(self.line.start_of(other.position, other.times, rate))
         self._polls.rekey()
 
-    def _out_of_order(self, job: PolledJob, started: bool, slack: float) -> bool:
-        """Whether `job`, found `started` (or waiting), and the jobs polled before it cannot
-        have started first come first served, even `slack` seconds apart: it waits while
-        two sent after it had started, or it started while two sent before it waited. (Two:
-        one job the service holds back must not make every poll after it a miss.)"""
-        times, position = job.times, job.position
-        if started:
-            seen = times.started_by + slack
-            against = (
-                other
-                for other in self.jobs
-                if other.position < position and other.times.waiting_at > seen
-            )
-        else:
-            seen = times.waiting_at - slack
-            against = (
-                other
-                for other in self.jobs
-                if other.position > position and other.times.started_by < seen
-            )
-        return next(against, None) is not None and next(against, None) is not None
+    def note_order(self, job: PolledJob, finished_at: float | None, *, started: bool) -> None:
+        """Remember where a poll found `job` in the order of starts (no line followed: the
+        polls before a queue is confirmed tell its order too)."""
+        times = job.times
+        if not started:
+            self.order.note(job.position, times.waiting_at, started=False)
+            return
+        started_by = times.started_by
+        if finished_at is not None:
+            started_by = min(started_by, max(finished_at, times.submitted_at))
+        self.order.note(job.position, started_by, started=True)
 
     def audit_line(self, now: float, *, idle_at: float) -> float | None:
         """Judge the line by its effect while it holds polls back: when polls find far fewer

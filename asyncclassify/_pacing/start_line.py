@@ -3,6 +3,9 @@ a line of starts, checked by every poll and dropped when polls contradict it too
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterable
+
 from .durations import JobTimes
 
 MISS_MEMORY = 0.05
@@ -12,6 +15,9 @@ MAX_MISSES = 0.3
 remembered with this weight each) found a job where it did not say..."""
 PROVEN_MISSES = 0.1
 """...and proven while at most this share did."""
+ORDER_MEMORY = 512
+"""Polls lately that tell whether jobs start in the order we sent them (the jobs found
+started, and those found waiting: so many of each)."""
 AUDIT_STARTS = 20
 """The line is judged by its effect over the time it says this many of our jobs start (at
 least a poll's lag from a job's start)..."""
@@ -21,6 +27,44 @@ typical durations (a model that counts the waits of a queue in no order is no me
 AUDIT_SHORTFALL = 0.25
 """...and found short if polls found fewer than this share of that many finished: the polls
 it held back are owed, and go early (their answers then check the line job by job)."""
+
+
+class OrderWatch:
+    """Whether our jobs start in the order we sent them, as polls lately tell: a job found
+    waiting while two sent after it had started, or found started while two sent before it
+    waited, cannot have started first come first served. (Two: one job the service holds
+    back must not put every other out of order.) Polls go in a line's order, and the line
+    moves to each job polled, so the line alone cannot tell: each poll agrees with the one
+    before."""
+
+    def __init__(self) -> None:
+        self._started: deque[tuple[int, float]] = deque(maxlen=ORDER_MEMORY)
+        """(position, started by) of jobs found started lately."""
+        self._waiting: deque[tuple[int, float]] = deque(maxlen=ORDER_MEMORY)
+        """(position, waiting at) of jobs found waiting lately."""
+
+    def contradicts(self, position: int, at: float, *, started: bool, slack: float) -> bool:
+        """Whether a poll that found the job at `position` started by `at` (or waiting at
+        `at`) puts it out of order with the jobs polled lately, by more than `slack`
+        seconds."""
+        if started:
+            return _two_jobs(p for p in self._waiting if p[0] < position and p[1] > at + slack)
+        return _two_jobs(p for p in self._started if p[0] > position and p[1] < at - slack)
+
+    def note(self, position: int, at: float, *, started: bool) -> None:
+        """A poll found the job at `position` started by `at` (or waiting at `at`)."""
+        (self._started if started else self._waiting).append((position, at))
+
+
+def _two_jobs(sightings: Iterable[tuple[int, float]]) -> bool:
+    """Whether `sightings` name at least two jobs."""
+    first: int | None = None
+    for position, _ in sightings:
+        if first is None:
+            first = position
+        elif position != first:
+            return True
+    return False
 
 
 class StartLine:
