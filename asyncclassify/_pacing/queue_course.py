@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 
-from .durations import DurationModel
+from .durations import DurationModel, JobTimes
 from .ledger import JobLedger
 from .meters import InFlight, RateMeter
 from .polls import NOT_STARTED_AHEAD, PollQueue
@@ -158,11 +158,7 @@ class QueueCourse:
         times = job.times
         rate = self._start_rate(now)
         slack = self.model.quantile(NOT_STARTED_AHEAD, now)
-        if finished_at is not None:
-            # It started before it finished (not "a fast job's time before": a bound taken
-            # from the model would become the duration measured, and the model would learn
-            # its own quantile back).
-            times.started_by = min(times.started_by, max(finished_at, times.submitted_at))
+        times.started_by = _started_by(times, finished_at)
         # Out of the order we sent them, by more than a typical run: a queue in no order.
         at = times.started_by if started else times.waiting_at
         typical = self.queue.base(self.model.median(now))
@@ -188,14 +184,8 @@ class QueueCourse:
     def note_order(self, job: PolledJob, finished_at: float | None, *, started: bool) -> None:
         """Remember where a poll found `job` in the order of starts (no line followed: the
         polls before a queue is confirmed tell its order too)."""
-        times = job.times
-        if not started:
-            self.order.note(job.position, times.waiting_at, started=False)
-            return
-        started_by = times.started_by
-        if finished_at is not None:
-            started_by = min(started_by, max(finished_at, times.submitted_at))
-        self.order.note(job.position, started_by, started=True)
+        at = _started_by(job.times, finished_at) if started else job.times.waiting_at
+        self.order.note(job.position, at, started=started)
 
     def audit_line(self, now: float, *, idle_at: float) -> float | None:
         """Judge the line by its effect while it holds polls back: when polls find far fewer
@@ -255,3 +245,12 @@ class QueueCourse:
                 "queue in no order saves no polls)",
             )
         )
+
+
+def _started_by(times: JobTimes, finished_at: float | None) -> float:
+    """When a job had started by at the latest: before it finished, if a poll found it so
+    (not "a fast job's time before": a bound taken from the model would become the duration
+    measured, and the model would learn its own quantile back)."""
+    if finished_at is None:
+        return times.started_by
+    return min(times.started_by, max(finished_at, times.submitted_at))
